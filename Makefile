@@ -1,0 +1,39 @@
+# The two commands of the README: `make run` and `make test`. Both build .venv first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench openapi system-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(STAMP)
+	mkdir -p var
+	$(BIN)/intervisie serve --host 127.0.0.1 --port 8000
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest
+
+openapi: $(STAMP)
+	$(BIN)/intervisie openapi
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+# Debian packages that tests use as independent readers and real peers.
+SYSTEM_PACKAGES := gir1.2-ical-3.0 python3-gi
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

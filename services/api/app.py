@@ -1,0 +1,76 @@
+"""The application factory: one place that wires settings, database, API and error handling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import Flask
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.api import problems
+from services.api.auth import SECURITY_SCHEME, require_key
+from services.api.context import EXTENSION, AppState
+from services.api.resources.groups import groups
+from services.api.resources.operations import operations
+from services.api.resources.people import facilitators, participants
+from services.api.spec import Api
+from shared.config import Settings
+from shared.db.session import make_engine, make_session_factory
+
+API_DESCRIPTION = """\
+Intervisie composes and schedules intervision (peer consultation) groups for education
+professionals. School platforms submit sign-ups with availability, read back groups and
+sessions, and subscribe to calendar feeds.
+
+* Authenticate with `Authorization: Bearer <key>`.
+* Errors are RFC 9457 `application/problem+json` documents; validation errors list each field
+  under `errors` with its `field`, `location` and `reason`.
+* Lists are JSON arrays; pagination metadata (`total`, `total_pages`, `page`, …) is in the
+  `X-Pagination` header. Use `page` and `page_size` (at most 100).
+* Single resources carry an `ETag`; send it back as `If-Match` on a write to get 412 instead of
+  overwriting someone else's change.
+"""
+
+V1_BLUEPRINTS = (facilitators, participants, groups)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    clock: Callable[[], datetime] = _utcnow,
+) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask("intervisie")
+    app.json.sort_keys = False  # fields in the order the schemas declare them
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        API_TITLE="Intervisie",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        API_SPEC_OPTIONS={
+            "info": {"description": API_DESCRIPTION},
+            "security": [{"bearerAuth": []}],
+            "components": {"securitySchemes": {"bearerAuth": SECURITY_SCHEME}},
+        },
+    )
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.database_url))
+    app.extensions[EXTENSION] = AppState(settings=settings, session_factory=session_factory, clock=clock)
+
+    api = Api(app)
+    problems.register(app)
+    api.register_blueprint(operations)
+    app.before_request(require_key)
+    for blueprint in V1_BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    return app

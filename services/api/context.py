@@ -1,0 +1,40 @@
+"""What a request needs from the application: settings, the session factory, the clock, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app, g
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.actor import Actor
+from shared.config import Settings
+
+EXTENSION = "intervisie"
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    session_factory: sessionmaker[Session]
+    clock: Callable[[], datetime]
+    readiness_probes: dict[str, Callable[[], object]] = field(default_factory=dict)
+    """Extra checks for /readyz (the broker adds one); each raises when failing."""
+
+
+def state() -> AppState:
+    return current_app.extensions[EXTENSION]
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """One unit of work: committed when the block ends, rolled back when it raises."""
+    with state().session_factory.begin() as session:
+        yield session
+
+
+def actor() -> Actor:
+    return g.actor

@@ -1,0 +1,183 @@
+"""RFC 9457 problem documents for every error the API answers.
+
+Every path to an error ends here: ``abort`` and werkzeug's HTTP exceptions (404 route, 405,
+413, …), webargs validation errors, the use cases' :class:`~shared.errors.ServiceError`, a lost
+optimistic-locking race, and any unexpected exception (500, logged, never shown).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, json, request
+from marshmallow import Schema, ValidationError, fields
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from shared.errors import FieldError, ServiceError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE_BASE = "/problems/"
+MEDIA_TYPE = "application/problem+json"
+LOCATIONS = {"json": "body", "query": "query", "headers": "header", "view_args": "path"}
+
+# The slugs a client can branch on; anything else is "about:blank" with the HTTP status.
+PROBLEM_TYPES: dict[str, str] = {
+    "validation-error": "A field is missing or wrong. `errors` lists each one with its `field` (a dotted path such as availability.weekly.0.day), its `location` (body, query, path or header) and the `reason`.",
+    "not-found": "No such resource, or not one that your key may see.",
+    "forbidden": "Your key's role may not do this.",
+    "conflict": "The request conflicts with the resource's current state.",
+    "precondition-failed": "If-Match named a version that is no longer current.",
+    "unauthorized": "No key, or not a valid one: send Authorization: Bearer <key>.",
+    "payload-too-large": "The request body is larger than 1 MiB.",
+    "internal-error": "Something failed on our side; it has been logged.",
+}
+
+
+class FieldErrorSchema(Schema):
+    field = fields.String(metadata={"description": "Dotted path of the field, e.g. availability.weekly.0.day"})
+    location = fields.String(metadata={"description": "body, query, path or header"})
+    reason = fields.String()
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem document."""
+
+    type = fields.String(metadata={"description": "URI reference naming the kind of problem"})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.List(fields.Nested(FieldErrorSchema), metadata={"description": "Per-field reasons, for validation errors"})
+
+
+def problem_response(
+    status: int,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    detail: str | None = None,
+    errors: Iterable[FieldError] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    phrase = HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug if slug else "about:blank",
+        "title": title or phrase,
+        "status": status,
+        "detail": detail or phrase,
+    }
+    errors = list(errors)
+    if errors:
+        body["errors"] = [{"field": e.field, "location": e.location, "reason": e.reason} for e in errors]
+    response = Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def flatten_messages(messages: Any, location: str, prefix: str = "") -> list[FieldError]:
+    """webargs/marshmallow nest messages by field; a client wants one line per field."""
+    if isinstance(messages, Mapping):
+        found: list[FieldError] = []
+        for key, value in messages.items():
+            name = "" if key == "_schema" else str(key)
+            path = ".".join(part for part in (prefix, name) if part)
+            found.extend(flatten_messages(value, location, path))
+        return found
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [FieldError(prefix or "(body)", reason, location) for reason in messages]
+    if isinstance(messages, list):
+        return [e for m in messages for e in flatten_messages(m, location, prefix)]
+    return [FieldError(prefix or "(body)", str(messages), location)]
+
+
+def _http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    if status == 304:
+        return Response(status=304, headers=getattr(error, "headers", None))
+    data = getattr(error, "data", None) or {}
+    headers = dict(data.get("headers") or {})
+    if "messages" in data:  # webargs validation error
+        errors = [
+            e
+            for where, messages in data["messages"].items()
+            for e in flatten_messages(messages, LOCATIONS.get(where, where))
+        ]
+        return problem_response(
+            status,
+            slug="validation-error",
+            title="Validation error",
+            detail="; ".join(f"{e.field}: {e.reason}" for e in errors) or "Invalid request.",
+            errors=errors,
+            headers=headers,
+        )
+    if getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(error.valid_methods)
+    slug = {401: "unauthorized", 404: "not-found", 413: "payload-too-large"}.get(status)
+    detail = data.get("message") or _DETAILS.get(status) or error.description
+    return problem_response(status, slug=slug, detail=detail, headers=headers)
+
+
+_DETAILS = {
+    404: "There is nothing at this address.",
+    405: "This method is not allowed here; see the Allow header.",
+    413: "The request body is larger than 1 MiB.",
+    415: "Send the request body as application/json.",
+}
+
+
+def describe_problem(slug: str) -> Response:
+    """The page a problem's ``type`` URI resolves to."""
+    if slug not in PROBLEM_TYPES:
+        return problem_response(404, slug="not-found", detail=f"No problem type {slug!r}.")
+    text = f"{slug}\n\n{PROBLEM_TYPES[slug]}\n"
+    return Response(text, mimetype="text/plain")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_exception)
+    app.add_url_rule(PROBLEM_TYPE_BASE + "<slug>", "problem_type", describe_problem)
+
+    @app.errorhandler(ServiceError)
+    def service_error(error: ServiceError) -> Response:
+        return problem_response(
+            error.status, slug=error.slug, title=error.title, detail=error.detail, errors=error.errors
+        )
+
+    @app.errorhandler(ValidationError)
+    def invalid(error: ValidationError) -> Response:
+        errors = flatten_messages(error.messages, "body")
+        return problem_response(
+            422, slug="validation-error", title="Validation error",
+            detail="; ".join(f"{e.field}: {e.reason}" for e in errors), errors=errors,
+        )
+
+    @app.errorhandler(StaleDataError)
+    def lost_race(error: StaleDataError) -> Response:
+        return problem_response(
+            412,
+            slug="precondition-failed",
+            title="Precondition failed",
+            detail="The resource was changed by another request at the same time; read it again and retry.",
+        )
+
+    @app.errorhandler(IntegrityError)
+    def integrity(error: IntegrityError) -> Response:
+        log.info("integrity error on %s %s: %s", request.method, request.path, error.orig)
+        return problem_response(
+            409, slug="conflict", title="Conflict",
+            detail="The change conflicts with existing data (a concurrent request may have made it first).",
+        )
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem_response(
+            500, slug="internal-error", title="Internal server error",
+            detail="Something failed on our side; it has been logged.",
+        )

@@ -1,0 +1,163 @@
+"""/v1/facilitators and /v1/participants."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import url_for
+from flask.views import MethodView
+
+from services.api.context import actor, transaction
+from services.api.etag import check_if_match, check_if_none_match, headers_for
+from services.api.schemas.common import AvailabilitySchema, patch_schema
+from services.api.schemas.people import FacilitatorSchema, ParticipantQuerySchema, ParticipantSchema
+from services.api.spec import Blueprint, documented, page_of
+from shared.use_cases import people
+from shared.use_cases.people import ParticipantFilter
+
+facilitators = Blueprint(
+    "facilitators", __name__, url_prefix="/v1/facilitators",
+    description="The facilitators who guide the first sessions of a group (admin keys only).",
+)
+participants = Blueprint(
+    "participants", __name__, url_prefix="/v1/participants",
+    description="Professionals who signed up, with their availability. A platform key sees the ones it created.",
+)
+
+
+@facilitators.route("")
+class Facilitators(MethodView):
+    @facilitators.arguments(FacilitatorSchema)
+    @facilitators.response(201, FacilitatorSchema, headers=documented.created)
+    @documented.errors(403)
+    def post(self, data):
+        """Add a facilitator"""
+        with transaction() as session:
+            facilitator = people.create_facilitator(session, actor(), data)
+        return facilitator, {
+            "Location": url_for("facilitators.FacilitatorById", facilitator_id=facilitator.id),
+            **headers_for(facilitator),
+        }
+
+    @facilitators.response(200, FacilitatorSchema(many=True))
+    @facilitators.paginate()
+    @documented.errors(403)
+    def get(self, pagination_parameters):
+        """List facilitators"""
+        with transaction() as session:
+            items, total = people.list_facilitators(session, actor(), page_of(pagination_parameters))
+        pagination_parameters.item_count = total
+        return items
+
+
+@facilitators.route("/<uuid:facilitator_id>")
+class FacilitatorById(MethodView):
+    @facilitators.response(200, FacilitatorSchema, headers=documented.etag)
+    @documented.conditional_read
+    @documented.errors(403, 404)
+    def get(self, facilitator_id: uuid.UUID):
+        """Get a facilitator"""
+        with transaction() as session:
+            facilitator = people.get_facilitator(session, actor(), facilitator_id)
+        check_if_none_match(facilitator)
+        return facilitator, headers_for(facilitator)
+
+    @facilitators.arguments(patch_schema(FacilitatorSchema))
+    @facilitators.response(200, FacilitatorSchema, headers=documented.etag)
+    @documented.conditional_write
+    @documented.errors(403, 404)
+    def patch(self, data, facilitator_id: uuid.UUID):
+        """Change a facilitator"""
+        with transaction() as session:
+            facilitator = people.get_facilitator(session, actor(), facilitator_id)
+            check_if_match(facilitator)
+            people.update_facilitator(session, facilitator, data)
+        return facilitator, headers_for(facilitator)
+
+    @facilitators.response(204)
+    @documented.conditional_write
+    @documented.errors(403, 404, 409)
+    def delete(self, facilitator_id: uuid.UUID):
+        """Remove a facilitator who guides no group"""
+        with transaction() as session:
+            facilitator = people.get_facilitator(session, actor(), facilitator_id)
+            check_if_match(facilitator)
+            people.delete_facilitator(session, facilitator)
+
+
+@participants.route("")
+class Participants(MethodView):
+    @participants.arguments(ParticipantSchema)
+    @participants.response(201, ParticipantSchema, headers=documented.created)
+    @documented.errors(409)
+    def post(self, data):
+        """Sign up a participant"""
+        with transaction() as session:
+            participant = people.create_participant(session, actor(), data)
+        return participant, {
+            "Location": url_for("participants.ParticipantById", participant_id=participant.id),
+            **headers_for(participant),
+        }
+
+    @participants.arguments(ParticipantQuerySchema, location="query")
+    @participants.response(200, ParticipantSchema(many=True))
+    @participants.paginate()
+    @documented.errors()
+    def get(self, filters, pagination_parameters):
+        """List participants, optionally filtered"""
+        with transaction() as session:
+            items, total = people.list_participants(
+                session, actor(), ParticipantFilter(**filters), page_of(pagination_parameters)
+            )
+        pagination_parameters.item_count = total
+        return items
+
+
+@participants.route("/<uuid:participant_id>")
+class ParticipantById(MethodView):
+    @participants.response(200, ParticipantSchema, headers=documented.etag)
+    @documented.conditional_read
+    @documented.errors(404)
+    def get(self, participant_id: uuid.UUID):
+        """Get a participant"""
+        with transaction() as session:
+            participant = people.get_participant(session, actor(), participant_id)
+        check_if_none_match(participant)
+        return participant, headers_for(participant)
+
+    @participants.arguments(patch_schema(ParticipantSchema))
+    @participants.response(200, ParticipantSchema, headers=documented.etag)
+    @documented.conditional_write
+    @documented.errors(404, 409)
+    def patch(self, data, participant_id: uuid.UUID):
+        """Change a participant"""
+        with transaction() as session:
+            participant = people.get_participant(session, actor(), participant_id)
+            check_if_match(participant)
+            people.update_participant(session, participant, data)
+        return participant, headers_for(participant)
+
+    @participants.response(204)
+    @documented.conditional_write
+    @documented.errors(404)
+    def delete(self, participant_id: uuid.UUID):
+        """Remove a participant and their memberships"""
+        with transaction() as session:
+            participant = people.get_participant(session, actor(), participant_id)
+            check_if_match(participant)
+            people.delete_participant(session, participant)
+
+
+@participants.route("/<uuid:participant_id>/availability")
+class ParticipantAvailability(MethodView):
+    @participants.arguments(AvailabilitySchema)
+    @participants.response(200, ParticipantSchema, headers=documented.etag)
+    @documented.conditional_write
+    @documented.errors(404)
+    def put(self, availability, participant_id: uuid.UUID):
+        """Replace a participant's availability"""
+        with transaction() as session:
+            participant = people.get_participant(session, actor(), participant_id)
+            check_if_match(participant)
+            people.update_participant(session, participant, {"availability": availability})
+        return participant, headers_for(participant)

@@ -1,0 +1,194 @@
+"""Fields and schemas that several resources share.
+
+Input is validated here, at the edge: what reaches a use case is well-formed. Values that the
+database stores as JSON (availability, constraints) are normalised to canonical strings
+(``"19:30"``, ``"2027-03-08"``, RFC 3339) so that equal input stores equal documents.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from shared.domain.model import HOLIDAY_REGIONS, LANGUAGES, WEEKDAYS
+
+NAME_LENGTH = validate.Length(min=1, max=200)
+SLUG_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+_HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+class StrictSchema(ma.Schema):
+    """Unknown fields are an error, not silently dropped."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class TimeZone(fields.String):
+    """An IANA time-zone name such as ``Europe/Amsterdam``."""
+
+    default_error_messages = {"unknown": "Not a known IANA time zone: {value}."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if value not in _time_zones():
+            raise self.make_error("unknown", value=value)
+        return value
+
+
+class LocalTime(fields.String):
+    """A wall-clock time ``HH:MM`` (``24:00`` allowed as the end of a day)."""
+
+    default_error_messages = {"format": "Not a time of the form HH:MM (00:00–24:00): {value}."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if not _HHMM.match(value):
+            raise self.make_error("format", value=value)
+        return value
+
+
+class DateOrDateTime(fields.Field):
+    """A calendar date (``2027-03-08``) or an RFC 3339 date-time with offset, kept as text."""
+
+    default_error_messages = {
+        "invalid": "Not a valid date (YYYY-MM-DD) or RFC 3339 date-time with offset: {value}.",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid", value=value)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            try:
+                return date.fromisoformat(value).isoformat()
+            except ValueError:
+                raise self.make_error("invalid", value=value) from None
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise self.make_error("invalid", value=value) from None
+        if parsed.tzinfo is None or "T" not in value.upper():
+            raise self.make_error("invalid", value=value)
+        return parsed.isoformat()
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
+def minutes(hhmm: str) -> int:
+    hours, mins = hhmm.split(":")
+    return int(hours) * 60 + int(mins)
+
+
+def Slug(**kwargs) -> fields.String:  # noqa: N802 - reads like a field class
+    return fields.String(
+        validate=validate.Regexp(
+            SLUG_PATTERN, error="Not a slug: lower-case letters, digits and _, at most 64."
+        ),
+        **kwargs,
+    )
+
+
+def Weekday(**kwargs) -> fields.String:  # noqa: N802
+    return fields.String(validate=validate.OneOf(WEEKDAYS), **kwargs)
+
+
+def Language(**kwargs) -> fields.String:  # noqa: N802
+    return fields.String(validate=validate.OneOf(LANGUAGES), **kwargs)
+
+
+def HolidayRegion(**kwargs) -> fields.String:  # noqa: N802
+    return fields.String(validate=validate.OneOf(HOLIDAY_REGIONS), allow_none=True, **kwargs)
+
+
+class WeeklyWindowSchema(StrictSchema):
+    day = Weekday(required=True, metadata={"example": "tue"})
+    start = LocalTime(required=True, metadata={"example": "19:00"})
+    end = LocalTime(required=True, metadata={"example": "21:30"})
+
+    @ma.validates_schema
+    def end_after_start(self, data, **kwargs):
+        if minutes(data["end"]) <= minutes(data["start"]):
+            raise ma.ValidationError("must be after start", "end")
+
+
+class UnavailableSchema(StrictSchema):
+    start = DateOrDateTime(required=True, metadata={"example": "2027-03-08"})
+    end = DateOrDateTime(required=True, metadata={"example": "2027-03-12"})
+    note = fields.String(validate=validate.Length(max=200), allow_none=True)
+
+    @ma.validates_schema
+    def consistent_range(self, data, **kwargs):
+        start, end = data["start"], data["end"]
+        if ("T" in start) != ("T" in end):
+            raise ma.ValidationError("start and end must both be dates or both date-times", "end")
+        if "T" in start:
+            if datetime.fromisoformat(end) <= datetime.fromisoformat(start):
+                raise ma.ValidationError("must be after start", "end")
+        elif end < start:
+            raise ma.ValidationError("must not be before start (dates are inclusive)", "end")
+
+
+class AvailabilitySchema(StrictSchema):
+    weekly = fields.List(
+        fields.Nested(WeeklyWindowSchema),
+        load_default=list,
+        validate=validate.Length(max=50),
+        metadata={"description": "Weekly windows in the person's own time zone; empty: no weekly restriction."},
+    )
+    unavailable = fields.List(
+        fields.Nested(UnavailableSchema),
+        load_default=list,
+        validate=validate.Length(max=366),
+        metadata={"description": "Inclusive date ranges or half-open RFC 3339 date-time ranges."},
+    )
+
+    @ma.post_load
+    def drop_empty_notes(self, data, **kwargs):
+        for item in data["unavailable"]:
+            if item.get("note") is None:
+                item.pop("note", None)
+        return data
+
+
+class PersonSchema(StrictSchema):
+    """What facilitators and participants have in common."""
+
+    id = fields.UUID(dump_only=True)
+    name = fields.String(required=True, validate=NAME_LENGTH, metadata={"example": "Anna de Vries"})
+    email = fields.Email(
+        required=True, validate=validate.Length(max=254), metadata={"example": "anna@example.org"}
+    )
+    timezone = TimeZone(load_default="Europe/Amsterdam", metadata={"example": "Europe/Amsterdam"})
+    language = Language(load_default="nl")
+    availability = fields.Nested(AvailabilitySchema, load_default=lambda: {"weekly": [], "unavailable": []})
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+def patch_schema(base: type[ma.Schema], **overrides: fields.Field) -> type[ma.Schema]:
+    """The PATCH variant of a schema: every field optional, no defaults filled in.
+
+    Nested documents stay whole (what a PATCH sends for availability replaces it and is
+    validated in full) unless ``overrides`` declares a field differently.
+    """
+
+    def __init__(self, **kwargs):
+        base.__init__(self, partial=tuple(base._declared_fields), **kwargs)
+        for field in self.fields.values():
+            field.load_default = ma.missing
+
+    name = base.__name__.removesuffix("Schema") + "PatchSchema"
+    noun = base.__name__.removesuffix("Schema").lower()
+    namespace = {"__init__": __init__, "__doc__": f"Changes to a {noun}: send only what changes.", **overrides}
+    return type(name, (base,), namespace)

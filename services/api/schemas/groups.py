@@ -1,0 +1,119 @@
+"""Groups and memberships as the API shows and accepts them."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from services.api.schemas.common import (
+    NAME_LENGTH,
+    patch_schema,
+    HolidayRegion,
+    Language,
+    LocalTime,
+    Slug,
+    StrictSchema,
+    TimeZone,
+    Weekday,
+    minutes,
+)
+from shared.domain.model import WEEKDAYS
+
+DEFAULT_CONSTRAINTS = {
+    "weekdays": list(WEEKDAYS[:5]),
+    "earliest": "08:00",
+    "latest": "22:00",
+    "skip_public_holidays": True,
+    "school_holiday_region": None,
+    "self_directed_quorum": None,
+}
+
+
+class ConstraintsSchema(StrictSchema):
+    weekdays = fields.List(
+        Weekday(), load_default=lambda: list(WEEKDAYS[:5]), validate=validate.Length(min=1, max=7)
+    )
+    earliest = LocalTime(load_default="08:00")
+    latest = LocalTime(load_default="22:00")
+    skip_public_holidays = fields.Boolean(load_default=True)
+    school_holiday_region = HolidayRegion(load_default=None)
+    self_directed_quorum = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=2, max=8),
+        metadata={"description": "Members a self-directed session needs; null: all members."},
+    )
+
+    @ma.validates("weekdays")
+    def unique_weekdays(self, value, **kwargs):
+        if len(set(value)) != len(value):
+            raise ma.ValidationError("Weekdays must not repeat.")
+
+    @ma.validates_schema
+    def latest_after_earliest(self, data, **kwargs):
+        if "latest" in data and "earliest" in data and minutes(data["latest"]) <= minutes(data["earliest"]):
+            raise ma.ValidationError("must be after earliest", "latest")
+
+    @ma.post_load
+    def canonical_order(self, data, **kwargs):
+        if "weekdays" in data:
+            data["weekdays"] = sorted(data["weekdays"], key=WEEKDAYS.index)
+        return data
+
+
+class MemberSchema(StrictSchema):
+    group_id = fields.UUID(dump_only=True)
+    participant_id = fields.UUID(dump_only=True)
+    joined_at = fields.AwareDateTime(dump_only=True)
+
+
+class GroupSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    name = fields.String(required=True, validate=NAME_LENGTH, metadata={"example": "IB-groep Utrecht 1"})
+    theme = Slug(load_default=None, allow_none=True, metadata={"example": "ouderbetrokkenheid"})
+    facilitator_id = fields.UUID(load_default=None, allow_none=True)
+    timezone = TimeZone(load_default="Europe/Amsterdam")
+    language = Language(load_default="nl")
+    meeting_url = fields.Url(
+        load_default=None,
+        allow_none=True,
+        schemes={"https", "http"},
+        validate=validate.Length(max=2000),
+        metadata={"example": "https://meet.example.org/ib-utrecht-1"},
+    )
+    session_minutes = fields.Integer(load_default=90, validate=validate.Range(min=30, max=240))
+    guided_sessions = fields.Integer(load_default=3, validate=validate.Range(min=1, max=6))
+    follow_up_sessions = fields.Integer(load_default=6, validate=validate.Range(min=0, max=24))
+    starts_on = fields.Date(required=True, metadata={"example": "2027-01-11"})
+    constraints = fields.Nested(ConstraintsSchema, load_default=lambda: dict(DEFAULT_CONSTRAINTS))
+    members = fields.List(fields.Nested(MemberSchema), dump_only=True, attribute="memberships")
+    member_count = fields.Method("count_members", dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+    def count_members(self, group) -> int:
+        return len(group.memberships)
+
+    @ma.validates("session_minutes")
+    def on_the_grid(self, value, **kwargs):
+        if value % 15:
+            raise ma.ValidationError("Must be a multiple of 15 minutes.")
+
+    @ma.validates_schema
+    def session_fits_the_day(self, data, **kwargs):
+        constraints = data.get("constraints")
+        if constraints and "session_minutes" in data:
+            window = minutes(constraints["latest"]) - minutes(constraints["earliest"])
+            if window < data["session_minutes"]:
+                raise ma.ValidationError(
+                    "earliest–latest is shorter than one session", "constraints"
+                )
+
+
+ConstraintsPatchSchema = patch_schema(ConstraintsSchema)
+GroupPatchSchema = patch_schema(
+    GroupSchema,
+    constraints=fields.Nested(
+        ConstraintsPatchSchema, metadata={"description": "Only the constraints that change."}
+    ),
+)

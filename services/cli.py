@@ -1,0 +1,137 @@
+"""The ``intervisie`` command: serve, worker, db, api-keys, openapi."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from shared.config import Settings
+from shared.errors import ServiceError
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _session_factory(settings: Settings):
+    from shared.db.session import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(settings.database_url))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Intervisie: intervision groups, their sessions and calendars."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the API (with the embedded worker when the broker is `embedded`)."""
+    from werkzeug.serving import run_simple
+
+    from services.api.app import create_app
+    from shared.db.migrate import upgrade
+
+    settings = _settings()
+    if settings.is_sqlite:
+        upgrade(settings.database_url)
+    app = create_app(settings)
+    click.echo(f"Intervisie API on http://{host}:{port} (docs at /docs)", err=True)
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply Alembic migrations up to REVISION."""
+    from shared.db.migrate import upgrade
+
+    upgrade(_settings().database_url, revision)
+
+
+@main.group("api-keys")
+def api_keys() -> None:
+    """Create, list and revoke API keys."""
+
+
+def _fail(error: ServiceError) -> None:
+    click.echo(f"error: {error.detail}", err=True)
+    sys.exit(1)
+
+
+@api_keys.command("create")
+@click.option("--role", type=click.Choice(["admin", "platform"]), help="For a new client.")
+@click.option("--name", help="Name of the new client, e.g. the platform's name.")
+@click.option("--client-id", type=click.UUID, help="Add a key to an existing client instead.")
+def api_keys_create(role: str | None, name: str | None, client_id: uuid.UUID | None) -> None:
+    """Create a key; the key alone is the last line of output."""
+    from shared.use_cases import api_keys as use_cases
+
+    if client_id is None and not (role and name):
+        raise click.UsageError("give --role and --name for a new client, or --client-id")
+    factory = _session_factory(_settings())
+    try:
+        with factory.begin() as session:
+            if client_id is not None:
+                issued = use_cases.add_key(session, client_id)
+            else:
+                issued = use_cases.create_client(session, role=role, name=name)
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"client {issued.client_id}, key {issued.prefix}… (shown once; stored hashed)", err=True)
+    click.echo(issued.key)
+
+
+@api_keys.command("revoke")
+@click.argument("prefix")
+def api_keys_revoke(prefix: str) -> None:
+    """Revoke the key whose prefix (its first 12 characters) is PREFIX."""
+    from shared.use_cases import api_keys as use_cases
+
+    factory = _session_factory(_settings())
+    try:
+        with factory.begin() as session:
+            key = use_cases.revoke_key(session, prefix, now=datetime.now(UTC))
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"revoked {key.prefix} at {key.revoked_at.isoformat()}")
+
+
+@api_keys.command("list")
+def api_keys_list() -> None:
+    """List keys: prefix, client, role, created, revoked."""
+    from shared.use_cases import api_keys as use_cases
+
+    factory = _session_factory(_settings())
+    with factory() as session:
+        for key in use_cases.list_keys(session):
+            revoked = key.revoked_at.isoformat() if key.revoked_at else "-"
+            click.echo(
+                f"{key.prefix}\t{key.client.name}\t{key.client.role}\t"
+                f"{key.created_at.isoformat()}\t{revoked}"
+            )
+
+
+@main.command()
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("openapi.yaml"), show_default=True)
+def openapi(output: Path) -> None:
+    """Write the OpenAPI document generated from the code."""
+    from services.api.openapi import render_yaml
+
+    output.write_text(render_yaml(), encoding="utf-8")
+    click.echo(f"wrote {output}", err=True)
+
+
+if __name__ == "__main__":
+    main()

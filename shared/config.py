@@ -1,0 +1,68 @@
+"""One settings object, read from ``INTERVISIE_*`` environment variables.
+
+Nothing reads the environment anywhere else: entrypoints call :meth:`Settings.from_env` once and
+pass the result on, and tests build a :class:`Settings` directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+DEFAULT_DATABASE_URL = "sqlite:///var/intervisie.db"
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    broker_url: str = "embedded"
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_url: str | None = None
+    webhook_allow_private: bool = False
+    programme_name: str = "Intervisie"
+    programme_email: str = "intervisie@example.org"
+    max_body_bytes: int = 1024 * 1024
+    sweep_seconds: int = 30
+    """How often a worker looks for scheduling runs whose message was lost."""
+
+    ENV_NAMES = {
+        "database_url": "INTERVISIE_DATABASE_URL",
+        "broker_url": "INTERVISIE_BROKER_URL",
+        "public_url": "INTERVISIE_PUBLIC_URL",
+        "smtp_url": "INTERVISIE_SMTP_URL",
+        "webhook_allow_private": "INTERVISIE_WEBHOOK_ALLOW_PRIVATE",
+        "programme_name": "INTERVISIE_PROGRAMME_NAME",
+        "programme_email": "INTERVISIE_PROGRAMME_EMAIL",
+        "sweep_seconds": "INTERVISIE_SWEEP_SECONDS",
+    }
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        types = {f.name: f.type for f in fields(cls)}
+        for name, variable in cls.ENV_NAMES.items():
+            raw = environ.get(variable)
+            if raw is None or raw == "":
+                continue
+            kind = types[name]
+            if kind == "bool":
+                values[name] = _flag(raw)
+            elif kind == "int":
+                values[name] = int(raw)
+            else:
+                values[name] = raw
+        return cls(**values)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def public_base(self) -> str:
+        return self.public_url.rstrip("/")

@@ -1,0 +1,256 @@
+"""The data model: SQLAlchemy 2 typed declarative models.
+
+Every mutable resource has a ``version`` column that SQLAlchemy uses as its optimistic-locking
+counter (``version_id_col``): an UPDATE carries ``WHERE version = <what we read>``, so two
+concurrent writers cannot both win; the loser gets ``StaleDataError`` and the API answers 412.
+The API's ETag is derived from ``(id, version)``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+from shared.db.types import JSONDocument, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Versioned:
+    """Columns of every resource that the API lets clients change."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class ApiClient(Base):
+    """A caller of the API: the programme organiser (admin) or a school platform."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    keys: Mapped[list[ApiKey]] = relationship(back_populates="client")
+
+
+class ApiKey(Base):
+    """A bearer key of a client. Only its SHA-256 is stored; ``prefix`` identifies it to humans."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("api_clients.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    prefix: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    client: Mapped[ApiClient] = relationship(back_populates="keys", lazy="joined")
+
+
+class Facilitator(Versioned, Base):
+    __tablename__ = "facilitators"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    language: Mapped[str] = mapped_column(String(2), nullable=False)
+    availability: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
+
+
+class Participant(Versioned, Base):
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("client_id", "external_ref"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("api_clients.id"), nullable=False, index=True
+    )
+    external_ref: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    language: Mapped[str] = mapped_column(String(2), nullable=False)
+    organization: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    role: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    school_holiday_region: Mapped[str | None] = mapped_column(String(10))
+    availability: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
+
+    theme_rows: Mapped[list[ParticipantTheme]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="ParticipantTheme.position",
+        lazy="selectin",
+    )
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="participant", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def themes(self) -> list[str]:
+        return [row.theme for row in self.theme_rows]
+
+    @themes.setter
+    def themes(self, themes: list[str]) -> None:
+        self.theme_rows = [
+            ParticipantTheme(theme=theme, position=i) for i, theme in enumerate(themes)
+        ]
+
+    @property
+    def group_ids(self) -> list[uuid.UUID]:
+        return [m.group_id for m in self.memberships]
+
+
+class ParticipantTheme(Base):
+    """A participant's themes, one row each, so that filtering by theme is portable SQL."""
+
+    __tablename__ = "participant_themes"
+
+    participant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    theme: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (Index("ix_participant_themes_theme", "theme"),)
+
+
+class Group(Versioned, Base):
+    __tablename__ = "groups"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    theme: Mapped[str | None] = mapped_column(String(64))
+    facilitator_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("facilitators.id"), index=True
+    )
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    language: Mapped[str] = mapped_column(String(2), nullable=False)
+    meeting_url: Mapped[str | None] = mapped_column(String(2000))
+    session_minutes: Mapped[int] = mapped_column(Integer, nullable=False)
+    guided_sessions: Mapped[int] = mapped_column(Integer, nullable=False)
+    follow_up_sessions: Mapped[int] = mapped_column(Integer, nullable=False)
+    starts_on: Mapped[date] = mapped_column(Date, nullable=False)
+    constraints: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="group",
+        cascade="all, delete-orphan",
+        order_by="(Membership.joined_at, Membership.participant_id)",
+        lazy="selectin",
+    )
+
+    @property
+    def member_ids(self) -> list[uuid.UUID]:
+        return [m.participant_id for m in self.memberships]
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    group: Mapped[Group] = relationship(back_populates="memberships")
+    participant: Mapped[Participant] = relationship(back_populates="memberships")
+
+
+class SchedulingRun(Base):
+    """A request to plan a group's sessions: a job that the worker picks up.
+
+    The row is the source of truth; the broker message only says "look at run X". ``lease_until``
+    lets exactly one worker own a running run; a run whose lease ran out is picked up again.
+    """
+
+    __tablename__ = "scheduling_runs"
+    __table_args__ = (Index("ix_scheduling_runs_status", "status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="queued")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    diagnostics: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Session(Versioned, Base):
+    """One meeting of a group. ``uid`` is its calendar UID and never changes across re-plans."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_group_start", "group_id", "start"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), nullable=False
+    )
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    start: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    end: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="scheduled")
+    sequence: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    uid: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    chair_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    absent_ids: Mapped[list[str]] = mapped_column(JSONDocument, nullable=False, default=list)
+    keeps_slot: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("scheduling_runs.id", ondelete="SET NULL")
+    )

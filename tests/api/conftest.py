@@ -1,0 +1,104 @@
+"""API tests through Flask's test client, once on SQLite and once on the real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from flask.testing import FlaskClient
+
+from services.api.app import create_app
+from shared.config import Settings
+from shared.db.session import make_session_factory
+from shared.use_cases.api_keys import create_client
+from tests.databases import empty_all_tables, engine_for, migrated_database
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    with migrated_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = engine_for(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine):
+    yield make_session_factory(engine)
+    empty_all_tables(engine)
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return Settings(database_url=database_url, public_url="http://intervisie.test")
+
+
+@pytest.fixture
+def app(settings, session_factory):
+    app = create_app(settings, session_factory=session_factory)
+    app.testing = True
+    return app
+
+
+@dataclass
+class Caller:
+    """A test client that sends one API key."""
+
+    client: FlaskClient
+    key: str
+    client_id: str
+
+    def _headers(self, headers):
+        return {"Authorization": f"Bearer {self.key}", **(headers or {})}
+
+    def get(self, url, headers=None, **kwargs):
+        return self.client.get(url, headers=self._headers(headers), **kwargs)
+
+    def post(self, url, json=None, headers=None, **kwargs):
+        return self.client.post(url, json=json, headers=self._headers(headers), **kwargs)
+
+    def patch(self, url, json=None, headers=None, **kwargs):
+        return self.client.patch(url, json=json, headers=self._headers(headers), **kwargs)
+
+    def put(self, url, json=None, headers=None, **kwargs):
+        return self.client.put(url, json=json, headers=self._headers(headers), **kwargs)
+
+    def delete(self, url, headers=None, **kwargs):
+        return self.client.delete(url, headers=self._headers(headers), **kwargs)
+
+
+def _caller(app, session_factory, role: str, name: str) -> Caller:
+    with session_factory.begin() as session:
+        issued = create_client(session, role=role, name=name)
+    return Caller(app.test_client(), issued.key, str(issued.client_id))
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def admin(app, session_factory) -> Caller:
+    return _caller(app, session_factory, "admin", "Programme organiser")
+
+
+@pytest.fixture
+def platform(app, session_factory) -> Caller:
+    return _caller(app, session_factory, "platform", "Schoolplatform A")
+
+
+@pytest.fixture
+def other_platform(app, session_factory) -> Caller:
+    return _caller(app, session_factory, "platform", "Schoolplatform B")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,140 @@
+"""Every bad input gets an RFC 9457 problem with the field and the reason, and stores nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api import payloads
+
+
+def _problem(response, status: int) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.content_type == "application/problem+json"
+    body = response.json
+    assert {"type", "title", "status", "detail"} <= body.keys()
+    assert body["status"] == status
+    return body
+
+
+def _window(**changes):
+    return {"weekly": [{"day": "tue", "start": "19:00", "end": "21:30", **changes}]}
+
+
+def _gone(**changes):
+    return {"unavailable": [{"start": "2027-03-08", "end": "2027-03-12", **changes}]}
+
+
+INVALID_PARTICIPANTS = [
+    ({"timezone": "Europe/Amsterdm"}, "timezone"),
+    ({"timezone": "CEST"}, "timezone"),
+    ({"email": "niet-een-adres"}, "email"),
+    ({"name": ""}, "name"),
+    ({"name": "x" * 201}, "name"),
+    ({"organization": "x" * 201}, "organization"),
+    ({"language": "de"}, "language"),
+    ({"role": "Intern Begeleider"}, "role"),
+    ({"themes": ["a", "a"]}, "themes"),
+    ({"school_holiday_region": "oost"}, "school_holiday_region"),
+    ({"availability": _window(day="tuesday")}, "availability.weekly.0.day"),
+    ({"availability": _window(start="7pm")}, "availability.weekly.0.start"),
+    ({"availability": _window(start="19:60")}, "availability.weekly.0.start"),
+    ({"availability": _window(end="18:00")}, "availability.weekly.0.end"),
+    ({"availability": _gone(start="2027-02-29")}, "availability.unavailable.0.start"),
+    ({"availability": _gone(start="2027-13-01")}, "availability.unavailable.0.start"),
+    ({"availability": _gone(end="2027-03-01")}, "availability.unavailable.0.end"),
+    ({"availability": _gone(start="2027-03-08T10:00:00")}, "availability.unavailable.0.start"),
+    ({"availability": _gone(start="2027-03-08T10:00:00+01:00")}, "availability.unavailable.0.end"),
+    ({"availability": {"weekly": [], "sometimes": []}}, "availability.sometimes"),
+    ({"shoe_size": 42}, "shoe_size"),
+]
+
+
+@pytest.mark.parametrize(("changes", "field"), INVALID_PARTICIPANTS, ids=[f for _, f in INVALID_PARTICIPANTS])
+def test_invalid_participant_is_422_naming_the_field_and_stores_nothing(platform, changes, field):
+    body = _problem(platform.post("/v1/participants", json=payloads.participant(1, **changes)), 422)
+    assert body["type"] == "/problems/validation-error"
+    fields = [e["field"] for e in body["errors"]]
+    assert field in fields
+    assert all(e["reason"] for e in body["errors"])
+    assert platform.get("/v1/participants").json == []
+
+
+def test_missing_required_fields_are_each_named(platform):
+    body = _problem(platform.post("/v1/participants", json={}), 422)
+    assert {e["field"] for e in body["errors"]} == {"name", "email", "organization", "role"}
+
+
+INVALID_GROUPS = [
+    ({"starts_on": "2027-02-30"}, "starts_on"),
+    ({"timezone": "Amsterdam"}, "timezone"),
+    ({"meeting_url": "javascript:alert(1)"}, "meeting_url"),
+    ({"session_minutes": 100}, "session_minutes"),
+    ({"constraints": {"weekdays": ["mon", "funday"]}}, "constraints.weekdays.1"),
+    ({"constraints": {"weekdays": []}}, "constraints.weekdays"),
+    ({"constraints": {"earliest": "20:00", "latest": "19:00"}}, "constraints.latest"),
+    ({"constraints": {"earliest": "8:00"}}, "constraints.earliest"),
+    ({"constraints": {"self_directed_quorum": 1}}, "constraints.self_directed_quorum"),
+    ({"constraints": {"earliest": "20:00", "latest": "21:00"}}, "constraints"),
+]
+
+
+@pytest.mark.parametrize(("changes", "field"), INVALID_GROUPS, ids=[f for _, f in INVALID_GROUPS])
+def test_invalid_group_is_422_naming_the_field_and_stores_nothing(admin, changes, field):
+    body = _problem(admin.post("/v1/groups", json=payloads.group(**changes)), 422)
+    assert field in [e["field"] for e in body["errors"]]
+    assert admin.get("/v1/groups").json == []
+
+
+def test_invalid_patch_changes_nothing(platform):
+    created = platform.post("/v1/participants", json=payloads.participant(1)).json
+    url = f"/v1/participants/{created['id']}"
+    _problem(platform.patch(url, json={"name": "Goed", "email": "fout"}), 422)
+    assert platform.get(url).json == created
+
+
+def test_malformed_json_is_a_problem(platform):
+    response = platform.post(
+        "/v1/participants", data=b'{"name": ', headers={"Content-Type": "application/json"}
+    )
+    body = _problem(response, 400)
+    assert "JSON" in body["detail"]
+
+
+def test_body_over_one_mebibyte_is_413(platform):
+    huge = b'{"name": "' + b"x" * (1024 * 1024) + b'"}'
+    body = _problem(
+        platform.post("/v1/participants", data=huge, headers={"Content-Type": "application/json"}), 413
+    )
+    assert body["type"] == "/problems/payload-too-large"
+    assert platform.get("/v1/participants").json == []
+
+
+def test_unknown_path_is_404_problem(platform):
+    _problem(platform.get("/v1/nothing-here"), 404)
+    _problem(platform.get("/v1/participants/not-a-uuid"), 404)
+
+
+def test_wrong_method_is_405_problem_with_allow(platform):
+    response = platform.put("/v1/participants")
+    _problem(response, 405)
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+def test_unexpected_failure_is_500_problem_without_a_stack_trace(platform, monkeypatch):
+    from shared.use_cases import people
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals: /srv/app/people.py line 42")
+
+    monkeypatch.setattr(people, "list_participants", broken)
+    response = platform.get("/v1/participants")
+    body = _problem(response, 500)
+    text = response.get_data(as_text=True)
+    assert "secret internals" not in text and "Traceback" not in text
+    assert body["type"] == "/problems/internal-error"
+
+
+def test_problem_types_are_documented_at_their_uri(client):
+    response = client.get("/problems/validation-error")
+    assert response.status_code == 200
+    assert "field" in response.get_data(as_text=True)

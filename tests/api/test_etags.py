@@ -1,0 +1,100 @@
+"""ETags, If-None-Match (304) and If-Match (412), and the atomic version check behind them."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import update
+
+from shared.db.models import Participant
+from tests.api import payloads
+
+
+def test_get_with_current_etag_is_304_without_body(platform):
+    created = platform.post("/v1/participants", json=payloads.participant(1))
+    url = created.headers["Location"]
+    response = platform.get(url, headers={"If-None-Match": created.headers["ETag"]})
+    assert response.status_code == 304
+    assert response.data == b""
+    assert response.headers["ETag"] == created.headers["ETag"]
+
+
+def test_write_with_stale_if_match_is_412_and_changes_nothing(platform):
+    created = platform.post("/v1/participants", json=payloads.participant(1))
+    url = created.headers["Location"]
+    stale = created.headers["ETag"]
+    first = platform.patch(url, json={"name": "Eerste"}, headers={"If-Match": stale})
+    assert first.status_code == 200
+    second = platform.patch(url, json={"name": "Tweede"}, headers={"If-Match": stale})
+    assert second.status_code == 412
+    assert second.content_type == "application/problem+json"
+    assert platform.get(url).json["name"] == "Eerste"
+    assert platform.delete(url, headers={"If-Match": stale}).status_code == 412
+    assert platform.put(url + "/availability", json={"weekly": []}, headers={"If-Match": stale}).status_code == 412
+    assert platform.delete(url, headers={"If-Match": first.headers["ETag"]}).status_code == 204
+
+
+def test_write_without_if_match_is_allowed(platform):
+    created = platform.post("/v1/participants", json=payloads.participant(1))
+    assert platform.patch(created.headers["Location"], json={"name": "X"}).status_code == 200
+
+
+def test_groups_and_facilitators_honour_if_match_too(admin):
+    facilitator = admin.post("/v1/facilitators", json=payloads.facilitator())
+    group = admin.post("/v1/groups", json=payloads.group())
+    for created in (facilitator, group):
+        url = created.headers["Location"]
+        assert admin.patch(url, json={"name": "A"}, headers={"If-Match": created.headers["ETag"]}).status_code == 200
+        assert admin.patch(url, json={"name": "B"}, headers={"If-Match": created.headers["ETag"]}).status_code == 412
+        assert admin.get(url).json["name"] == "A"
+
+
+def test_version_check_is_in_the_update_itself(platform, monkeypatch):
+    """A write that read version N loses when another commits N+1 before its UPDATE runs."""
+    created = platform.post("/v1/participants", json=payloads.participant(1))
+    url = created.headers["Location"]
+    participant_id = created.json["id"]
+
+    from shared.use_cases import people
+
+    original = people.update_participant
+
+    def racing_update(session, participant, data):
+        # Another write lands between our read (and If-Match check) and our UPDATE. It goes
+        # through the connection, below the ORM, so the loaded object still holds the old version.
+        session.connection().execute(
+            update(Participant.__table__)
+            .where(Participant.__table__.c.id == participant.id)
+            .values(name="Ander", version=Participant.__table__.c.version + 1)
+        )
+        original(session, participant, data)
+
+    monkeypatch.setattr(people, "update_participant", racing_update)
+    response = platform.patch(url, json={"name": "Ik"}, headers={"If-Match": created.headers["ETag"]})
+    assert response.status_code == 412
+    monkeypatch.setattr(people, "update_participant", original)
+    # The whole transaction was rolled back: neither write is stored.
+    assert platform.get(f"/v1/participants/{participant_id}").json["name"] == "Deelnemer 1"
+
+
+def test_concurrent_writers_with_the_same_etag_one_wins(app, platform):
+    created = platform.post("/v1/participants", json=payloads.participant(1))
+    url, etag = created.headers["Location"], created.headers["ETag"]
+    statuses: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def write(n: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.patch(
+            url, json={"name": f"Schrijver {n}"},
+            headers={"Authorization": f"Bearer {platform.key}", "If-Match": etag},
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] + [412] * 5

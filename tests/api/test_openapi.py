@@ -1,0 +1,72 @@
+"""The checked-in openapi.yaml is what the code produces, and it documents our contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from services.api.openapi import render_yaml, spec_dict
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_checked_in_openapi_yaml_matches_the_code():
+    checked_in = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
+    assert checked_in == render_yaml(), "openapi.yaml is stale: run `intervisie openapi` and commit it"
+
+
+def test_every_operation_documents_problem_json_errors_and_auth():
+    spec = spec_dict()
+    problem_responses = {
+        name for name, response in spec["components"]["responses"].items()
+        if "application/problem+json" in response.get("content", {})
+    }
+    assert {"UNAUTHORIZED", "NOT_FOUND", "UNPROCESSABLE_ENTITY", "PRECONDITION_FAILED", "INTERNAL_SERVER_ERROR", "DEFAULT_ERROR"} <= problem_responses
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            refs = {r.get("$ref", "").rsplit("/", 1)[-1] for r in operation["responses"].values()}
+            assert "DEFAULT_ERROR" in refs, (method, path)
+            if path.startswith("/v1/"):
+                assert "UNAUTHORIZED" in refs, (method, path)
+                assert "INTERNAL_SERVER_ERROR" in refs, (method, path)
+            assert operation.get("summary"), (method, path)
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_writes_document_if_match_and_412_and_reads_document_etag():
+    spec = spec_dict()
+    patch = spec["paths"]["/v1/participants/{participant_id}"]["patch"]
+    assert any(p["name"] == "If-Match" for p in patch["parameters"])
+    assert "412" in patch["responses"]
+    get = spec["paths"]["/v1/participants/{participant_id}"]["get"]
+    assert "ETag" in get["responses"]["200"]["headers"]
+    assert "304" in get["responses"]
+    post = spec["paths"]["/v1/participants"]["post"]
+    assert "Location" in post["responses"]["201"]["headers"]
+
+
+def test_lists_document_pagination():
+    spec = spec_dict()
+    get = spec["paths"]["/v1/participants"]["get"]
+    names = {p["name"] for p in get["parameters"]}
+    assert {"page", "page_size", "role", "theme", "organization", "unassigned"} <= names
+    assert "X-Pagination" in get["responses"]["200"]["headers"]
+
+
+def test_openapi_json_is_served_and_docs_ui_exists(client):
+    served = client.get("/openapi.json")
+    assert served.status_code == 200
+    assert served.json["paths"].keys() == yaml.safe_load(render_yaml())["paths"].keys()
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert b"swagger" in docs.data.lower()
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json["status"] == "ok"
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json["checks"]["database"] == "ok"

@@ -1,0 +1,56 @@
+"""Real processes for integration tests: the API served by ``intervisie serve``, and friends."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+INTERVISIE = Path(sys.executable).with_name("intervisie")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@contextmanager
+def serving(env: dict[str, str], cwd: Path | None = None) -> Iterator[str]:
+    """Run ``intervisie serve`` on a free loopback port; yield its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(INTERVISIE), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**os.environ, **env}, cwd=cwd,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(base + "/healthz", process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,46 @@
+"""The domain stays pure: it imports neither Flask, SQLAlchemy, marshmallow nor Dramatiq."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import shared.domain
+
+FORBIDDEN = {"flask", "flask_smorest", "sqlalchemy", "marshmallow", "dramatiq", "alembic", "webargs", "psycopg", "redis", "pika"}
+DOMAIN = Path(shared.domain.__file__).parent
+
+
+def imported_top_level_names(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_domain_modules_import_no_framework():
+    modules = sorted(DOMAIN.rglob("*.py"))
+    assert len(modules) >= 2
+    offenders = {
+        str(path.relative_to(DOMAIN)): sorted(imported_top_level_names(path) & FORBIDDEN)
+        for path in modules
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_domain_imports_no_other_layer_of_the_project():
+    for path in DOMAIN.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(("shared.db", "shared.use_cases", "services")):
+                raise AssertionError(f"{path.name} imports {node.module}")
+
+
+def test_the_check_catches_a_framework_import(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import sqlalchemy.orm\nfrom flask import g\n")
+    assert imported_top_level_names(bad) & FORBIDDEN == {"sqlalchemy", "flask"}

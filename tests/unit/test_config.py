@@ -1,0 +1,30 @@
+from shared.config import Settings
+
+
+def test_defaults_are_the_embedded_setup():
+    settings = Settings.from_env({})
+    assert settings.database_url == "sqlite:///var/intervisie.db"
+    assert settings.broker_url == "embedded"
+    assert settings.public_url == "http://127.0.0.1:8000"
+    assert settings.smtp_url is None
+
+
+def test_webhooks_to_private_addresses_are_refused_unless_turned_on():
+    assert Settings.from_env({}).webhook_allow_private is False
+    assert Settings.from_env({"INTERVISIE_WEBHOOK_ALLOW_PRIVATE": "1"}).webhook_allow_private is True
+    assert Settings.from_env({"INTERVISIE_WEBHOOK_ALLOW_PRIVATE": "0"}).webhook_allow_private is False
+
+
+def test_environment_overrides():
+    settings = Settings.from_env(
+        {
+            "INTERVISIE_DATABASE_URL": "postgresql://u@db/intervisie",
+            "INTERVISIE_BROKER_URL": "redis://redis:6379/0",
+            "INTERVISIE_PUBLIC_URL": "https://intervisie.example.org/",
+            "INTERVISIE_SWEEP_SECONDS": "5",
+        }
+    )
+    assert settings.database_url == "postgresql://u@db/intervisie"
+    assert settings.broker_url == "redis://redis:6379/0"
+    assert settings.public_base == "https://intervisie.example.org"
+    assert settings.sweep_seconds == 5

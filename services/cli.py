@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -42,8 +43,20 @@ def serve(host: str, port: int) -> None:
     if settings.is_sqlite:
         upgrade(settings.database_url)
     app = create_app(settings)
+    scheduler = app.extensions["intervisie"].scheduler
+    if scheduler.embedded:
+        scheduler.ensure_consuming()  # pick up unfinished runs now, not at the first request
     click.echo(f"Intervisie API on http://{host}:{port} (docs at /docs)", err=True)
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command()
+def worker() -> None:
+    """Run a Dramatiq worker for the configured broker until SIGTERM."""
+    from services.scheduler.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run_worker(_settings())
 
 
 @main.group()

@@ -29,6 +29,11 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     sweep_seconds: int = 30
     """How often a worker looks for scheduling runs whose message was lost."""
+    broker_namespace: str = "intervisie"
+    """Prefix of the broker's queues (RabbitMQ) and keys (Redis), so deployments can share one."""
+    worker_threads: int = 4
+    run_lease_seconds: int = 20
+    """How long a worker's claim on a scheduling run holds; after it, another worker may take over."""
 
     ENV_NAMES = {
         "database_url": "INTERVISIE_DATABASE_URL",
@@ -39,6 +44,9 @@ class Settings:
         "programme_name": "INTERVISIE_PROGRAMME_NAME",
         "programme_email": "INTERVISIE_PROGRAMME_EMAIL",
         "sweep_seconds": "INTERVISIE_SWEEP_SECONDS",
+        "broker_namespace": "INTERVISIE_BROKER_NAMESPACE",
+        "worker_threads": "INTERVISIE_WORKER_THREADS",
+        "run_lease_seconds": "INTERVISIE_RUN_LEASE_SECONDS",
     }
 
     @classmethod

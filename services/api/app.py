@@ -14,7 +14,9 @@ from services.api.context import EXTENSION, AppState
 from services.api.resources.groups import groups
 from services.api.resources.operations import operations
 from services.api.resources.people import facilitators, participants
+from services.api.resources.scheduling import runs, sessions
 from services.api.spec import Api
+from services.scheduler.scheduler import Scheduler
 from shared.config import Settings
 from shared.db.session import make_engine, make_session_factory
 
@@ -32,7 +34,7 @@ sessions, and subscribe to calendar feeds.
   overwriting someone else's change.
 """
 
-V1_BLUEPRINTS = (facilitators, participants, groups)
+V1_BLUEPRINTS = (facilitators, participants, groups, runs, sessions)
 
 
 def _utcnow() -> datetime:
@@ -43,8 +45,10 @@ def create_app(
     settings: Settings | None = None,
     *,
     session_factory: sessionmaker[Session] | None = None,
+    scheduler: Scheduler | None = None,
     clock: Callable[[], datetime] = _utcnow,
 ) -> Flask:
+    """Build the API. Tests pass their own session factory, scheduler and clock."""
     settings = settings or Settings.from_env()
     app = Flask("intervisie")
     app.json.sort_keys = False  # fields in the order the schemas declare them
@@ -65,7 +69,18 @@ def create_app(
     )
     if session_factory is None:
         session_factory = make_session_factory(make_engine(settings.database_url))
-    app.extensions[EXTENSION] = AppState(settings=settings, session_factory=session_factory, clock=clock)
+    if scheduler is None:
+        scheduler = Scheduler(settings, session_factory)
+    app.extensions[EXTENSION] = AppState(
+        settings=settings,
+        session_factory=session_factory,
+        clock=clock,
+        scheduler=scheduler,
+        readiness_probes={"broker": scheduler.ping},
+    )
+    if scheduler.embedded:
+        # Started in the process that serves requests: after gunicorn's fork, never before it.
+        app.before_request(scheduler.ensure_consuming)
 
     api = Api(app)
     problems.register(app)

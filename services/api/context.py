@@ -10,6 +10,7 @@ from datetime import datetime
 from flask import current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.scheduler.scheduler import Scheduler
 from shared.actor import Actor
 from shared.config import Settings
 
@@ -21,6 +22,7 @@ class AppState:
     settings: Settings
     session_factory: sessionmaker[Session]
     clock: Callable[[], datetime]
+    scheduler: Scheduler
     readiness_probes: dict[str, Callable[[], object]] = field(default_factory=dict)
     """Extra checks for /readyz (the broker adds one); each raises when failing."""
 

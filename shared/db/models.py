@@ -254,3 +254,64 @@ class Session(Versioned, Base):
     run_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("scheduling_runs.id", ondelete="SET NULL")
     )
+
+
+class OutboxMessage(Base):
+    """Work that a change implies, recorded in the change's own transaction.
+
+    The worker is sent the id after the commit; a message that is lost leaves the row
+    undispatched, and the sweep sends it again. Dispatching sets ``dispatched_at`` in the same
+    transaction as the work, so doing it twice is impossible.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "dispatched_at", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    topic: Mapped[str] = mapped_column(String(50), nullable=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Invitation(Base):
+    """One iTIP message to one recipient about one session, as issued; mailed when SMTP is set."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        Index("ix_invitations_session", "session_id", "issued_at"),
+        Index("ix_invitations_delivery", "delivery_state"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    recipient_kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    recipient_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    recipient_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    recipient_email: Mapped[str] = mapped_column(String(254), nullable=False)
+    language: Mapped[str] = mapped_column(String(2), nullable=False)
+    method: Mapped[str] = mapped_column(String(10), nullable=False)
+    notice: Mapped[str] = mapped_column(String(20), nullable=False)
+    sequence: Mapped[int] = mapped_column(Integer, nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    ics: Mapped[str] = mapped_column(Text, nullable=False)
+    delivery_state: Mapped[str] = mapped_column(String(20), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FeedToken(Base):
+    """The secret in a calendar feed URL, stored as its SHA-256 only. One live token per owner."""
+
+    __tablename__ = "feed_tokens"
+    __table_args__ = (UniqueConstraint("owner_kind", "owner_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    owner_kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    generation: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

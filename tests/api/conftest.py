@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from services.api.app import create_app
+from services.scheduler.scheduler import Scheduler
 from shared.config import Settings
 from shared.db.session import make_session_factory
 from shared.use_cases.api_keys import create_client
@@ -40,9 +41,39 @@ def settings(database_url) -> Settings:
     return Settings(database_url=database_url, public_url="http://intervisie.test")
 
 
+class Clock:
+    """A clock the test moves by hand; the API and the worker both read it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 @pytest.fixture
-def app(settings, session_factory):
-    app = create_app(settings, session_factory=session_factory)
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def scheduler(settings, session_factory, clock):
+    """The embedded scheduler on Dramatiq's stub broker; its worker runs only in tests that ask."""
+    scheduler = Scheduler(settings, session_factory, autostart=False, clock=clock)
+    yield scheduler
+    scheduler.stop()
+
+
+@pytest.fixture
+def worker(scheduler):
+    """A stub-broker worker in this process; ``worker.drain()`` waits for queued messages."""
+    scheduler.start_consuming()
+    return scheduler
+
+
+@pytest.fixture
+def app(settings, session_factory, scheduler, clock):
+    app = create_app(settings, session_factory=session_factory, scheduler=scheduler, clock=clock)
     app.testing = True
     return app
 
@@ -98,7 +129,3 @@ def platform(app, session_factory) -> Caller:
 @pytest.fixture
 def other_platform(app, session_factory) -> Caller:
     return _caller(app, session_factory, "platform", "Schoolplatform B")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)

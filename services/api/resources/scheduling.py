@@ -1,0 +1,89 @@
+"""/v1/groups/{id}/scheduling-runs, /v1/scheduling-runs/{id}, and sessions."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import url_for
+from flask.views import MethodView
+
+from services.api.context import actor, state, transaction
+from services.api.etag import check_if_match, check_if_none_match, headers_for
+from services.api.schemas.scheduling import SchedulingRunSchema, SessionPatchSchema, SessionSchema
+from services.api.spec import Blueprint, documented, page_of
+from shared.use_cases import scheduling
+
+runs = Blueprint(
+    "scheduling-runs", __name__, url_prefix="/v1",
+    description="Ask for a plan of a group's sessions; the worker computes it. Runs go "
+    "queued → running → succeeded | infeasible | failed.",
+)
+sessions = Blueprint(
+    "sessions", __name__, url_prefix="/v1",
+    description="A group's sessions: three guided ones, then self-directed ones. Move one by "
+    "sending a new start; cancel one with status cancelled.",
+)
+IN_FLIGHT_RETRY_AFTER = "1"
+
+
+@runs.route("/groups/<uuid:group_id>/scheduling-runs")
+class GroupSchedulingRuns(MethodView):
+    @runs.response(202, SchedulingRunSchema, headers={"Location": {"description": "The run to poll", "schema": {"type": "string"}}})
+    @documented.errors(403, 404, 409, 422)
+    def post(self, group_id: uuid.UUID):
+        """Plan (or re-plan) a group's sessions"""
+        with transaction() as session:
+            run = scheduling.request_run(session, actor(), group_id, state().clock())
+        state().scheduler.request_plan(run.id)
+        return run, {"Location": url_for("scheduling-runs.SchedulingRunById", run_id=run.id)}
+
+
+@runs.route("/scheduling-runs/<uuid:run_id>")
+class SchedulingRunById(MethodView):
+    @runs.response(200, SchedulingRunSchema)
+    @documented.errors(404)
+    def get(self, run_id: uuid.UUID):
+        """Get a scheduling run; poll until it is no longer queued or running"""
+        with transaction() as session:
+            run = scheduling.get_run(session, actor(), run_id)
+        if run.status in scheduling.IN_FLIGHT:
+            return run, {"Retry-After": IN_FLIGHT_RETRY_AFTER}
+        return run
+
+
+@sessions.route("/groups/<uuid:group_id>/sessions")
+class GroupSessions(MethodView):
+    @sessions.response(200, SessionSchema(many=True))
+    @sessions.paginate()
+    @documented.errors(404)
+    def get(self, group_id: uuid.UUID, pagination_parameters):
+        """List a group's sessions in order"""
+        with transaction() as session:
+            items, total = scheduling.list_sessions(session, actor(), group_id, page_of(pagination_parameters))
+        pagination_parameters.item_count = total
+        return items
+
+
+@sessions.route("/sessions/<uuid:session_id>")
+class SessionById(MethodView):
+    @sessions.response(200, SessionSchema, headers=documented.etag)
+    @documented.conditional_read
+    @documented.errors(404)
+    def get(self, session_id: uuid.UUID):
+        """Get a session"""
+        with transaction() as session:
+            row = scheduling.get_session(session, actor(), session_id)
+        check_if_none_match(row)
+        return row, headers_for(row)
+
+    @sessions.arguments(SessionPatchSchema(partial=True))
+    @sessions.response(200, SessionSchema, headers=documented.etag)
+    @documented.conditional_write
+    @documented.errors(403, 404, 409)
+    def patch(self, data, session_id: uuid.UUID):
+        """Move a session (new start; absent_ids then lists who cannot attend) or cancel it"""
+        with transaction() as session:
+            row = scheduling.get_session(session, actor(), session_id)
+            check_if_match(row)
+            scheduling.change_session(session, actor(), row, data, state().clock())
+        return row, headers_for(row)

@@ -1,0 +1,112 @@
+"""Scheduling runs and sessions as the API shows and accepts them."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from services.api.schemas.common import StrictSchema
+
+RUN_STATUSES = ("queued", "running", "succeeded", "infeasible", "failed")
+SESSION_STATUSES = ("scheduled", "cancelled")
+SESSION_KINDS = ("guided", "self_directed")
+
+
+class SlotSchema(ma.Schema):
+    weekday = fields.String(metadata={"example": "tue"})
+    start = fields.String(metadata={"example": "19:30", "description": "Local start time in the group's time zone"})
+    week_of_month = fields.Integer(allow_none=True, metadata={"description": "1–5 when every guided session keeps the same week of the month"})
+    description = fields.String(metadata={"example": "tweede dinsdag van de maand, 19:30–21:00"})
+
+
+class PlannedSessionSchema(ma.Schema):
+    id = fields.String(metadata={"description": "The session's id (see /v1/sessions/{id})"})
+    number = fields.Integer()
+    kind = fields.String(validate=validate.OneOf(SESSION_KINDS))
+    start = fields.String(metadata={"description": "RFC 3339 with the group's offset"})
+    end = fields.String()
+    chair_id = fields.String(allow_none=True)
+    absent_ids = fields.List(fields.String())
+    keeps_slot = fields.Boolean()
+    note = fields.String(allow_none=True, metadata={"description": "Why this session is not at the slot"})
+
+
+class SkippedMonthSchema(ma.Schema):
+    month = fields.String(metadata={"example": "2027-07"})
+    reason = fields.String()
+
+
+class PlanSchema(ma.Schema):
+    slot = fields.Nested(SlotSchema, allow_none=True, metadata={"description": "Null when the guided sessions could not share one slot"})
+    sessions = fields.List(fields.Nested(PlannedSessionSchema))
+    skipped_months = fields.List(fields.Nested(SkippedMonthSchema))
+    changes = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "How many sessions were created, moved, changed or cancelled"})
+
+
+class CandidateSlotSchema(ma.Schema):
+    start = fields.String()
+    end = fields.String()
+    attendees = fields.Integer(metadata={"description": "How many of the required people can attend"})
+    required = fields.Integer()
+    absent_ids = fields.List(fields.String(), metadata={"description": "Who cannot attend"})
+
+
+class MonthDiagnosticsSchema(ma.Schema):
+    month = fields.String(metadata={"example": "2027-02"})
+    best_slots = fields.List(fields.Nested(CandidateSlotSchema))
+
+
+class DiagnosticsSchema(ma.Schema):
+    reason = fields.String()
+    blockers = fields.List(fields.String(), metadata={"description": "People whose absence alone would make a plan possible"})
+    months = fields.List(fields.Nested(MonthDiagnosticsSchema))
+
+
+class SchedulingRunSchema(ma.Schema):
+    id = fields.UUID()
+    group_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(RUN_STATUSES))
+    created_at = fields.AwareDateTime()
+    started_at = fields.AwareDateTime(allow_none=True)
+    finished_at = fields.AwareDateTime(allow_none=True)
+    plan = fields.Nested(PlanSchema, allow_none=True, metadata={"description": "When succeeded"})
+    diagnostics = fields.Nested(DiagnosticsSchema, allow_none=True, metadata={"description": "When infeasible"})
+    error = fields.String(allow_none=True, metadata={"description": "When failed"})
+
+
+def _local(row, attribute: str) -> str:
+    return getattr(row, attribute).astimezone(ZoneInfo(row.timezone)).isoformat()
+
+
+class SessionSchema(StrictSchema):
+    id = fields.UUID(dump_only=True)
+    group_id = fields.UUID(dump_only=True)
+    number = fields.Integer(dump_only=True)
+    kind = fields.String(dump_only=True, validate=validate.OneOf(SESSION_KINDS))
+    start = fields.Function(
+        lambda row: _local(row, "start"),
+        deserialize=lambda value: fields.AwareDateTime().deserialize(value),
+        metadata={"description": "RFC 3339 with offset; send a new start to move the session", "type": "string", "format": "date-time"},
+    )
+    end = fields.Function(lambda row: _local(row, "end"), dump_only=True, metadata={"type": "string", "format": "date-time"})
+    timezone = fields.String(dump_only=True)
+    status = fields.String(validate=validate.OneOf(SESSION_STATUSES), metadata={"description": "Send cancelled to cancel"})
+    sequence = fields.Integer(dump_only=True, metadata={"description": "Grows with every change (iCalendar SEQUENCE)"})
+    uid = fields.String(dump_only=True, metadata={"description": "Calendar UID; stable across re-plans"})
+    chair_id = fields.UUID(dump_only=True, allow_none=True)
+    absent_ids = fields.List(fields.String(), dump_only=True, metadata={"description": "Members (and for guided sessions the facilitator) who cannot attend"})
+    keeps_slot = fields.Boolean(dump_only=True)
+    note = fields.String(dump_only=True, allow_none=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class SessionPatchSchema(SessionSchema):
+    """Move a session (`start`) or cancel it (`status: cancelled`)."""
+
+    @ma.validates_schema
+    def something_to_change(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("send start, status or both")

@@ -1,0 +1,127 @@
+"""The scheduler as a process sees it: a broker, its actors, and optionally a worker consuming them.
+
+``intervisie worker`` builds one and consumes until SIGTERM. The API builds one to send
+messages; with the ``embedded`` broker it also consumes, in a worker started lazily in the
+process that serves requests — after gunicorn has forked, never before.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+import dramatiq
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.scheduler import jobs
+from services.scheduler.actors import Actors, declare_actors
+from services.scheduler.broker import EMBEDDED, make_broker, ping
+from services.scheduler.runtime import Runtime
+from shared.config import Settings
+
+log = logging.getLogger(__name__)
+
+WORKER_TIMEOUT_MS = 1_000
+
+
+class Sweeper(threading.Thread):
+    """Every ``interval`` seconds, re-send the runs whose message may have been lost."""
+
+    def __init__(self, runtime: Runtime, actors: Actors, interval: float) -> None:
+        super().__init__(name="intervisie-sweeper", daemon=True)
+        self.runtime, self.actors, self.interval = runtime, actors, interval
+        self._stop_event = threading.Event()
+
+    def sweep(self) -> int:
+        try:
+            return jobs.resume_lost_runs(self.runtime, self.actors.request_plan)
+        except Exception:  # noqa: BLE001 - a failing sweep must not kill the worker; it runs again
+            log.exception("sweep for lost scheduling runs failed")
+            return 0
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            self.sweep()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+class Scheduler:
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: sessionmaker[Session],
+        *,
+        broker: dramatiq.Broker | None = None,
+        autostart: bool = True,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """``autostart=False`` keeps an embedded worker from starting on its own (tests start it)."""
+        self.settings = settings
+        self.autostart = autostart
+        self.broker = broker or make_broker(settings)
+        self.runtime = Runtime(settings, session_factory)
+        if clock is not None:
+            self.runtime.clock = clock
+        self.actors = declare_actors(self.broker, self.runtime, namespace=settings.broker_namespace)
+        self._worker: dramatiq.Worker | None = None
+        self._sweeper: Sweeper | None = None
+        self._started_in: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def embedded(self) -> bool:
+        return self.settings.broker_url == EMBEDDED
+
+    def request_plan(self, run_id: uuid.UUID) -> None:
+        """Send "plan run X". The run is already committed: if sending fails, a sweep sends it later."""
+        if self.embedded and self.autostart:
+            self.ensure_consuming()
+        try:
+            self.actors.request_plan(run_id)
+        except Exception:  # noqa: BLE001 - the database row is the request; the message is a hint
+            log.warning("could not send scheduling run %s; the sweep will send it again", run_id, exc_info=True)
+
+    def ensure_consuming(self) -> None:
+        """Start the worker in this process once (again after a fork)."""
+        if not self.autostart or self._started_in == os.getpid():
+            return
+        with self._lock:
+            if self._started_in == os.getpid():
+                return
+            self.start_consuming()
+
+    def start_consuming(self) -> None:
+        self._worker = dramatiq.Worker(
+            self.broker, worker_threads=self.settings.worker_threads, worker_timeout=WORKER_TIMEOUT_MS
+        )
+        self._worker.start()
+        self._sweeper = Sweeper(self.runtime, self.actors, self.settings.sweep_seconds)
+        self._sweeper.sweep()
+        self._sweeper.start()
+        self._started_in = os.getpid()
+        log.info("scheduler worker %s consuming (%s)", self.runtime.name, self.settings.broker_url.split("@")[-1])
+
+    def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.stop()
+        if self._worker is not None:
+            self._worker.stop()
+        self._started_in = None
+
+    def drain(self) -> None:
+        """Wait until every sent message has been processed (embedded broker; for tests)."""
+        self.broker.join(self.actors.plan_run.queue_name, fail_fast=True)
+        self._worker.join()
+
+    def ping(self) -> None:
+        if self.embedded:
+            if self._started_in == os.getpid() or not self.autostart:
+                return
+            raise RuntimeError("the embedded worker is not running")
+        ping(self.broker)

@@ -1,0 +1,437 @@
+"""Scheduling runs and sessions: requesting a plan, claiming and finishing runs, moving sessions.
+
+A run is a row first and a message second. The API records it as ``queued`` and only then sends
+"plan run X"; a worker *claims* it (``queued`` → ``running`` with a lease) in one short
+transaction, computes the plan outside any transaction, and writes the result and the sessions
+in a second transaction that first checks it still holds the lease. So a run is planned by at
+most one worker at a time, a worker killed mid-run leaves nothing half-written, and a run whose
+message was lost (or whose worker died) is found again by :func:`runs_to_resume`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session as DbSession
+
+from shared.actor import Actor
+from shared.db.models import Facilitator, Group, Participant, SchedulingRun, Session, utcnow
+from shared.domain.model import (
+    WEEKDAYS,
+    Availability,
+    GroupConstraints,
+    Person,
+    UnavailableRange,
+    WeeklyWindow,
+)
+from shared.domain.planning import (
+    Infeasible,
+    PastSession,
+    Plan,
+    PlanRequest,
+    attendance_at,
+)
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.use_cases.groups import get_group, visible_groups
+from shared.use_cases.people import Page, paginate, require_admin
+
+QUEUED, RUNNING, SUCCEEDED, INFEASIBLE, FAILED = "queued", "running", "succeeded", "infeasible", "failed"
+IN_FLIGHT = (QUEUED, RUNNING)
+MIN_MEMBERS = 3
+MAX_ATTEMPTS = 5
+"""Claims of one run before it is failed for good (a run that kills its worker every time)."""
+
+
+# -- from stored documents to domain values ------------------------------------------------------
+
+
+def _clock_time(hhmm: str) -> time:
+    return time.max if hhmm == "24:00" else time.fromisoformat(hhmm)
+
+
+def _moment(text: str) -> date | datetime:
+    return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+
+
+def availability_of(document: dict[str, Any]) -> Availability:
+    return Availability(
+        weekly=tuple(
+            WeeklyWindow(WEEKDAYS.index(w["day"]), _clock_time(w["start"]), _clock_time(w["end"]))
+            for w in document.get("weekly", ())
+        ),
+        unavailable=tuple(
+            UnavailableRange(_moment(u["start"]), _moment(u["end"]), u.get("note"))
+            for u in document.get("unavailable", ())
+        ),
+    )
+
+
+def person_of(row: Facilitator | Participant) -> Person:
+    return Person(
+        id=str(row.id),
+        timezone=row.timezone,
+        availability=availability_of(row.availability),
+        school_holiday_region=getattr(row, "school_holiday_region", None),
+    )
+
+
+def constraints_of(document: dict[str, Any]) -> GroupConstraints:
+    return GroupConstraints(
+        weekdays=frozenset(WEEKDAYS.index(day) for day in document["weekdays"]),
+        earliest=_clock_time(document["earliest"]),
+        latest=_clock_time(document["latest"]),
+        skip_public_holidays=document["skip_public_holidays"],
+        school_holiday_region=document.get("school_holiday_region"),
+        self_directed_quorum=document.get("self_directed_quorum"),
+    )
+
+
+def group_sessions(session: DbSession, group_id: uuid.UUID) -> list[Session]:
+    return list(
+        session.scalars(
+            select(Session).where(Session.group_id == group_id).order_by(Session.number, Session.start)
+        )
+    )
+
+
+def plan_request_for(session: DbSession, group: Group, now: datetime) -> PlanRequest:
+    """The plan search's input for a group as it is stored now; past sessions become history."""
+    if group.facilitator_id is None:
+        raise InvalidInput.field("facilitator_id", "the group has no facilitator")
+    facilitator = session.get(Facilitator, group.facilitator_id)
+    members = tuple(person_of(m.participant) for m in group.memberships)
+    history = tuple(
+        PastSession(number=s.number, kind=s.kind, start=s.start)
+        for s in group_sessions(session, group.id)
+        if s.status == "scheduled" and s.start < now
+    )
+    return PlanRequest(
+        timezone=group.timezone,
+        starts_on=group.starts_on,
+        session_minutes=group.session_minutes,
+        guided_sessions=group.guided_sessions,
+        follow_up_sessions=group.follow_up_sessions,
+        facilitator=person_of(facilitator),
+        members=members,
+        constraints=constraints_of(group.constraints),
+        not_before=now,
+        history=history,
+        language=group.language,
+    )
+
+
+# -- requesting and reading runs -----------------------------------------------------------------
+
+
+def request_run(session: DbSession, actor: Actor, group_id: uuid.UUID, now: datetime) -> SchedulingRun:
+    """Record a scheduling run for a group; the caller sends its message after the commit."""
+    require_admin(actor, "scheduling runs")
+    group = get_group(session, actor, group_id, lock=True)
+    if group.facilitator_id is None:
+        raise InvalidInput.field("facilitator_id", "the group needs a facilitator before it can be scheduled")
+    if len(group.memberships) < MIN_MEMBERS:
+        raise InvalidInput(
+            f"the group has {len(group.memberships)} member(s); scheduling needs at least {MIN_MEMBERS}",
+        )
+    in_flight = session.scalar(
+        select(SchedulingRun).where(SchedulingRun.group_id == group.id, SchedulingRun.status.in_(IN_FLIGHT))
+    )
+    if in_flight is not None:
+        raise Conflict(f"scheduling run {in_flight.id} for this group is still {in_flight.status}")
+    run = SchedulingRun(group_id=group.id, status=QUEUED, created_at=now)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def get_run(session: DbSession, actor: Actor, run_id: uuid.UUID) -> SchedulingRun:
+    run = session.scalar(
+        select(SchedulingRun).where(
+            SchedulingRun.id == run_id,
+            SchedulingRun.group_id.in_(visible_groups(actor).with_only_columns(Group.id)),
+        )
+    )
+    if run is None:
+        raise NotFound(f"no scheduling run {run_id}")
+    return run
+
+
+# -- the worker's side ---------------------------------------------------------------------------
+
+
+def claim_run(
+    session: DbSession, run_id: uuid.UUID, owner: str, now: datetime, lease: timedelta
+) -> bool:
+    """Take the run if it is queued, or running under a lease that ran out. Atomic.
+
+    Planning takes milliseconds; the lease only matters when a worker dies mid-run.
+    """
+    claimable = or_(
+        SchedulingRun.status == QUEUED,
+        (SchedulingRun.status == RUNNING) & (SchedulingRun.lease_until < now),
+    )
+    result = session.execute(
+        update(SchedulingRun)
+        .where(SchedulingRun.id == run_id, claimable)
+        .values(
+            status=RUNNING,
+            lease_owner=owner,
+            lease_until=now + lease,
+            attempts=SchedulingRun.attempts + 1,
+            started_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+@dataclass(frozen=True)
+class RunState:
+    status: str | None
+    attempts: int
+    held_by_other: bool
+
+
+def run_state(session: DbSession, run_id: uuid.UUID, owner: str, now: datetime) -> RunState:
+    run = session.get(SchedulingRun, run_id)
+    if run is None:
+        return RunState(None, 0, False)
+    held = run.status == RUNNING and run.lease_owner != owner and run.lease_until is not None and run.lease_until >= now
+    return RunState(run.status, run.attempts, held)
+
+
+def _lock_owned_run(session: DbSession, run_id: uuid.UUID, owner: str) -> SchedulingRun | None:
+    run = session.scalar(select(SchedulingRun).where(SchedulingRun.id == run_id).with_for_update())
+    if run is None or run.status != RUNNING or run.lease_owner != owner:
+        return None
+    return run
+
+
+def load_run_input(session: DbSession, run_id: uuid.UUID, now: datetime) -> PlanRequest:
+    run = session.get(SchedulingRun, run_id)
+    group = session.get(Group, run.group_id)
+    return plan_request_for(session, group, now)
+
+
+def fail_run(session: DbSession, run_id: uuid.UUID, owner: str | None, error: str, now: datetime) -> bool:
+    run = session.scalar(select(SchedulingRun).where(SchedulingRun.id == run_id).with_for_update())
+    if run is None or run.status not in IN_FLIGHT or (owner is not None and run.lease_owner != owner):
+        return False
+    run.status, run.error, run.finished_at, run.lease_until = FAILED, error, now, None
+    return True
+
+
+def record_result(
+    session: DbSession, run_id: uuid.UUID, owner: str, result: Plan | Infeasible, now: datetime
+) -> list[tuple[Session, str]] | None:
+    """Store the outcome and, for a plan, the sessions — only if ``owner`` still holds the run.
+
+    Returns the sessions that changed with what happened to each (``created``, ``moved``,
+    ``cancelled``), or None when the run was no longer ours (nothing is written then).
+    """
+    run = _lock_owned_run(session, run_id, owner)
+    if run is None:
+        return None
+    group = session.scalar(select(Group).where(Group.id == run.group_id).with_for_update())
+    run.finished_at, run.lease_until = now, None
+    if isinstance(result, Infeasible):
+        run.status = INFEASIBLE
+        run.diagnostics = diagnostics_document(result, group)
+        return []
+    rows, changes = apply_plan(session, group, run, result, now)
+    run.status = SUCCEEDED
+    run.plan = plan_document(result, group, rows, changes)
+    return changes
+
+
+def apply_plan(
+    session: DbSession, group: Group, run: SchedulingRun, plan: Plan, now: datetime
+) -> tuple[list[Session], list[tuple[Session, str]]]:
+    """Write the planned sessions: future ones are updated in place, past ones never touched.
+
+    Returns the rows in plan order and the changes (row, ``created``/``moved``/``changed``/
+    ``cancelled``).
+    """
+    zone = ZoneInfo(group.timezone)
+    upcoming = [s for s in group_sessions(session, group.id) if s.status == "scheduled" and s.start >= now]
+    changes: list[tuple[Session, str]] = []
+    rows: list[Session] = []
+    for planned, existing in zip(plan.sessions, upcoming + [None] * len(plan.sessions), strict=False):
+        values = {
+            "number": planned.number,
+            "kind": planned.kind,
+            "start": planned.start.astimezone(UTC),
+            "end": planned.end.astimezone(UTC),
+            "timezone": str(zone.key),
+            "chair_id": uuid.UUID(planned.chair_id) if planned.chair_id else None,
+            "absent_ids": list(planned.absent_ids),
+            "keeps_slot": planned.keeps_slot,
+            "note": planned.note,
+        }
+        if existing is None:
+            created = Session(group_id=group.id, uid=f"{uuid.uuid4()}@intervisie", sequence=0, run_id=run.id, **values)
+            session.add(created)
+            rows.append(created)
+            changes.append((created, "created"))
+            continue
+        rows.append(existing)
+        if any(getattr(existing, name) != value for name, value in values.items()):
+            moved = existing.start != values["start"]
+            for name, value in values.items():
+                setattr(existing, name, value)
+            existing.sequence += 1
+            existing.run_id = run.id
+            changes.append((existing, "moved" if moved else "changed"))
+    for surplus in upcoming[len(plan.sessions):]:
+        surplus.status = "cancelled"
+        surplus.sequence += 1
+        surplus.run_id = run.id
+        changes.append((surplus, "cancelled"))
+    session.flush()
+    return rows, changes
+
+
+def runs_to_resume(session: DbSession, now: datetime, *, queued_for: timedelta) -> list[uuid.UUID]:
+    """Runs whose message may be lost: queued for a while, or running under an expired lease."""
+    return list(
+        session.scalars(
+            select(SchedulingRun.id)
+            .where(
+                or_(
+                    (SchedulingRun.status == QUEUED) & (SchedulingRun.created_at < now - queued_for),
+                    (SchedulingRun.status == RUNNING) & (SchedulingRun.lease_until < now),
+                )
+            )
+            .order_by(SchedulingRun.created_at)
+            .limit(500)
+        )
+    )
+
+
+# -- documents shown by the API ------------------------------------------------------------------
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).isoformat()
+
+
+def plan_document(
+    plan: Plan, group: Group, rows: list[Session], changes: list[tuple[Session, str]]
+) -> dict[str, Any]:
+    zone = ZoneInfo(group.timezone)
+    slot = None
+    if plan.slot is not None:
+        slot = {
+            "weekday": WEEKDAYS[plan.slot.weekday],
+            "start": plan.slot.start.strftime("%H:%M"),
+            "week_of_month": plan.slot.week_of_month,
+            "description": plan.slot.describe(group.language, group.session_minutes),
+        }
+    return {
+        "slot": slot,
+        "sessions": [
+            {
+                "id": str(row.id),
+                "number": s.number,
+                "kind": s.kind,
+                "start": _local(s.start, zone),
+                "end": _local(s.end, zone),
+                "chair_id": s.chair_id,
+                "absent_ids": list(s.absent_ids),
+                "keeps_slot": s.keeps_slot,
+                "note": s.note,
+            }
+            for s, row in zip(plan.sessions, rows, strict=True)
+        ],
+        "skipped_months": [
+            {"month": f"{m.year:04d}-{m.month:02d}", "reason": m.reason} for m in plan.skipped_months
+        ],
+        "changes": {kind: sum(1 for _, k in changes if k == kind) for kind in ("created", "moved", "changed", "cancelled")},
+    }
+
+
+def diagnostics_document(result: Infeasible, group: Group) -> dict[str, Any]:
+    zone = ZoneInfo(group.timezone)
+    minutes = timedelta(minutes=group.session_minutes)
+    required = len(group.memberships) + 1
+    return {
+        "reason": result.reason,
+        "blockers": list(result.blockers),
+        "months": [
+            {
+                "month": f"{m.year:04d}-{m.month:02d}",
+                "best_slots": [
+                    {
+                        "start": _local(c.start, zone),
+                        "end": _local(c.start + minutes, zone),
+                        "attendees": c.attendees,
+                        "required": required,
+                        "absent_ids": list(c.absent_ids),
+                    }
+                    for c in m.best_slots
+                ],
+            }
+            for m in result.months
+        ],
+    }
+
+
+# -- sessions ------------------------------------------------------------------------------------
+
+
+def list_sessions(
+    session: DbSession, actor: Actor, group_id: uuid.UUID, page: Page
+) -> tuple[list[Session], int]:
+    get_group(session, actor, group_id)
+    query = select(Session).where(Session.group_id == group_id).order_by(Session.number, Session.start)
+    return paginate(session, query, page)
+
+
+def get_session(session: DbSession, actor: Actor, session_id: uuid.UUID) -> Session:
+    found = session.scalar(
+        select(Session).where(
+            Session.id == session_id,
+            Session.group_id.in_(visible_groups(actor).with_only_columns(Group.id)),
+        )
+    )
+    if found is None:
+        raise NotFound(f"no session {session_id}")
+    return found
+
+
+def change_session(
+    session: DbSession, actor: Actor, row: Session, data: dict[str, Any], now: datetime
+) -> str | None:
+    """Move a session by hand (``start``) or cancel/reinstate it (``status``).
+
+    Returns what happened (``moved``, ``cancelled``, ``reinstated``) or None when nothing changed.
+    A moved session lists in ``absent_ids`` the required people who cannot attend at the new time.
+    """
+    require_admin(actor, "sessions")
+    if row.end <= now:
+        raise Conflict("the session has already taken place; past sessions are not changed")
+    outcome = None
+    if "start" in data and data["start"] != row.start:
+        start = data["start"]
+        if start <= now:
+            raise InvalidInput.field("start", "must be in the future")
+        group = session.get(Group, row.group_id)
+        request = plan_request_for(session, group, now)
+        row.start = start.astimezone(UTC)
+        row.end = row.start + timedelta(minutes=group.session_minutes)
+        row.absent_ids = list(attendance_at(request, start, row.kind))
+        row.keeps_slot = False
+        outcome = "moved"
+    if "status" in data and data["status"] != row.status:
+        row.status = data["status"]
+        outcome = "cancelled" if row.status == "cancelled" else "reinstated"
+    if outcome is not None:
+        row.sequence += 1
+        row.updated_at = utcnow()
+        session.flush()
+    return outcome

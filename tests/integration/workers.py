@@ -1,0 +1,135 @@
+"""Worker subprocesses, brokers with a private namespace, and seeded groups for worker tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import pika
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.actor import Actor
+from shared.db.models import SchedulingRun
+from shared.use_cases import groups, people
+from tests.integration.servers import INTERVISIE
+
+REDIS_URL = os.environ.get("INTERVISIE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+RABBITMQ_URL = os.environ.get("INTERVISIE_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+TUESDAY_EVENING = {"weekly": [{"day": "tue", "start": "19:00", "end": "21:30"}], "unavailable": []}
+
+
+def unique_namespace() -> str:
+    return f"intervisie-test-{uuid.uuid4().hex[:10]}"
+
+
+@contextmanager
+def redis_namespace() -> Iterator[str]:
+    """A key prefix of our own on the machine's Redis; its keys are deleted afterwards."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5)
+    client.ping()
+    namespace = unique_namespace()
+    try:
+        yield namespace
+    finally:
+        keys = list(client.scan_iter(f"{namespace}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+@contextmanager
+def rabbitmq_namespace() -> Iterator[str]:
+    """Queue names of our own on the machine's RabbitMQ; the queues are deleted afterwards."""
+    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+    namespace = unique_namespace()
+    try:
+        yield namespace
+    finally:
+        channel = connection.channel()
+        for suffix in ("", ".DQ", ".XQ"):
+            channel.queue_delete(f"{namespace}.scheduling{suffix}")
+        connection.close()
+
+
+class WorkerProcess:
+    """``intervisie worker`` as a subprocess."""
+
+    def __init__(self, env: dict[str, str], log_path) -> None:
+        self.log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [str(INTERVISIE), "worker"], env={**os.environ, **env},
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+@contextmanager
+def workers(env: dict[str, str], tmp_path, count: int = 1) -> Iterator[list[WorkerProcess]]:
+    started = [WorkerProcess(env, tmp_path / f"worker-{n}.log") for n in range(count)]
+    try:
+        yield started
+    finally:
+        for worker in started:
+            worker.stop()
+
+
+def seed_group(session_factory: sessionmaker[Session], admin: Actor, *, members: int = 4) -> str:
+    """A facilitator and members who all meet on Tuesday evenings; returns the group id."""
+    with session_factory.begin() as session:
+        facilitator = people.create_facilitator(
+            session, admin,
+            {"name": "Fien", "email": "fien@example.org", "timezone": "Europe/Amsterdam", "language": "nl", "availability": TUESDAY_EVENING},
+        )
+        group = groups.create_group(
+            session, admin,
+            {
+                "name": "Groep", "theme": "ouderbetrokkenheid", "facilitator_id": facilitator.id,
+                "timezone": "Europe/Amsterdam", "language": "nl", "meeting_url": None,
+                "session_minutes": 90, "guided_sessions": 3, "follow_up_sessions": 6,
+                "starts_on": date(2027, 1, 11),
+                "constraints": {"weekdays": ["mon", "tue", "wed", "thu", "fri"], "earliest": "08:00", "latest": "22:00", "skip_public_holidays": True, "school_holiday_region": None, "self_directed_quorum": None},
+            },
+        )
+        for n in range(members):
+            person = people.create_participant(
+                session, admin,
+                {"name": f"Lid {n}", "email": f"lid{n}@example.org", "timezone": "Europe/Amsterdam", "language": "nl", "organization": f"School {n}", "role": "leerkracht", "themes": [], "school_holiday_region": None, "external_ref": None, "availability": TUESDAY_EVENING},
+            )
+            groups.add_member(session, admin, group.id, person.id)
+        return str(group.id)
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"waited {timeout} s for {what}")
+
+
+def run_status(session_factory, run_id) -> str:
+    with session_factory() as session:
+        return session.get(SchedulingRun, uuid.UUID(str(run_id))).status

@@ -20,9 +20,18 @@ def walkthrough_blocks() -> list[str]:
     return re.findall(r"```sh\n(.*?)```", section, flags=re.S)
 
 
+def _json_lines(text: str) -> list:
+    found = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith(("{", "[")):
+            found.append(json.loads(line))
+    return found
+
+
 def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
     blocks = walkthrough_blocks()
-    assert len(blocks) == 2
+    assert len(blocks) == 4
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parents[1])
     env = {"INTERVISIE_DATABASE_URL": f"sqlite:///{tmp_path}/walkthrough.db"}
     with serving(env, cwd=tmp_path) as base:
@@ -32,18 +41,34 @@ def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
             capture_output=True, text=True, timeout=120, check=False,
         )
     assert result.returncode == 0, result.stderr
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    memberships = [json.loads(line) for line in lines[:3]]
+    outputs = _json_lines(result.stdout)
     participants = (tmp_path / "participants.txt").read_text().split()
-    assert [m["participant_id"] for m in memberships] == participants
 
-    group = json.loads(lines[3])
+    memberships, group = outputs[:3], outputs[3]
+    assert [m["participant_id"] for m in memberships] == participants
     assert group["name"] == "IB-groep Utrecht 1"
     assert [m["participant_id"] for m in group["members"]] == participants
-
-    pagination = json.loads(lines[4].split(":", 1)[1])
+    pagination = json.loads(next(l for l in result.stdout.splitlines() if l.lower().startswith("x-pagination")).split(":", 1)[1])
     assert pagination["total"] == 3 and pagination["total_pages"] == 2
 
-    problem = json.loads(lines[5])
+    problem = outputs[4]
     assert problem["status"] == 422
     assert [e["field"] for e in problem["errors"]] == ["email", "timezone", "availability.weekly.0.end"]
+
+    succeeded, sessions, infeasible = outputs[5], outputs[6], outputs[7]
+    assert succeeded["status"] == "succeeded"
+    assert succeeded["plan"]["slot"]["description"] == "dinsdag, 19:00–20:30"
+    starts = [s["start"] for s in succeeded["plan"]["sessions"][:4]]
+    assert starts == ["2027-01-12T19:00:00+01:00", "2027-02-09T19:00:00+01:00", "2027-03-02T19:00:00+01:00", "2027-04-06T19:00:00+02:00"]
+    assert succeeded["plan"]["sessions"][3]["chair_id"] == participants[0]
+    assert [s["id"] for s in sessions] == [s["id"] for s in succeeded["plan"]["sessions"]]
+
+    assert infeasible["status"] == "infeasible"
+    facilitator = group["facilitator_id"]
+    assert infeasible["diagnostics"]["blockers"] == [facilitator]
+    january = infeasible["diagnostics"]["months"][0]
+    assert january["month"] == "2027-01"
+    assert january["best_slots"][0] == {
+        "start": "2027-01-12T18:30:00+01:00", "end": "2027-01-12T20:00:00+01:00",
+        "attendees": 3, "required": 4, "absent_ids": [facilitator],
+    }

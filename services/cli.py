@@ -37,6 +37,7 @@ def serve(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     from services.api.app import create_app
+    from services.api.redaction import RedactingRequestHandler
     from shared.db.migrate import upgrade
 
     settings = _settings()
@@ -47,7 +48,7 @@ def serve(host: str, port: int) -> None:
     if scheduler.embedded:
         scheduler.ensure_consuming()  # pick up unfinished runs now, not at the first request
     click.echo(f"Intervisie API on http://{host}:{port} (docs at /docs)", err=True)
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False, request_handler=RedactingRequestHandler)
 
 
 @main.command()

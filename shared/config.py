@@ -7,7 +7,9 @@ pass the result on, and tests build a :class:`Settings` directly.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
+from pathlib import Path
 from dataclasses import dataclass, fields
 
 DEFAULT_DATABASE_URL = "sqlite:///var/intervisie.db"
@@ -32,6 +34,9 @@ class Settings:
     broker_namespace: str = "intervisie"
     """Prefix of the broker's queues (RabbitMQ) and keys (Redis), so deployments can share one."""
     worker_threads: int = 4
+    secret_key: str | None = None
+    """Derives the feed tokens. Unset: a random key is kept in ``secret_key_file``."""
+    secret_key_file: str = "var/secret.key"
     run_lease_seconds: int = 20
     """How long a worker's claim on a scheduling run holds; after it, another worker may take over."""
 
@@ -47,6 +52,8 @@ class Settings:
         "broker_namespace": "INTERVISIE_BROKER_NAMESPACE",
         "worker_threads": "INTERVISIE_WORKER_THREADS",
         "run_lease_seconds": "INTERVISIE_RUN_LEASE_SECONDS",
+        "secret_key": "INTERVISIE_SECRET_KEY",
+        "secret_key_file": "INTERVISIE_SECRET_KEY_FILE",
     }
 
     @classmethod
@@ -74,3 +81,21 @@ class Settings:
     @property
     def public_base(self) -> str:
         return self.public_url.rstrip("/")
+
+    def secret(self) -> bytes:
+        """The secret key; without one configured, a random one is created once and kept on disk."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = Path(self.secret_key_file)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f".{path.name}.{os.getpid()}")
+            draft.write_text(secrets.token_urlsafe(48))
+            draft.chmod(0o600)
+            try:
+                os.link(draft, path)  # atomic: of processes starting together, one key wins
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        return path.read_text().strip().encode()

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.api import problems
 from services.api.auth import SECURITY_SCHEME, require_key
 from services.api.context import EXTENSION, AppState
+from services.api.resources.calendar import feed_blueprint, invitation_blueprint
 from services.api.resources.groups import groups
 from services.api.resources.operations import operations
 from services.api.resources.people import facilitators, participants
+from services.api.resources.public_feeds import calendar_feeds
 from services.api.resources.scheduling import runs, sessions
 from services.api.spec import Api
 from services.scheduler.scheduler import Scheduler
@@ -34,7 +36,7 @@ sessions, and subscribe to calendar feeds.
   overwriting someone else's change.
 """
 
-V1_BLUEPRINTS = (facilitators, participants, groups, runs, sessions)
+V1_BLUEPRINTS = (facilitators, participants, groups, runs, sessions, invitation_blueprint, feed_blueprint)
 
 
 def _utcnow() -> datetime:
@@ -50,7 +52,7 @@ def create_app(
 ) -> Flask:
     """Build the API. Tests pass their own session factory, scheduler and clock."""
     settings = settings or Settings.from_env()
-    app = Flask("intervisie")
+    app = Flask(__name__)
     app.json.sort_keys = False  # fields in the order the schemas declare them
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -85,6 +87,7 @@ def create_app(
     api = Api(app)
     problems.register(app)
     api.register_blueprint(operations)
+    api.register_blueprint(calendar_feeds)
     app.before_request(require_key)
     for blueprint in V1_BLUEPRINTS:
         api.register_blueprint(blueprint)

@@ -10,9 +10,11 @@ from datetime import datetime
 from flask import current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.api.feed_cache import RenderedFeeds
 from services.scheduler.scheduler import Scheduler
 from shared.actor import Actor
 from shared.config import Settings
+from shared.use_cases import outbox
 
 EXTENSION = "intervisie"
 
@@ -23,6 +25,7 @@ class AppState:
     session_factory: sessionmaker[Session]
     clock: Callable[[], datetime]
     scheduler: Scheduler
+    rendered_feeds: RenderedFeeds = field(default_factory=lambda: RenderedFeeds())
     readiness_probes: dict[str, Callable[[], object]] = field(default_factory=dict)
     """Extra checks for /readyz (the broker adds one); each raises when failing."""
 
@@ -33,9 +36,15 @@ def state() -> AppState:
 
 @contextmanager
 def transaction() -> Iterator[Session]:
-    """One unit of work: committed when the block ends, rolled back when it raises."""
+    """One unit of work: committed when the block ends, rolled back when it raises.
+
+    What the transaction recorded in the outbox is sent to the worker after the commit.
+    """
     with state().session_factory.begin() as session:
         yield session
+    recorded = outbox.recorded(session)
+    if recorded:
+        state().scheduler.dispatch(recorded)
 
 
 def actor() -> Actor:

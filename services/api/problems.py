@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from services.api.redaction import redact
 from shared.errors import FieldError, ServiceError
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(IntegrityError)
     def integrity(error: IntegrityError) -> Response:
-        log.info("integrity error on %s %s: %s", request.method, request.path, error.orig)
+        log.info("integrity error on %s %s: %s", request.method, redact(request.path), error.orig)
         return problem_response(
             409, slug="conflict", title="Conflict",
             detail="The change conflicts with existing data (a concurrent request may have made it first).",
@@ -176,7 +177,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, redact(request.path))
         return problem_response(
             500, slug="internal-error", title="Internal server error",
             detail="Something failed on our side; it has been logged.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dramatiq
@@ -14,39 +15,56 @@ from services.scheduler.runtime import Runtime
 log = logging.getLogger(__name__)
 
 PLAN_RUN = "plan_run"
+DISPATCH = "dispatch_outbox"
+DELIVER_INVITATION = "deliver_invitation"
 SCHEDULING_QUEUE = "scheduling"
+OUTBOX_QUEUE = "outbox"
+MAIL_QUEUE = "mail"
 
 
 @dataclass(frozen=True)
 class Actors:
     plan_run: dramatiq.Actor
+    dispatch: dramatiq.Actor
+    deliver_invitation: dramatiq.Actor
+
+    @property
+    def queues(self) -> tuple[str, ...]:
+        return (self.plan_run.queue_name, self.dispatch.queue_name, self.deliver_invitation.queue_name)
 
     def request_plan(self, run_id: uuid.UUID) -> None:
         self.plan_run.send(str(run_id))
 
+    def send_outbox(self, message_ids: Iterable[uuid.UUID]) -> None:
+        for message_id in message_ids:
+            self.dispatch.send(str(message_id))
 
-def declare_actors(broker: dramatiq.Broker, runtime: Runtime | None, *, namespace: str) -> Actors:
-    """Declare the actors on ``broker``. ``runtime`` is None in a process that only sends."""
+    def send_deliveries(self, invitation_ids: Iterable[uuid.UUID]) -> None:
+        for invitation_id in invitation_ids:
+            self.deliver_invitation.send(str(invitation_id))
+
+
+def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str) -> Actors:
+    """Declare the actors on ``broker``; their jobs run with ``runtime``."""
+    actors: Actors
 
     def plan_run(run_id: str) -> None:
-        outcome = jobs.plan_run(_require(runtime), uuid.UUID(run_id))
-        log.info("scheduling run %s: %s", run_id, outcome)
+        log.info("scheduling run %s: %s", run_id, jobs.plan_run(runtime, uuid.UUID(run_id)))
 
-    return Actors(
-        plan_run=dramatiq.actor(
-            plan_run,
-            broker=broker,
-            actor_name=PLAN_RUN,
-            queue_name=f"{namespace}.{SCHEDULING_QUEUE}",
-            max_retries=20,
-            min_backoff=1_000,
-            max_backoff=30_000,
-            time_limit=120_000,
-        ),
+    def dispatch_outbox(message_id: str) -> None:
+        outcome = jobs.dispatch(runtime, uuid.UUID(message_id), actors.send_deliveries)
+        log.info("outbox %s: %s", message_id, outcome)
+
+    def deliver_invitation(invitation_id: str) -> None:
+        log.info("invitation %s: %s", invitation_id, jobs.deliver_invitation(runtime, uuid.UUID(invitation_id)))
+
+    def declare(fn, name: str, queue: str, **options) -> dramatiq.Actor:
+        return dramatiq.actor(fn, broker=broker, actor_name=name, queue_name=f"{namespace}.{queue}", **options)
+
+    actors = Actors(
+        plan_run=declare(plan_run, PLAN_RUN, SCHEDULING_QUEUE, max_retries=20, min_backoff=1_000, max_backoff=30_000, time_limit=120_000),
+        dispatch=declare(dispatch_outbox, DISPATCH, OUTBOX_QUEUE, max_retries=20, min_backoff=1_000, max_backoff=60_000, time_limit=120_000),
+        # Backoff from 5 s growing to 10 min over about an hour of SMTP trouble.
+        deliver_invitation=declare(deliver_invitation, DELIVER_INVITATION, MAIL_QUEUE, max_retries=10, min_backoff=5_000, max_backoff=600_000, time_limit=60_000),
     )
-
-
-def _require(runtime: Runtime | None) -> Runtime:
-    if runtime is None:
-        raise RuntimeError("this process only sends messages; run `intervisie worker` to process them")
-    return runtime
+    return actors

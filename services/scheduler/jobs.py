@@ -1,26 +1,33 @@
 """What the actors do, one function per job. Each owns its transactions.
 
-A job receives ids, loads what it needs, calls the pure domain outside any transaction, and
-writes the outcome in one transaction. Running a job twice for the same id changes nothing the
-second time.
+A job receives ids, loads what it needs, calls the pure domain outside any transaction where it
+can, and writes the outcome in one transaction. Running a job twice for the same id changes
+nothing the second time.
 """
 
 from __future__ import annotations
 
 import logging
+import smtplib
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
+from services.scheduler import smtp
 from services.scheduler.runtime import Runtime
+from shared.db.models import Invitation
 from shared.domain.planning import find_plan
-from shared.use_cases import scheduling
+from shared.use_cases import invitations, outbox, scheduling
 
 log = logging.getLogger(__name__)
 
 
 class RunHeldElsewhere(Exception):
     """Another worker holds the run's lease; retry after it may have expired."""
+
+
+class DeliveryDeferred(Exception):
+    """The SMTP server did not take the message this time; Dramatiq retries with backoff."""
 
 
 def plan_run(runtime: Runtime, run_id: uuid.UUID) -> str:
@@ -47,21 +54,84 @@ def plan_run(runtime: Runtime, run_id: uuid.UUID) -> str:
         with runtime.session_factory.begin() as session:
             scheduling.fail_run(session, run_id, runtime.name, f"{type(error).__name__}: {error}", runtime.clock())
         return "failed"
-    with runtime.session_factory.begin() as session:
+    with runtime.transaction() as session:
         changes = scheduling.record_result(session, run_id, runtime.name, result, runtime.clock())
     if changes is None:
         return "skipped: lease lost before the result was written"
     return type(result).__name__.lower()
 
 
-def resume_lost_runs(runtime: Runtime, send: Callable[[uuid.UUID], None]) -> int:
-    """Send again the runs whose message may have been lost. The database is the source of truth."""
+def dispatch(runtime: Runtime, message_id: uuid.UUID, deliver: Callable[[list[uuid.UUID]], None]) -> str:
+    """Do the work an outbox message stands for: issue the invitations a change implies."""
+    now = runtime.clock()
+    with runtime.transaction() as session:
+        message = outbox.claim(session, message_id, now)
+        if message is None:
+            return "skipped: already dispatched"
+        if message.topic == outbox.SESSION_CHANGED:
+            issued = invitations.issue_for_session_change(
+                session, uuid.UUID(message.payload["session_id"]), message.payload["change"],
+                now=now, programme=runtime.programme, mail=runtime.mails,
+            )
+        elif message.topic == outbox.MEMBERSHIP_CHANGED:
+            issued = invitations.issue_for_membership(
+                session, message.payload, now=now, programme=runtime.programme, mail=runtime.mails
+            )
+            # The invitations now hold what is needed to write to the person; the outbox need not.
+            message.payload = {k: v for k, v in message.payload.items() if k in {"group_id", "participant_id", "change"}}
+        else:
+            raise ValueError(f"unknown outbox topic {message.topic!r}")
+        pending = [i.id for i in issued if i.delivery_state == invitations.PENDING]
+    if pending:
+        deliver(pending)
+    return f"issued {len(issued)} invitation(s)"
+
+
+def deliver_invitation(runtime: Runtime, invitation_id: uuid.UUID) -> str:
+    """Mail one invitation. Raises :class:`DeliveryDeferred` so that Dramatiq retries with backoff."""
+    now = runtime.clock()
+    with runtime.session_factory.begin() as session:
+        if not invitations.claim_delivery(session, invitation_id, now):
+            state = session.get(Invitation, invitation_id)
+            return f"skipped: delivery is {state.delivery_state if state else 'gone'}"
+        message = invitations.email_for(session, invitation_id, runtime.programme, now)
+    error, permanent = None, False
+    try:
+        smtp.send(runtime.settings.smtp_url, message)
+    except smtplib.SMTPResponseException as failure:
+        error, permanent = f"{failure.smtp_code} {failure.smtp_error!r}", failure.smtp_code >= 500
+    except (smtplib.SMTPException, OSError) as failure:
+        error = f"{type(failure).__name__}: {failure}"
+    with runtime.session_factory.begin() as session:
+        state = invitations.record_delivery(session, invitation_id, now=runtime.clock(), error=error, permanent=permanent)
+    if state == invitations.PENDING:
+        raise DeliveryDeferred(f"invitation {invitation_id}: {error}")
+    return state
+
+
+def resume_lost_work(
+    runtime: Runtime,
+    plan: Callable[[uuid.UUID], None],
+    dispatch_ids: Callable[[list[uuid.UUID]], None],
+    deliver: Callable[[list[uuid.UUID]], None],
+) -> int:
+    """Send again what may have lost its message: runs, outbox rows, deliveries.
+
+    The database is the source of truth; this runs at worker start and every sweep interval.
+    """
+    now = runtime.clock()
+    quiet = timedelta(seconds=runtime.settings.sweep_seconds)
     with runtime.session_factory() as session:
-        run_ids = scheduling.runs_to_resume(
-            session, runtime.clock(), queued_for=timedelta(seconds=runtime.settings.sweep_seconds)
-        )
+        run_ids = scheduling.runs_to_resume(session, now, queued_for=quiet)
+        message_ids = outbox.undispatched(session, now, older_than=quiet)
+        delivery_ids = invitations.deliveries_to_resume(session, now, older_than=quiet) if runtime.mails else []
     for run_id in run_ids:
-        send(run_id)
-    if run_ids:
-        log.info("re-sent %d scheduling run(s) whose message may have been lost", len(run_ids))
-    return len(run_ids)
+        plan(run_id)
+    if message_ids:
+        dispatch_ids(message_ids)
+    if delivery_ids:
+        deliver(delivery_ids)
+    found = len(run_ids) + len(message_ids) + len(delivery_ids)
+    if found:
+        log.info("re-sent %d run(s), %d outbox message(s), %d deliveries", len(run_ids), len(message_ids), len(delivery_ids))
+    return found

@@ -29,7 +29,7 @@ WORKER_TIMEOUT_MS = 1_000
 
 
 class Sweeper(threading.Thread):
-    """Every ``interval`` seconds, re-send the runs whose message may have been lost."""
+    """Every ``interval`` seconds, re-send the work whose message may have been lost."""
 
     def __init__(self, runtime: Runtime, actors: Actors, interval: float) -> None:
         super().__init__(name="intervisie-sweeper", daemon=True)
@@ -38,7 +38,9 @@ class Sweeper(threading.Thread):
 
     def sweep(self) -> int:
         try:
-            return jobs.resume_lost_runs(self.runtime, self.actors.request_plan)
+            return jobs.resume_lost_work(
+                self.runtime, self.actors.request_plan, self.actors.send_outbox, self.actors.send_deliveries
+            )
         except Exception:  # noqa: BLE001 - a failing sweep must not kill the worker; it runs again
             log.exception("sweep for lost scheduling runs failed")
             return 0
@@ -60,15 +62,18 @@ class Scheduler:
         broker: dramatiq.Broker | None = None,
         autostart: bool = True,
         clock: Callable[[], datetime] | None = None,
+        worker_timeout_ms: int = WORKER_TIMEOUT_MS,
     ) -> None:
         """``autostart=False`` keeps an embedded worker from starting on its own (tests start it)."""
         self.settings = settings
         self.autostart = autostart
+        self.worker_timeout_ms = worker_timeout_ms
         self.broker = broker or make_broker(settings)
         self.runtime = Runtime(settings, session_factory)
         if clock is not None:
             self.runtime.clock = clock
         self.actors = declare_actors(self.broker, self.runtime, namespace=settings.broker_namespace)
+        self.runtime.dispatch = self.dispatch
         self._worker: dramatiq.Worker | None = None
         self._sweeper: Sweeper | None = None
         self._started_in: int | None = None
@@ -87,6 +92,15 @@ class Scheduler:
         except Exception:  # noqa: BLE001 - the database row is the request; the message is a hint
             log.warning("could not send scheduling run %s; the sweep will send it again", run_id, exc_info=True)
 
+    def dispatch(self, message_ids: list[uuid.UUID]) -> None:
+        """Send outbox ids after their transaction committed; a failure is healed by the sweep."""
+        if self.embedded and self.autostart:
+            self.ensure_consuming()
+        try:
+            self.actors.send_outbox(message_ids)
+        except Exception:  # noqa: BLE001 - the outbox rows are the record; the message is a hint
+            log.warning("could not send %d outbox message(s); the sweep will", len(message_ids), exc_info=True)
+
     def ensure_consuming(self) -> None:
         """Start the worker in this process once (again after a fork)."""
         if not self.autostart or self._started_in == os.getpid():
@@ -98,7 +112,7 @@ class Scheduler:
 
     def start_consuming(self) -> None:
         self._worker = dramatiq.Worker(
-            self.broker, worker_threads=self.settings.worker_threads, worker_timeout=WORKER_TIMEOUT_MS
+            self.broker, worker_threads=self.settings.worker_threads, worker_timeout=self.worker_timeout_ms
         )
         self._worker.start()
         self._sweeper = Sweeper(self.runtime, self.actors, self.settings.sweep_seconds)
@@ -116,8 +130,12 @@ class Scheduler:
 
     def drain(self) -> None:
         """Wait until every sent message has been processed (embedded broker; for tests)."""
-        self.broker.join(self.actors.plan_run.queue_name, fail_fast=True)
-        self._worker.join()
+        for _ in range(10):  # jobs send follow-up messages; join until all queues stay empty
+            for queue in self.actors.queues:
+                self.broker.join(queue, fail_fast=True)
+            self._worker.join()
+            if all(self.broker.queues[q].empty() for q in self.actors.queues if q in self.broker.queues):
+                return
 
     def ping(self) -> None:
         if self.embedded:

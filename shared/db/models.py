@@ -177,7 +177,7 @@ class Group(Versioned, Base):
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="group",
         cascade="all, delete-orphan",
-        order_by="(Membership.joined_at, Membership.participant_id)",
+        order_by="Membership.position",
         lazy="selectin",
     )
 
@@ -196,6 +196,8 @@ class Membership(Base):
         ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    """Order of joining within the group; the chair rotation follows it."""
 
     group: Mapped[Group] = relationship(back_populates="memberships")
     participant: Mapped[Participant] = relationship(back_populates="memberships")
@@ -299,8 +301,18 @@ class Invitation(Base):
     ics: Mapped[str] = mapped_column(Text, nullable=False)
     delivery_state: Mapped[str] = mapped_column(String(20), nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def recipient(self) -> dict[str, Any]:
+        return {
+            "kind": self.recipient_kind,
+            "id": self.recipient_id,
+            "name": self.recipient_name,
+            "email": self.recipient_email,
+        }
 
 
 class FeedToken(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, exists, select
@@ -11,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from shared.actor import Actor
 from shared.db.models import Facilitator, Group, Membership, Participant
+from shared.db.models import Session as GroupSession
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.use_cases.people import Page, get_participant, paginate, require_admin, touch
+from shared.use_cases import outbox
+from shared.use_cases.people import Page, get_participant, paginate, require_admin, revoke_feed, touch
 
 MAX_MEMBERS = 8
 
@@ -71,13 +74,39 @@ def update_group(session: Session, actor: Actor, group: Group, data: Mapping[str
 def delete_group(session: Session, actor: Actor, group: Group) -> None:
     require_admin(actor, "groups")
     session.delete(group)
+    revoke_feed(session, "group", group.id)
     session.flush()
 
 
+def upcoming_sessions(session: Session, group_id: uuid.UUID, now: datetime) -> list[GroupSession]:
+    return list(
+        session.scalars(
+            select(GroupSession)
+            .where(GroupSession.group_id == group_id, GroupSession.status == "scheduled", GroupSession.start >= now)
+            .order_by(GroupSession.number)
+        )
+    )
+
+
+def membership_payload(group_id: uuid.UUID, participant: Participant, change: str) -> dict[str, Any]:
+    """What the worker needs to write to a member; kept so a CANCEL reaches someone since erased."""
+    return {
+        "group_id": str(group_id),
+        "participant_id": str(participant.id),
+        "change": change,
+        "name": participant.name,
+        "email": participant.email,
+        "language": participant.language,
+    }
+
+
 def add_member(
-    session: Session, actor: Actor, group_id: uuid.UUID, participant_id: uuid.UUID
+    session: Session, actor: Actor, group_id: uuid.UUID, participant_id: uuid.UUID, now: datetime
 ) -> Membership:
-    """Put a participant in a group; doing it again changes nothing."""
+    """Put a participant in a group; doing it again changes nothing.
+
+    When the group already has upcoming sessions, the newcomer is sent invitations to them.
+    """
     require_admin(actor, "memberships")
     # The row lock serialises concurrent additions, so that two of them cannot both be the 8th.
     group = get_group(session, actor, group_id, lock=True)
@@ -87,22 +116,38 @@ def add_member(
             return membership
     if len(group.memberships) >= MAX_MEMBERS:
         raise Conflict(f"the group already has {MAX_MEMBERS} members, the most a group can have")
-    membership = Membership(group=group, participant=participant)
+    position = max((m.position for m in group.memberships), default=0) + 1
+    membership = Membership(group=group, participant=participant, joined_at=now, position=position)
     session.add(membership)
     touch(group)
     session.flush()
+    if upcoming_sessions(session, group.id, now):
+        outbox.record(session, outbox.MEMBERSHIP_CHANGED, membership_payload(group.id, participant, "joined"), now)
     return membership
 
 
 def remove_member(
-    session: Session, actor: Actor, group_id: uuid.UUID, participant_id: uuid.UUID
+    session: Session, actor: Actor, group_id: uuid.UUID, participant_id: uuid.UUID, now: datetime
 ) -> None:
+    """Take a participant out of a group; they are sent a CANCEL for each upcoming session."""
     require_admin(actor, "memberships")
     group = get_group(session, actor, group_id, lock=True)
     for membership in group.memberships:
         if membership.participant_id == participant_id:
-            group.memberships.remove(membership)
-            touch(group)
-            session.flush()
+            leave(session, group, membership, now)
             return
     raise NotFound(f"participant {participant_id} is not a member of group {group_id}")
+
+
+def leave(session: Session, group: Group, membership: Membership, now: datetime) -> None:
+    upcoming = upcoming_sessions(session, group.id, now)
+    # A CANCEL must carry a higher SEQUENCE than the REQUEST it withdraws, or clients ignore it.
+    for row in upcoming:
+        row.sequence += 1
+        row.updated_at = now
+    if upcoming:
+        payload = membership_payload(group.id, membership.participant, "left")
+        outbox.record(session, outbox.MEMBERSHIP_CHANGED, payload, now)
+    group.memberships.remove(membership)
+    touch(group)
+    session.flush()

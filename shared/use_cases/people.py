@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from shared.actor import Actor
 from shared.db.models import (
     Facilitator,
+    FeedToken,
     Group,
     Membership,
     Participant,
@@ -97,6 +98,7 @@ def delete_facilitator(session: Session, facilitator: Facilitator) -> None:
             f"the facilitator guides {guided} group(s); give those groups another facilitator first"
         )
     session.delete(facilitator)
+    revoke_feed(session, "facilitator", facilitator.id)
     session.flush()
 
 
@@ -184,4 +186,10 @@ def update_participant(session: Session, participant: Participant, data: Mapping
 
 def delete_participant(session: Session, participant: Participant) -> None:
     session.delete(participant)
+    revoke_feed(session, "participant", participant.id)
     session.flush()
+
+
+def revoke_feed(session: Session, kind: str, owner_id: uuid.UUID) -> None:
+    """A removed owner's feed URL stops working with the removal."""
+    session.execute(delete(FeedToken).where(FeedToken.owner_kind == kind, FeedToken.owner_id == owner_id))

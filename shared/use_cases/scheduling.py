@@ -20,7 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from shared.actor import Actor
-from shared.db.models import Facilitator, Group, Participant, SchedulingRun, Session, utcnow
+from shared.db.models import Facilitator, Group, Participant, SchedulingRun, Session
 from shared.domain.model import (
     WEEKDAYS,
     Availability,
@@ -37,6 +37,7 @@ from shared.domain.planning import (
     attendance_at,
 )
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.use_cases import outbox
 from shared.use_cases.groups import get_group, visible_groups
 from shared.use_cases.people import Page, paginate, require_admin
 
@@ -246,6 +247,8 @@ def record_result(
     rows, changes = apply_plan(session, group, run, result, now)
     run.status = SUCCEEDED
     run.plan = plan_document(result, group, rows, changes)
+    for row, change in changes:
+        outbox.record(session, outbox.SESSION_CHANGED, {"session_id": str(row.id), "change": change}, now)
     return changes
 
 
@@ -274,7 +277,10 @@ def apply_plan(
             "note": planned.note,
         }
         if existing is None:
-            created = Session(group_id=group.id, uid=f"{uuid.uuid4()}@intervisie", sequence=0, run_id=run.id, **values)
+            created = Session(
+                group_id=group.id, uid=f"{uuid.uuid4()}@intervisie", sequence=0, run_id=run.id,
+                created_at=now, updated_at=now, **values,
+            )
             session.add(created)
             rows.append(created)
             changes.append((created, "created"))
@@ -286,11 +292,13 @@ def apply_plan(
                 setattr(existing, name, value)
             existing.sequence += 1
             existing.run_id = run.id
+            existing.updated_at = now
             changes.append((existing, "moved" if moved else "changed"))
     for surplus in upcoming[len(plan.sessions):]:
         surplus.status = "cancelled"
         surplus.sequence += 1
         surplus.run_id = run.id
+        surplus.updated_at = now
         changes.append((surplus, "cancelled"))
     session.flush()
     return rows, changes
@@ -432,6 +440,7 @@ def change_session(
         outcome = "cancelled" if row.status == "cancelled" else "reinstated"
     if outcome is not None:
         row.sequence += 1
-        row.updated_at = utcnow()
+        row.updated_at = now
         session.flush()
+        outbox.record(session, outbox.SESSION_CHANGED, {"session_id": str(row.id), "change": outcome}, now)
     return outcome

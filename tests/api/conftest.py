@@ -14,6 +14,8 @@ from services.scheduler.scheduler import Scheduler
 from shared.config import Settings
 from shared.db.session import make_session_factory
 from shared.use_cases.api_keys import create_client
+from tests.api import payloads
+from tests.api.scenarios import TUESDAY_EVENING
 from tests.databases import empty_all_tables, engine_for, migrated_database
 
 
@@ -59,7 +61,7 @@ def clock() -> Clock:
 @pytest.fixture
 def scheduler(settings, session_factory, clock):
     """The embedded scheduler on Dramatiq's stub broker; its worker runs only in tests that ask."""
-    scheduler = Scheduler(settings, session_factory, autostart=False, clock=clock)
+    scheduler = Scheduler(settings, session_factory, autostart=False, clock=clock, worker_timeout_ms=50)
     yield scheduler
     scheduler.stop()
 
@@ -129,3 +131,20 @@ def platform(app, session_factory) -> Caller:
 @pytest.fixture
 def other_platform(app, session_factory) -> Caller:
     return _caller(app, session_factory, "platform", "Schoolplatform B")
+
+
+@pytest.fixture
+def group(admin):
+    """A facilitator and four members who can all meet on Tuesday evenings."""
+    facilitator = admin.post("/v1/facilitators", json=payloads.facilitator(availability=TUESDAY_EVENING)).json
+    group = admin.post("/v1/groups", json=payloads.group(facilitator_id=facilitator["id"])).json
+    members = []
+    for n in range(4):
+        person = admin.post(
+            "/v1/participants", json=payloads.participant(n, availability=TUESDAY_EVENING)
+        ).json
+        admin.put(f"/v1/groups/{group['id']}/members/{person['id']}")
+        members.append(person)
+    group["facilitator"] = facilitator
+    group["member_list"] = members
+    return group

@@ -9,39 +9,7 @@ import pytest
 
 from services.scheduler import jobs
 from tests.api import payloads
-
-TUESDAY_EVENING = {"weekly": [{"day": "tue", "start": "19:00", "end": "21:30"}]}
-WEDNESDAY_MORNING = {"weekly": [{"day": "wed", "start": "09:00", "end": "12:00"}]}
-
-
-@pytest.fixture
-def group(admin):
-    """A facilitator and four members who can all meet on Tuesday evenings."""
-    facilitator = admin.post("/v1/facilitators", json=payloads.facilitator(availability=TUESDAY_EVENING)).json
-    group = admin.post("/v1/groups", json=payloads.group(facilitator_id=facilitator["id"])).json
-    members = []
-    for n in range(4):
-        person = admin.post(
-            "/v1/participants", json=payloads.participant(n, availability=TUESDAY_EVENING)
-        ).json
-        admin.put(f"/v1/groups/{group['id']}/members/{person['id']}")
-        members.append(person)
-    group["facilitator"] = facilitator
-    group["member_list"] = members
-    return group
-
-
-def run_to_completion(caller, worker, group_id: str) -> dict:
-    response = caller.post(f"/v1/groups/{group_id}/scheduling-runs")
-    assert response.status_code == 202, response.json
-    assert response.json["status"] == "queued"
-    location = response.headers["Location"]
-    assert location == f"/v1/scheduling-runs/{response.json['id']}"
-    worker.drain()
-    run = caller.get(location)
-    assert run.status_code == 200
-    return run.json
-
+from tests.api.scenarios import TUESDAY_EVENING, WEDNESDAY_MORNING, run_to_completion
 
 def test_a_run_plans_three_guided_and_the_follow_up_sessions(admin, worker, group):
     run = run_to_completion(admin, worker, group["id"])

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pika
 import redis
@@ -116,7 +116,7 @@ def seed_group(session_factory: sessionmaker[Session], admin: Actor, *, members:
                 session, admin,
                 {"name": f"Lid {n}", "email": f"lid{n}@example.org", "timezone": "Europe/Amsterdam", "language": "nl", "organization": f"School {n}", "role": "leerkracht", "themes": [], "school_holiday_region": None, "external_ref": None, "availability": TUESDAY_EVENING},
             )
-            groups.add_member(session, admin, group.id, person.id)
+            groups.add_member(session, admin, group.id, person.id, datetime.now(UTC))
         return str(group.id)
 
 

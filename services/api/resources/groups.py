@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask import url_for
 from flask.views import MethodView
 
-from services.api.context import actor, transaction
+from services.api.context import actor, state, transaction
 from services.api.etag import check_if_match, check_if_none_match, headers_for
 from services.api.schemas.groups import ConstraintsSchema, GroupPatchSchema, GroupSchema, MemberSchema
 from services.api.spec import Blueprint, documented, page_of
@@ -95,11 +95,11 @@ class GroupMember(MethodView):
     def put(self, group_id: uuid.UUID, participant_id: uuid.UUID):
         """Put a participant in the group (idempotent; a 9th member is 409)"""
         with transaction() as session:
-            return use_cases.add_member(session, actor(), group_id, participant_id)
+            return use_cases.add_member(session, actor(), group_id, participant_id, state().clock())
 
     @groups.response(204)
     @documented.errors(403, 404)
     def delete(self, group_id: uuid.UUID, participant_id: uuid.UUID):
         """Take a participant out of the group"""
         with transaction() as session:
-            use_cases.remove_member(session, actor(), group_id, participant_id)
+            use_cases.remove_member(session, actor(), group_id, participant_id, state().clock())

@@ -1,0 +1,145 @@
+"""``/feeds/{token}.ics`` and the subscribe page ``/feeds/{token}``: no key, the token is the secret.
+
+A feed's ETag is a fingerprint of the rows it depends on, read with one narrow query, so a
+client that already has the current feed gets its 304 without the feed being rendered. Rendered
+feeds are kept in a small per-process cache keyed by that fingerprint.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import format_datetime
+from urllib.parse import quote
+
+from flask import Response, render_template, request
+from flask.views import MethodView
+
+from services.api.context import state
+from services.api.problems import problem_response
+from services.api.resources.calendar import CALENDAR_MEDIA_TYPE, feed_links
+from services.api.spec import Blueprint
+from shared.domain import texts
+from shared.domain.ics import Contact, SessionEvent, build_feed, feed_last_modified
+from shared.use_cases import feeds
+
+calendar_feeds = Blueprint(
+    "calendar-feeds", __name__, url_prefix="/feeds",
+    description="What calendar apps subscribe to. No API key: the token in the URL is the secret.",
+)
+
+FEED_HEADERS = {"Cache-Control": "private, max-age=0, must-revalidate", "Referrer-Policy": "no-referrer"}
+PAGE_SESSIONS = 20
+
+
+def _not_found() -> Response:
+    response = problem_response(404, slug="not-found", detail="No feed at this address (the link may have been replaced).")
+    response.headers.update(FEED_HEADERS)
+    return response
+
+
+def _calendar_name(kind: str, owner: feeds.Owner) -> str:
+    return f"Intervisie – {owner.name}"
+
+
+@calendar_feeds.route("/<token>.ics")
+class CalendarFeed(MethodView):
+    @calendar_feeds.doc(security=[])
+    @calendar_feeds.response(
+        200, description="The feed (METHOD:PUBLISH)", content_type=CALENDAR_MEDIA_TYPE,
+        headers={"ETag": {"schema": {"type": "string"}}, "Last-Modified": {"schema": {"type": "string"}}},
+    )
+    @calendar_feeds.alt_response(304, description="Not modified")
+    @calendar_feeds.alt_response(404, response="NOT_FOUND")
+    def get(self, token: str):
+        """A calendar feed to subscribe to (text/calendar)"""
+        app_state = state()
+        programme = contact_of_programme()
+        with app_state.session_factory() as session:
+            row = feeds.resolve(session, token)
+            owner = feeds.owner_of(session, row) if row else None
+            if owner is None:
+                return _not_found()
+            fingerprint = feeds.fingerprint(session, row, owner, programme)
+            etag = f'"{fingerprint}"'
+            if request.if_none_match.contains(fingerprint):
+                return Response(status=304, headers={"ETag": etag, **FEED_HEADERS})
+            cached = app_state.rendered_feeds.get(fingerprint)
+            if cached is None:
+                events = feeds.feed_events(session, row, programme)
+                body = build_feed(events, calendar_name=_calendar_name(row.owner_kind, owner), timezone=owner.timezone, language=owner.language)
+                cached = (body, feed_last_modified(events))
+                app_state.rendered_feeds.put(fingerprint, cached)
+        body, last_modified = cached
+        headers = {"ETag": etag, **FEED_HEADERS}
+        if last_modified is not None:
+            headers["Last-Modified"] = format_datetime(last_modified, usegmt=True)
+        return Response(body, content_type=f"{CALENDAR_MEDIA_TYPE}; charset=utf-8", headers=headers)
+
+
+def contact_of_programme() -> Contact:
+    settings = state().settings
+    return Contact(name=settings.programme_name, email=settings.programme_email)
+
+
+PAGE_WORDS = {
+    "nl": {
+        "title": "Agenda", "intro": "Abonneer je op deze agenda; nieuwe en verplaatste bijeenkomsten verschijnen dan vanzelf.",
+        "upcoming": "Komende bijeenkomsten", "none": "Er zijn nog geen bijeenkomsten gepland.",
+        "cancelled": "geannuleerd", "apple": "Apple Agenda", "google": "Google Agenda",
+        "outlook": "Outlook.com", "outlook365": "Outlook (werk of school)", "copy": "Of kopieer de link:",
+        "secret": "Deel deze link niet: wie hem heeft, kan de agenda zien.",
+    },
+    "en": {
+        "title": "Calendar", "intro": "Subscribe to this calendar; new and moved sessions then appear by themselves.",
+        "upcoming": "Upcoming sessions", "none": "No sessions have been planned yet.",
+        "cancelled": "cancelled", "apple": "Apple Calendar", "google": "Google Calendar",
+        "outlook": "Outlook.com", "outlook365": "Outlook (work or school)", "copy": "Or copy the link:",
+        "secret": "Do not share this link: whoever has it can see the calendar.",
+    },
+}
+
+
+@calendar_feeds.route("/<token>")
+class FeedPage(MethodView):
+    @calendar_feeds.doc(security=[])
+    @calendar_feeds.response(200, description="A small HTML page with subscribe links", content_type="text/html")
+    @calendar_feeds.alt_response(404, response="NOT_FOUND")
+    def get(self, token: str):
+        """The subscribe page of a feed (HTML)"""
+        app_state = state()
+        with app_state.session_factory() as session:
+            row = feeds.resolve(session, token)
+            owner = feeds.owner_of(session, row) if row else None
+            if owner is None:
+                return _not_found()
+            events = feeds.feed_events(session, row, contact_of_programme())
+        now = app_state.clock()
+        upcoming = [e for e in events if e.end >= now][:PAGE_SESSIONS]
+        language = texts.language_of(owner.language)
+        links = feed_links(token)
+        name = _calendar_name(row.owner_kind, owner)
+        html = render_template(
+            "feed.html",
+            lang=language,
+            words=PAGE_WORDS[language],
+            name=name,
+            sessions=[_shown(e, language) for e in upcoming],
+            links={
+                "apple": links["webcal_url"],
+                "google": "https://calendar.google.com/calendar/r?cid=" + quote(links["webcal_url"], safe=""),
+                "outlook": "https://outlook.live.com/calendar/0/addfromweb?url=" + quote(links["url"], safe="") + "&name=" + quote(name, safe=""),
+                "outlook365": "https://outlook.office.com/calendar/0/addfromweb?url=" + quote(links["url"], safe="") + "&name=" + quote(name, safe=""),
+                "ics": links["url"],
+            },
+        )
+        headers = {**FEED_HEADERS, "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; form-action 'none'"}
+        return Response(html, content_type="text/html; charset=utf-8", headers=headers)
+
+
+def _shown(event: SessionEvent, language: str) -> dict[str, object]:
+    return {
+        "title": texts.summary(event, language),
+        "when": texts.when(event, language),
+        "cancelled": event.status == "cancelled",
+        "meeting_url": event.meeting_url if event.status != "cancelled" else None,
+    }

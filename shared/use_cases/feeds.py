@@ -1,0 +1,148 @@
+"""Calendar feeds: a facilitator's, a participant's and a group's, each behind its own token.
+
+A token is 256 bits: ``HMAC-SHA256(secret key, owner and generation)``, URL-safe base64. The
+database stores only its SHA-256, so a leaked database reveals no feed URL; the API can still
+show an owner's URL again because it can derive it. Rotating bumps the generation: the old URL
+is dead at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import aliased
+
+from shared.db.models import Facilitator, FeedToken, Group, Membership, Participant, Session
+from shared.domain.ics import Contact, SessionEvent
+from shared.use_cases.invitations import session_event
+
+FACILITATOR, PARTICIPANT, GROUP = "facilitator", "participant", "group"
+OWNER_KINDS = (FACILITATOR, PARTICIPANT, GROUP)
+RENDER_VERSION = "1"
+"""Part of every feed ETag: bump it when the rendering changes, so clients fetch anew."""
+
+
+def derive_token(secret: bytes, kind: str, owner_id: uuid.UUID, generation: int) -> str:
+    digest = hmac.new(secret, f"feed:{kind}:{owner_id}:{generation}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _row(session: DbSession, kind: str, owner_id: uuid.UUID) -> FeedToken | None:
+    return session.scalar(select(FeedToken).where(FeedToken.owner_kind == kind, FeedToken.owner_id == owner_id))
+
+
+def feed_token(session: DbSession, secret: bytes, kind: str, owner_id: uuid.UUID, now: datetime) -> str:
+    """The owner's current token, created on first use."""
+    row = _row(session, kind, owner_id)
+    if row is None:
+        token = derive_token(secret, kind, owner_id, 1)
+        session.add(FeedToken(owner_kind=kind, owner_id=owner_id, generation=1, token_hash=hash_token(token), created_at=now))
+        session.flush()
+        return token
+    return derive_token(secret, kind, owner_id, row.generation)
+
+
+def rotate(session: DbSession, secret: bytes, kind: str, owner_id: uuid.UUID, now: datetime) -> str:
+    """A new token for the owner; the old one stops working in the same commit."""
+    row = _row(session, kind, owner_id)
+    if row is None:
+        return feed_token(session, secret, kind, owner_id, now)
+    row.generation += 1
+    token = derive_token(secret, kind, owner_id, row.generation)
+    row.token_hash, row.created_at = hash_token(token), now
+    session.flush()
+    return token
+
+
+def resolve(session: DbSession, token: str) -> FeedToken | None:
+    if not token or len(token) > 100:
+        return None
+    return session.scalar(select(FeedToken).where(FeedToken.token_hash == hash_token(token)))
+
+
+# -- what a feed shows ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Owner:
+    name: str
+    timezone: str
+    language: str
+    version: int
+
+
+def owner_of(session: DbSession, token: FeedToken) -> Owner | None:
+    model = {FACILITATOR: Facilitator, PARTICIPANT: Participant, GROUP: Group}[token.owner_kind]
+    row = session.get(model, token.owner_id)
+    if row is None:
+        return None
+    return Owner(row.name, row.timezone, row.language, row.version)
+
+
+def _owned_by(token: FeedToken) -> ColumnElement[bool]:
+    """Which sessions a feed shows (the query joins Session to its Group)."""
+    if token.owner_kind == FACILITATOR:
+        return Group.facilitator_id == token.owner_id
+    if token.owner_kind == PARTICIPANT:
+        return Session.group_id.in_(select(Membership.group_id).where(Membership.participant_id == token.owner_id))
+    return Session.group_id == token.owner_id
+
+
+def fingerprint(session: DbSession, token: FeedToken, owner: Owner, programme: Contact) -> str:
+    """A hash of everything a feed's bytes depend on, read without rendering (for 304s)."""
+    chair = aliased(Participant)
+    rows = session.execute(
+        select(Session.id, Session.version, Group.version, Facilitator.version, chair.version)
+        .join(Group, Group.id == Session.group_id)
+        .outerjoin(Facilitator, Facilitator.id == Group.facilitator_id)
+        .outerjoin(chair, chair.id == Session.chair_id)
+        .where(_owned_by(token))
+        .order_by(Session.id)
+    ).all()
+    digest = hashlib.sha256(
+        repr((RENDER_VERSION, token.owner_kind, str(token.owner_id), owner, programme)).encode()
+    )
+    for row in rows:
+        digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()[:40]
+
+
+def feed_events(session: DbSession, token: FeedToken, programme: Contact) -> list[SessionEvent]:
+    rows = list(
+        session.scalars(
+            select(Session).join(Group, Group.id == Session.group_id).where(_owned_by(token)).order_by(Session.start, Session.uid)
+        )
+    )
+    group_ids = {row.group_id for row in rows}
+    groups = {g.id: g for g in session.scalars(select(Group).where(Group.id.in_(group_ids)))} if group_ids else {}
+    facilitator_ids = {g.facilitator_id for g in groups.values() if g.facilitator_id}
+    facilitators = (
+        {f.id: f for f in session.scalars(select(Facilitator).where(Facilitator.id.in_(facilitator_ids)))}
+        if facilitator_ids else {}
+    )
+    chair_ids = {row.chair_id for row in rows if row.chair_id}
+    chairs = (
+        dict(session.execute(select(Participant.id, Participant.name).where(Participant.id.in_(chair_ids))).all())
+        if chair_ids else {}
+    )
+    return [
+        session_event(
+            row,
+            groups[row.group_id],
+            facilitators.get(groups[row.group_id].facilitator_id),
+            chairs.get(row.chair_id),
+            programme,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,218 @@
+"""Invitations issued by the worker, and the subscription feeds."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import vobject
+
+from tests.api import payloads
+from tests.api.scenarios import TUESDAY_EVENING, run_to_completion
+
+
+@pytest.fixture
+def planned(admin, worker, group):
+    run = run_to_completion(admin, worker, group["id"])
+    assert run["status"] == "succeeded"
+    group["run"] = run
+    return group
+
+
+def _invitations(caller, session_id: str) -> list[dict]:
+    response = caller.get(f"/v1/sessions/{session_id}/invitations?page_size=50")
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def test_a_plan_issues_one_invitation_per_recipient_and_session(admin, planned):
+    sessions = planned["run"]["plan"]["sessions"]
+    guided = _invitations(admin, sessions[0]["id"])
+    assert len(guided) == 5  # the facilitator and four members
+    assert {i["method"] for i in guided} == {"REQUEST"}
+    assert {i["delivery_state"] for i in guided} == {"stored"}  # no SMTP configured
+    kinds = sorted(i["recipient"]["kind"] for i in guided)
+    assert kinds == ["facilitator"] + ["participant"] * 4
+    self_directed = _invitations(admin, sessions[3]["id"])
+    assert len(self_directed) == 4  # members only
+
+
+def test_the_ics_url_returns_the_itip_message_for_that_recipient(admin, planned):
+    session = planned["run"]["plan"]["sessions"][1]
+    invitation = next(i for i in _invitations(admin, session["id"]) if i["recipient"]["kind"] == "facilitator")
+    response = admin.get(invitation["ics_url"])
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8; method=REQUEST"
+    calendar = vobject.readOne(response.get_data(as_text=True), validate=True)
+    assert calendar.method.value == "REQUEST"
+    event = calendar.vevent
+    attendees = event.contents["attendee"]
+    assert len(attendees) == 1
+    assert attendees[0].value == f"mailto:{planned['facilitator']['email']}"
+    assert attendees[0].params["ROLE"] == ["CHAIR"]
+    uid = admin.get(f"/v1/sessions/{session['id']}").json["uid"]
+    assert event.uid.value == uid
+
+
+def test_cancelling_a_session_sends_a_cancel_with_a_higher_sequence(admin, worker, planned):
+    session_id = planned["run"]["plan"]["sessions"][4]["id"]
+    admin.patch(f"/v1/sessions/{session_id}", json={"status": "cancelled"})
+    worker.drain()
+    cancels = [i for i in _invitations(admin, session_id) if i["method"] == "CANCEL"]
+    assert len(cancels) == 4 and {i["sequence"] for i in cancels} == {1}
+    body = admin.get(cancels[0]["ics_url"]).get_data(as_text=True)
+    assert "METHOD:CANCEL" in body and "STATUS:CANCELLED" in body and "SEQUENCE:1" in body
+
+
+def test_moving_a_session_sends_requests_with_the_new_time(admin, worker, planned):
+    session_id = planned["run"]["plan"]["sessions"][1]["id"]
+    admin.patch(f"/v1/sessions/{session_id}", json={"start": "2027-02-16T19:00:00+01:00"})
+    worker.drain()
+    latest = [i for i in _invitations(admin, session_id) if i["sequence"] == 1]
+    assert len(latest) == 5 and {i["notice"] for i in latest} == {"changed"}
+    body = admin.get(latest[0]["ics_url"]).get_data(as_text=True)
+    assert "DTSTART;TZID=Europe/Amsterdam:20270216T190000" in body
+
+
+def test_a_member_who_joins_gets_requests_and_one_who_leaves_gets_cancels(admin, worker, planned):
+    newcomer = admin.post("/v1/participants", json=payloads.participant(7, availability=TUESDAY_EVENING)).json
+    admin.put(f"/v1/groups/{planned['id']}/members/{newcomer['id']}")
+    worker.drain()
+    first = planned["run"]["plan"]["sessions"][0]["id"]
+    mine = [i for i in _invitations(admin, first) if i["recipient"]["id"] == newcomer["id"]]
+    assert [(i["method"], i["notice"]) for i in mine] == [("REQUEST", "new")]
+
+    leaver = planned["member_list"][0]
+    admin.delete(f"/v1/groups/{planned['id']}/members/{leaver['id']}")
+    worker.drain()
+    theirs = [i for i in _invitations(admin, first) if i["recipient"]["id"] == leaver["id"]]
+    assert [(i["method"], i["notice"]) for i in theirs] == [("REQUEST", "new"), ("CANCEL", "removed")]
+    assert theirs[1]["sequence"] == theirs[0]["sequence"] + 1
+    assert admin.get(f"/v1/sessions/{first}").json["sequence"] == theirs[1]["sequence"]
+
+
+def test_a_platform_sees_only_invitations_to_its_own_participants(admin, platform, worker, group):
+    mine = platform.post("/v1/participants", json=payloads.participant(8, availability=TUESDAY_EVENING)).json
+    admin.put(f"/v1/groups/{group['id']}/members/{mine['id']}")
+    run = run_to_completion(admin, worker, group["id"])
+    session_id = run["plan"]["sessions"][0]["id"]
+    seen = _invitations(platform, session_id)
+    assert [i["recipient"]["id"] for i in seen] == [mine["id"]]
+    others = [i for i in _invitations(admin, session_id) if i["recipient"]["id"] != mine["id"]]
+    assert platform.get(others[0]["ics_url"]).status_code == 404
+
+
+# -- feeds ---------------------------------------------------------------------------------------
+
+
+def _feed(client, caller, path: str) -> tuple[dict, str]:
+    links = caller.get(path).json
+    assert links["url"].startswith("http://intervisie.test/feeds/") and links["url"].endswith(".ics")
+    assert links["webcal_url"] == "webcal://" + links["url"].removeprefix("http://")
+    return links, links["url"].removeprefix("http://intervisie.test")
+
+
+def test_facilitator_feed_lists_every_session_of_her_groups(client, admin, planned):
+    links, path = _feed(client, admin, f"/v1/facilitators/{planned['facilitator']['id']}/feed")
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response.headers["Cache-Control"].startswith("private")
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    body = response.get_data(as_text=True)
+    calendar = vobject.readOne(body, validate=True)
+    assert calendar.method.value == "PUBLISH"
+    assert len(calendar.contents["vevent"]) == 9
+    assert "ATTENDEE" not in body
+    for line in ("X-WR-CALNAME:", "X-WR-TIMEZONE:Europe/Amsterdam", "REFRESH-INTERVAL;VALUE=DURATION:PT1H", "X-PUBLISHED-TTL:PT1H"):
+        assert line in body
+
+
+def test_feed_is_byte_identical_until_something_changes_and_answers_304(client, admin, worker, planned):
+    _, path = _feed(client, admin, f"/v1/groups/{planned['id']}/feed")
+    first, second = client.get(path), client.get(path)
+    assert first.data == second.data
+    assert first.headers["ETag"] == second.headers["ETag"] and not first.headers["ETag"].startswith("W/")
+    assert "Last-Modified" in first.headers
+    not_modified = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert not_modified.status_code == 304 and not_modified.data == b""
+
+    session_id = planned["run"]["plan"]["sessions"][5]["id"]
+    admin.patch(f"/v1/sessions/{session_id}", json={"status": "cancelled"})
+    changed = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != first.headers["ETag"]
+    assert changed.get_data(as_text=True).count("STATUS:CANCELLED") == 1
+
+
+def test_feed_changes_when_a_chair_is_renamed(client, admin, planned):
+    _, path = _feed(client, admin, f"/v1/groups/{planned['id']}/feed")
+    before = client.get(path)
+    chair = planned["member_list"][0]
+    admin.patch(f"/v1/participants/{chair['id']}", json={"name": "Nieuwe Voorzitter"})
+    after = client.get(path, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert "Nieuwe Voorzitter" in after.get_data(as_text=True)
+
+
+def test_participant_feed_and_rotation_kill_the_old_url(client, admin, platform, worker, group):
+    mine = platform.post("/v1/participants", json=payloads.participant(8, availability=TUESDAY_EVENING)).json
+    admin.put(f"/v1/groups/{group['id']}/members/{mine['id']}")
+    run_to_completion(admin, worker, group["id"])
+    links, old = _feed(client, platform, f"/v1/participants/{mine['id']}/feed")
+    assert platform.get(f"/v1/participants/{mine['id']}/feed").json == links  # stable until rotated
+    assert client.get(old).status_code == 200
+    rotated = platform.post(f"/v1/participants/{mine['id']}/feed/rotate").json
+    assert rotated["url"] != links["url"]
+    gone = client.get(old)
+    assert gone.status_code == 404 and gone.content_type == "application/problem+json"
+    assert client.get(rotated["url"].removeprefix("http://intervisie.test")).status_code == 200
+    assert client.get(old.removesuffix(".ics")).status_code == 404
+
+
+def test_feed_links_follow_the_access_rules(admin, platform, other_platform, planned):
+    mine = platform.post("/v1/participants", json=payloads.participant(8)).json
+    assert other_platform.get(f"/v1/participants/{mine['id']}/feed").status_code == 404
+    assert platform.get(f"/v1/facilitators/{planned['facilitator']['id']}/feed").status_code == 403
+    assert platform.get(f"/v1/groups/{planned['id']}/feed").status_code == 404
+
+
+def test_unknown_token_is_404(client):
+    assert client.get("/feeds/" + "A" * 43 + ".ics").status_code == 404
+    assert client.get("/feeds/nope").status_code == 404
+
+
+def test_deleting_a_participant_kills_their_feed(client, admin, planned):
+    person = planned["member_list"][1]
+    _, path = _feed(client, admin, f"/v1/participants/{person['id']}/feed")
+    assert client.get(path).status_code == 200
+    admin.delete(f"/v1/participants/{person['id']}")
+    assert client.get(path).status_code == 404
+
+
+def test_subscribe_page_lists_upcoming_sessions_with_one_click_links(client, admin, planned):
+    links, path = _feed(client, admin, f"/v1/groups/{planned['id']}/feed")
+    page = client.get(path.removesuffix(".ics"))
+    assert page.status_code == 200
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    html = page.get_data(as_text=True)
+    assert 'href="webcal://' in html
+    assert "calendar.google.com" in html and "outlook.live.com" in html
+    assert html.count('<li class="scheduled">') == 9
+    assert "dinsdag 12 januari 2027, 19:00–20:30" in html
+    assert "<script" not in html and "http://intervisie.test/feeds/" in html
+    assert "stylesheet" not in html  # no external assets
+
+
+def test_feed_tokens_never_reach_the_logs(client, admin, planned, caplog):
+    _, path = _feed(client, admin, f"/v1/groups/{planned['id']}/feed")
+    token = path.removeprefix("/feeds/").removesuffix(".ics")
+    from services.api.redaction import redact
+
+    assert token not in redact(f"GET {path} HTTP/1.1")
+    assert "/feeds/[redacted].ics" in redact(f"GET {path} HTTP/1.1")
+    with caplog.at_level(logging.DEBUG):
+        client.get(path)
+        client.get(path.removesuffix(".ics"))
+    assert token not in caplog.text

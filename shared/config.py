@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from pathlib import Path
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///var/intervisie.db"
 

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from shared.errors import PreconditionFailed
 
+
 class NotModified(HTTPException):
     """304: the client's copy is current. Rendered without a body by the error handlers."""
 

@@ -18,7 +18,6 @@ from services.api.etag import ETAG_HEADER, IF_MATCH
 from services.api.problems import MEDIA_TYPE, ProblemSchema
 from shared.use_cases.people import Page
 
-
 Blueprint = flask_smorest.Blueprint
 
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache, lru_cache
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,7 @@ from .model import GroupConstraints, Person
 MINUTES_PER_DAY = 1440
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PROBE_STEP = 720  # minutes; no zone changes its clocks twice within twelve hours
 
 Interval = tuple[int, int]
@@ -87,12 +87,12 @@ def _offset_minutes(zone: ZoneInfo, u: int) -> int:
     return int(offset.total_seconds()) // 60 if offset is not None else 0
 
 
-@lru_cache(maxsize=None)
+@cache
 def _year_transitions(name: str, year: int) -> tuple[tuple[int, int], ...]:
     """``(utc_minute, new_offset)`` for every clock change of the zone in ``year``."""
     zone = ZoneInfo(name)
-    start = utc_minutes(datetime(year, 1, 1, tzinfo=timezone.utc))
-    end = utc_minutes(datetime(year + 1, 1, 1, tzinfo=timezone.utc))
+    start = utc_minutes(datetime(year, 1, 1, tzinfo=UTC))
+    end = utc_minutes(datetime(year + 1, 1, 1, tzinfo=UTC))
     changes: list[tuple[int, int]] = []
     previous_u, previous = start, _offset_minutes(zone, start)
     probe = start
@@ -159,7 +159,7 @@ class ZoneClock:
 def zone_clock(name: str, first_year: int, last_year: int) -> ZoneClock:
     """The clock of an IANA zone, exact for the years ``first_year`` … ``last_year``."""
     zone = ZoneInfo(name)
-    offsets = [_offset_minutes(zone, utc_minutes(datetime(first_year, 1, 1, tzinfo=timezone.utc)))]
+    offsets = [_offset_minutes(zone, utc_minutes(datetime(first_year, 1, 1, tzinfo=UTC)))]
     utc_changes: list[int] = []
     local_changes: list[int] = []
     for year in range(first_year, last_year + 1):
@@ -338,7 +338,7 @@ def _local_dates(clock: ZoneClock, first_u: int, stop_u: int) -> tuple[date, dat
 
 def _aware_minutes(moment: datetime, clock: ZoneClock, *, ceil: bool) -> int:
     if moment.tzinfo is None:  # a naive datetime is meant in the person's own zone
-        return clock.utc(utc_minutes(moment.replace(tzinfo=timezone.utc), ceil=ceil))
+        return clock.utc(utc_minutes(moment.replace(tzinfo=UTC), ceil=ceil))
     return utc_minutes(moment, ceil=ceil)
 
 

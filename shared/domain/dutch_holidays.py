@@ -10,7 +10,7 @@ Named ``dutch_holidays`` rather than ``holidays`` so that it never shadows the p
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import holidays as holiday_data
 
@@ -27,13 +27,13 @@ def _subdivision(region: str) -> str:
     return _SUBDIVISIONS[slug]
 
 
-@lru_cache(maxsize=None)
+@cache
 def public_holidays(year: int) -> frozenset[date]:
     """The Dutch public holidays of ``year`` (the package's ``public`` category)."""
     return frozenset(holiday_data.NL(years=year, categories=("public",)).keys())
 
 
-@lru_cache(maxsize=None)
+@cache
 def school_holidays(region: str, year: int) -> frozenset[date]:
     """Every day of ``year`` that falls in a school holiday of ``region`` (noord, midden, zuid).
 

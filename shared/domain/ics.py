@@ -11,10 +11,16 @@ Three kinds of object come out of here, all as UTF-8 bytes with CRLF line ends:
   bytes for the same data (``DTSTAMP`` is the event's last change, never "now").
 * :func:`build_calendar_object` — one session without ``METHOD``, as a CalDAV server stores it.
 
-The content lines are written here rather than through icalendar's component tree: a feed of
-500 sessions renders in a fraction of the time (see ``bench/ics_feed.py``), and the output is
-checked against icalendar, vobject, libical and Radicale in the tests. Every ``TZID`` gets a
-``VTIMEZONE`` in the yearly-rule form from :mod:`shared.domain.vtimezone`.
+Every component is built and serialised by icalendar (folding, escaping, parameter quoting and
+CRLF are its work). Each ``VEVENT`` gets its property objects ready-made (``vText``,
+``vDatetime``, ...) instead of going through ``Component.add``, which looks the type up and
+converts again. A feed is the calendar's own properties plus the ``to_ical()`` bytes of each
+``VTIMEZONE`` and ``VEVENT``, which are kept in bounded caches keyed by the (frozen) event and
+the language: folding is most of icalendar's cost, and an unchanged session need not be
+folded again (see ``bench/ics_feed.py``). The bytes are those icalendar writes for the whole
+tree, which a unit test checks. Every ``TZID`` gets a ``VTIMEZONE`` in the yearly-rule form
+from :mod:`shared.domain.vtimezone`; a session in UTC is written with ``Z`` and needs none
+(icalendar never writes ``TZID=UTC``, as RFC 5545 3.2.19 asks).
 
 Choices that are not obvious from the RFCs:
 
@@ -37,23 +43,42 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from shared.domain import texts
-from shared.domain.vtimezone import build_vtimezone
+from icalendar import (
+    Calendar,
+    Conference,
+    Event,
+    Timezone,
+    vCalAddress,
+    vDatetime,
+    vDuration,
+    vInt,
+    vText,
+    vUri,
+)
+
+from shared.domain import texts, vtimezone
 
 PRODID = "-//Intervisie//Intervisie agenda//NL"
 METHODS = ("REQUEST", "CANCEL")
 ROLES = ("REQ-PARTICIPANT", "OPT-PARTICIPANT", "NON-PARTICIPANT", "CHAIR")
 KINDS = ("guided", "self_directed")
 STATUSES = ("scheduled", "cancelled")
-REFRESH = "PT1H"
+REFRESH = timedelta(hours=1)
 """How often subscribers should fetch a feed again (REFRESH-INTERVAL and X-PUBLISHED-TTL)."""
 
 _EMPTY_FEED_YEAR = 2026
 """Year of the VTIMEZONE in a feed without events (RFC 5545 wants at least one component).
 No event refers to it, so any year would do; a constant keeps the bytes stable."""
+
+_CACHED_EVENTS = 4096
+"""How many serialised VEVENTs are kept (about 1.5 kB each). A feed with more sessions than
+this still renders correctly, but folds every event again on each request."""
+
+_END = b"END:VCALENDAR\r\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,25 +155,30 @@ def build_invitation(
         raise ValueError(f"role must be one of {ROLES}, not {role!r}")
     if method == "REQUEST" and event.status == "cancelled":
         raise ValueError("a cancelled session is sent with METHOD:CANCEL, not REQUEST")
-    language = texts.language_of(recipient.language)
-    attendee = (
-        f"ATTENDEE;CN={_param(recipient.name)};ROLE={role};PARTSTAT=NEEDS-ACTION"
+    if issued_at.utcoffset() is None:
+        raise ValueError("DTSTAMP needs an aware datetime")
+    attendee = _address(
+        recipient.email,
+        cn=recipient.name,
+        role=role,
+        partstat="NEEDS-ACTION",
         # RSVP asks for a REPLY; RFC 5546 has no reply to a CANCEL.
-        + (";RSVP=TRUE" if method == "REQUEST" else "")
-        + f":{_mailto(recipient.email)}"
+        rsvp=True if method == "REQUEST" else None,
     )
-    lines = _header(method)
-    lines += _vtimezones([event])
-    lines += _vevent(
-        event,
-        language=language,
-        dtstamp=issued_at,
-        cancelled=method == "CANCEL",
-        attendee=attendee,
-        sent_by=sent_by,
+    calendar = _calendar(method)
+    for timezone in _vtimezones([event]):
+        calendar.add_component(timezone)
+    calendar.add_component(
+        _vevent(
+            event,
+            language=texts.language_of(recipient.language),
+            dtstamp=issued_at,
+            cancelled=method == "CANCEL",
+            attendee=attendee,
+            sent_by=sent_by,
+        )
     )
-    lines.append("END:VCALENDAR")
-    return _serialise(lines)
+    return calendar.to_ical(sorted=False)
 
 
 def build_feed(
@@ -167,32 +197,27 @@ def build_feed(
         seen.add(event.uid)
     ZoneInfo(timezone)
     language = texts.language_of(language)
-    lines = _header("PUBLISH")
-    name = _escape(calendar_name)
-    lines += [
-        f"X-WR-CALNAME:{name}",
-        f"NAME:{name}",
-        f"X-WR-TIMEZONE:{timezone}",
-        f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}",
-        f"X-PUBLISHED-TTL:{REFRESH}",
-    ]
+    calendar = _calendar("PUBLISH")
+    name = vText(calendar_name)  # not calendar_name=: icalendar 7.3 leaves that text unescaped
+    calendar["X-WR-CALNAME"] = name
+    calendar["NAME"] = name
+    calendar["X-WR-TIMEZONE"] = vText(timezone)
+    calendar["REFRESH-INTERVAL"] = vDuration(REFRESH, params={"VALUE": "DURATION"})
+    calendar["X-PUBLISHED-TTL"] = vDuration(REFRESH)
     if ordered:
-        lines += _vtimezones(ordered)
+        timezones = [vtimezone.vtimezone_ical(*years) for years in _zone_years(ordered)]
     else:
-        lines += build_vtimezone(timezone, _EMPTY_FEED_YEAR, _EMPTY_FEED_YEAR)
-    for event in ordered:
-        lines += _vevent(event, language=language, dtstamp=event.last_modified)
-    lines.append("END:VCALENDAR")
-    return _serialise(lines)
+        timezones = [vtimezone.vtimezone_ical(timezone, _EMPTY_FEED_YEAR, _EMPTY_FEED_YEAR)]
+    return _with_components(
+        calendar, [*timezones, *(_published_vevent(e, language) for e in ordered)]
+    )
 
 
 def build_calendar_object(event: SessionEvent, *, language: str) -> bytes:
     """One session as a CalDAV resource: no METHOD, its VTIMEZONE, no ATTENDEE."""
-    lines = _header(None)
-    lines += _vtimezones([event])
-    lines += _vevent(event, language=texts.language_of(language), dtstamp=event.last_modified)
-    lines.append("END:VCALENDAR")
-    return _serialise(lines)
+    timezones = [vtimezone.vtimezone_ical(*years) for years in _zone_years([event])]
+    vevent = _published_vevent(event, texts.language_of(language))
+    return _with_components(_calendar(None), [*timezones, vevent])
 
 
 def feed_last_modified(events: Iterable[SessionEvent]) -> datetime | None:
@@ -207,28 +232,76 @@ def feed_last_modified(events: Iterable[SessionEvent]) -> datetime | None:
     return latest.astimezone(UTC).replace(microsecond=0)
 
 
-def _header(method: str | None) -> list[str]:
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN"]
+def clear_caches() -> None:
+    """Forget every serialised event and zone (for benchmarks of a cold start)."""
+    _published_vevent_cached.cache_clear()
+    _tzid_written_for.cache_clear()
+    vtimezone.clear_caches()
+
+
+def _calendar(method: str | None) -> Calendar:
+    calendar = Calendar()
+    calendar["VERSION"] = vText("2.0")
+    calendar["PRODID"] = vText(PRODID)
+    calendar["CALSCALE"] = vText("GREGORIAN")
     if method:
-        lines.append(f"METHOD:{method}")
-    return lines
+        calendar["METHOD"] = vText(method)
+    return calendar
 
 
-def _vtimezones(events: Sequence[SessionEvent]) -> list[str]:
-    """A VTIMEZONE per zone used, covering the years of its events (plus the one before)."""
+def _with_components(calendar: Calendar, components: Iterable[bytes]) -> bytes:
+    """``calendar`` with the serialised ``components`` inside, in that order.
+
+    Each component's ``to_ical()`` is exactly what icalendar writes for it inside the calendar
+    (every content line is folded on its own), so this equals serialising the whole tree.
+    """
+    own = calendar.to_ical(sorted=False)
+    if not own.endswith(_END):
+        raise AssertionError("icalendar did not end the calendar with END:VCALENDAR")
+    return b"".join([own[: -len(_END)], *components, _END])
+
+
+def _zone_years(events: Sequence[SessionEvent]) -> list[tuple[str, int, int]]:
+    """Each TZID used with the years of its events (plus the one before), sorted by TZID."""
     years: dict[str, tuple[int, int]] = {}
     for event in events:
+        tzid = _tzid_written_for(event.timezone)
+        if tzid is None:
+            continue
         zone = ZoneInfo(event.timezone)
         first = event.start.astimezone(zone).year - 1
         last = event.end.astimezone(zone).year
-        if event.timezone in years:
-            known = years[event.timezone]
+        if tzid in years:
+            known = years[tzid]
             first, last = min(first, known[0]), max(last, known[1])
-        years[event.timezone] = (first, last)
-    lines: list[str] = []
-    for tzid in sorted(years):
-        lines += build_vtimezone(tzid, *years[tzid])
-    return lines
+        years[tzid] = (first, last)
+    return [(tzid, *years[tzid]) for tzid in sorted(years)]
+
+
+def _vtimezones(events: Sequence[SessionEvent]) -> list[Timezone]:
+    return [vtimezone.vtimezone_component(*years) for years in _zone_years(events)]
+
+
+@lru_cache(maxsize=64)
+def _tzid_written_for(timezone: str) -> str | None:
+    """The TZID icalendar writes for a time in ``timezone``: ``None`` for UTC (``Z`` form)."""
+    return vDatetime(datetime(2000, 1, 1, tzinfo=ZoneInfo(timezone))).params.get("TZID")
+
+
+def _published_vevent(event: SessionEvent, language: str) -> bytes:
+    """The VEVENT of ``event`` in a feed or CalDAV object: no ATTENDEE, DTSTAMP its last change."""
+    # Aware datetimes in the same zone compare equal across a fold (02:30 before and after the
+    # clocks go back), so the offsets join the key to keep such events apart.
+    return _published_vevent_cached(
+        event, event.start.utcoffset(), event.end.utcoffset(), language
+    )
+
+
+@lru_cache(maxsize=_CACHED_EVENTS)
+def _published_vevent_cached(
+    event: SessionEvent, start_offset: timedelta, end_offset: timedelta, language: str
+) -> bytes:
+    return _vevent(event, language=language, dtstamp=event.last_modified).to_ical(sorted=False)
 
 
 def _vevent(
@@ -237,116 +310,61 @@ def _vevent(
     language: str,
     dtstamp: datetime,
     cancelled: bool = False,
-    attendee: str | None = None,
+    attendee: vCalAddress | None = None,
     sent_by: str | None = None,
-) -> list[str]:
+) -> Event:
     cancelled = cancelled or event.status == "cancelled"
     zone = ZoneInfo(event.timezone)
-    tzid = _param(event.timezone)
-    organizer = f"ORGANIZER;CN={_param(event.organizer.name)}"
-    if sent_by:
-        organizer += f';SENT-BY="{_mailto(sent_by)}"'
-    lines = [
-        "BEGIN:VEVENT",
-        f"UID:{_escape(event.uid)}",
-        f"SEQUENCE:{event.sequence}",
-        f"DTSTAMP:{_utc(dtstamp)}",
-        f"DTSTART;TZID={tzid}:{_local(event.start.astimezone(zone))}",
-        f"DTEND;TZID={tzid}:{_local(event.end.astimezone(zone))}",
-        f"SUMMARY:{_escape(texts.summary(event, language))}",
-        f"DESCRIPTION:{_escape(texts.description(event, language))}",
-    ]
+    vevent = Event()
+    # Ready-made values, set in the order they are written (to_ical(sorted=False)).
+    vevent["UID"] = vText(event.uid)
+    vevent["SEQUENCE"] = vInt(event.sequence)
+    vevent["DTSTAMP"] = vDatetime(dtstamp.astimezone(UTC))
+    vevent["DTSTART"] = vDatetime(event.start.astimezone(zone))
+    vevent["DTEND"] = vDatetime(event.end.astimezone(zone))
+    vevent["SUMMARY"] = vText(texts.summary(event, language))
+    vevent["DESCRIPTION"] = vText(texts.description(event, language))
     if event.meeting_url:
         url = event.meeting_url
-        lines += [
-            f"LOCATION:{_escape(url)}",
-            f"URL:{url}",
-            "CONFERENCE;VALUE=URI;FEATURE=VIDEO;"
-            f"LABEL={_param(texts.conference_label(language))}:{url}",
-        ]
-    lines.append(f"{organizer}:{_mailto(event.organizer.email)}")
-    if attendee:
-        lines.append(attendee)
-    lines += [
-        f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
-        f"TRANSP:{'TRANSPARENT' if cancelled else 'OPAQUE'}",
-        f"LAST-MODIFIED:{_utc(event.last_modified)}",
-        "END:VEVENT",
-    ]
-    return lines
+        vevent["LOCATION"] = vText(url)
+        vevent["URL"] = vUri(url)
+        label = texts.conference_label(language)
+        vevent["CONFERENCE"] = Conference(url, feature="VIDEO", label=label).to_uri()
+    vevent["ORGANIZER"] = _address(event.organizer.email, cn=event.organizer.name, sent_by=sent_by)
+    if attendee is not None:
+        vevent["ATTENDEE"] = attendee
+    vevent["STATUS"] = vText("CANCELLED" if cancelled else "CONFIRMED")
+    vevent["TRANSP"] = vText("TRANSPARENT" if cancelled else "OPAQUE")
+    vevent["LAST-MODIFIED"] = vDatetime(event.last_modified.astimezone(UTC))
+    return vevent
 
 
-def _serialise(lines: list[str]) -> bytes:
-    return "".join(_fold(line) + "\r\n" for line in lines).encode("utf-8")
-
-
-def _fold(line: str) -> str:
-    """Fold at 75 octets (RFC 5545 3.1) without splitting a UTF-8 sequence or an escape."""
-    if len(line) <= 75 and line.isascii():
-        return line
-    data = line.encode("utf-8")
-    if len(data) <= 75:
-        return line
-    parts = []
-    start, width = 0, 75
-    while len(data) - start > width:
-        end = start + width
-        while data[end] & 0xC0 == 0x80:  # inside a multi-byte character
-            end -= 1
-        backslashes = 0
-        while end - 1 - backslashes > start and data[end - 1 - backslashes] == 0x5C:
-            backslashes += 1
-        if backslashes % 2:  # keep "\n", "\," together: some readers do not unfold first
-            end -= 1
-        parts.append(data[start:end])
-        start, width = end, 74  # the leading space of a continuation line counts
-    parts.append(data[start:])
-    return b"\r\n ".join(parts).decode("utf-8")
-
-
-def _escape(text: str) -> str:
-    """TEXT value escaping (RFC 5545 3.3.11); line breaks of any style become ``\\n``."""
-    return (
-        text.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\r", "\\n")
-        .replace("\n", "\\n")
+def _address(email: str, *, cn: str, sent_by: str | None = None, **params) -> vCalAddress:
+    """A ``mailto:`` address with its parameters; icalendar quotes them as needed."""
+    return vCalAddress.new(
+        _email(email),
+        cn=_display_name(cn),
+        sent_by=_email(sent_by) if sent_by else None,
+        **params,
     )
 
 
-def _param(value: str) -> str:
-    """A parameter value, quoted when needed (RFC 5545 3.2).
+def _display_name(value: str) -> str:
+    """A name as a parameter value (RFC 5545 3.2) that every client shows as it is.
 
     A DQUOTE cannot occur inside a quoted value; RFC 6868's ``^'`` escape would allow it, but
-    Outlook shows it literally, so it becomes an apostrophe. Control characters are dropped.
+    Outlook shows it literally, so it becomes an apostrophe. Line breaks and tabs become
+    spaces and other control characters are dropped, as a name is a single line.
     """
     value = "".join(" " if c in "\r\n\t" else c for c in value if c >= " " or c in "\r\n\t")
-    value = value.replace('"', "'")
-    if any(c in value for c in ";:,") or value != value.strip() or not value:
-        return f'"{value}"'
-    return value
+    return value.replace('"', "'")
 
 
-def _mailto(email: str) -> str:
+def _email(email: str) -> str:
     email = email.strip()
     if "@" not in email or _has_control(email) or any(c in email for c in ' "<>'):
         raise ValueError(f"not a usable e-mail address: {email!r}")
-    return f"mailto:{email}"
-
-
-def _utc(moment: datetime) -> str:
-    if moment.utcoffset() is None:
-        raise ValueError("DTSTAMP and LAST-MODIFIED need an aware datetime")
-    return _local(moment.astimezone(UTC)) + "Z"
-
-
-def _local(moment: datetime) -> str:
-    return (
-        f"{moment.year:04d}{moment.month:02d}{moment.day:02d}"
-        f"T{moment.hour:02d}{moment.minute:02d}{moment.second:02d}"
-    )
+    return email
 
 
 def _has_control(text: str) -> bool:

@@ -21,6 +21,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from icalendar import Calendar
+
 from shared.domain.ics import METHODS, Contact
 
 
@@ -67,13 +69,9 @@ def build_invitation_email(
 
 
 def _method_of(ics: bytes) -> str | None:
-    """The METHOD of the VCALENDAR itself (not one nested in a component: there is none)."""
-    for line in ics.split(b"\r\n"):
-        if line.upper().startswith(b"METHOD:"):
-            return line[7:].decode("ascii").strip().upper()
-        if line.upper().startswith(b"BEGIN:V") and line.upper() != b"BEGIN:VCALENDAR":
-            break  # calendar properties come before the first component
-    return None
+    """The METHOD of the VCALENDAR itself, as icalendar reads it (``None`` when there is none)."""
+    method = Calendar.from_ical(ics).get("METHOD")
+    return str(method).strip().upper() if method is not None else None
 
 
 def _address(contact: Contact) -> Address:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -849,7 +849,7 @@ def attendance_at(request: PlanRequest, start: datetime, kind: str) -> tuple[str
     if start.tzinfo is None:
         start = start.replace(tzinfo=ZoneInfo(request.timezone))
     first_u = av.utc_minutes(start)
-    stop_u = av.utc_minutes(start.astimezone(timezone.utc) + timedelta(minutes=request.session_minutes), ceil=True)
+    stop_u = av.utc_minutes(start.astimezone(UTC) + timedelta(minutes=request.session_minutes), ceil=True)
     required = (request.facilitator, *request.members) if kind == GUIDED else request.members
     return tuple(person.id for person in required if not av.can_attend(person, first_u, stop_u))
 

@@ -12,12 +12,12 @@ years the events fall in, and written the way Outlook expects:
     TZID:Europe/Amsterdam
     BEGIN:STANDARD
     DTSTART:20261025T030000                  local time of the change, in TZOFFSETFROM
-    RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU  last Sunday of October
+    RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10  last Sunday of October
     TZNAME:CET
     TZOFFSETFROM:+0200
     TZOFFSETTO:+0100
     END:STANDARD
-    BEGIN:DAYLIGHT ... 20260329T020000 ... BYMONTH=3;BYDAY=-1SU ... END:DAYLIGHT
+    BEGIN:DAYLIGHT ... 20260329T020000 ... BYDAY=-1SU;BYMONTH=3 ... END:DAYLIGHT
     END:VTIMEZONE
 
 The rule is checked against every change in the years asked for, so it is exact there (that is
@@ -28,8 +28,10 @@ single ``STANDARD``. A zone whose changes cannot be written as one yearly rule p
 listing its transitions as ``RDATE`` for the years covered: correct in every RFC 5545 reader, but
 Outlook may show those sessions an hour off around a change.
 
-Pure: the standard library and the domain's own clock arithmetic; results are cached because
-they depend on nothing but the zone name, the years and the installed tz database.
+The component itself is built with icalendar (:func:`vtimezone_component`) and serialised by it;
+only the rule is worked out here. Pure: the standard library, icalendar and the domain's own
+clock arithmetic; results are cached because they depend on nothing but the zone name, the years
+and the installed tz database.
 """
 
 from __future__ import annotations
@@ -39,6 +41,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from icalendar import (
+    Timezone,
+    TimezoneDaylight,
+    TimezoneStandard,
+    vDatetime,
+    vDDDLists,
+    vRecur,
+    vText,
+    vUTCOffset,
+)
 
 from shared.domain.availability import zone_clock
 
@@ -104,31 +117,41 @@ def observances(tzid: str, first_year: int, last_year: int) -> tuple[Observance,
 
 def build_vtimezone(tzid: str, first_year: int, last_year: int) -> list[str]:
     """The unfolded content lines of the ``VTIMEZONE`` for ``tzid`` in those years."""
-    return list(_vtimezone_lines(tzid, first_year, last_year))
+    lines = vtimezone_component(tzid, first_year, last_year).content_lines(sorted=False)
+    return [str(line) for line in lines if line]
+
+
+def vtimezone_component(tzid: str, first_year: int, last_year: int) -> Timezone:
+    """The ``VTIMEZONE`` for ``tzid`` in those years, as a new icalendar component."""
+    timezone = Timezone()
+    timezone["TZID"] = vText(tzid)
+    for observance in _observances(tzid, first_year, last_year):
+        part = TimezoneStandard() if observance.kind == "STANDARD" else TimezoneDaylight()
+        part["DTSTART"] = vDatetime(observance.start)  # naive: local time, no TZID
+        if observance.rrule:
+            part["RRULE"] = vRecur.from_ical(observance.rrule)
+        if observance.rdates:
+            part["RDATE"] = vDDDLists(list(observance.rdates))
+        part["TZNAME"] = vText(observance.name)
+        part["TZOFFSETFROM"] = vUTCOffset(observance.offset_from)
+        part["TZOFFSETTO"] = vUTCOffset(observance.offset_to)
+        timezone.add_component(part)
+    return timezone
+
+
+@lru_cache(maxsize=256)
+def vtimezone_ical(tzid: str, first_year: int, last_year: int) -> bytes:
+    """:func:`vtimezone_component` serialised by icalendar (``to_ical``), kept for reuse.
+
+    Bytes rather than the component, so that no caller can change what the next one gets.
+    """
+    return vtimezone_component(tzid, first_year, last_year).to_ical(sorted=False)
 
 
 def clear_caches() -> None:
     """Forget every zone worked out so far (for benchmarks of a cold start)."""
-    for cached in (_vtimezone_lines, _observances, _transitions_cached, zone_clock):
+    for cached in (vtimezone_ical, _observances, _transitions_cached, zone_clock):
         cached.cache_clear()
-
-
-@lru_cache(maxsize=256)
-def _vtimezone_lines(tzid: str, first_year: int, last_year: int) -> tuple[str, ...]:
-    lines = ["BEGIN:VTIMEZONE", f"TZID:{tzid}"]
-    for observance in _observances(tzid, first_year, last_year):
-        lines.append(f"BEGIN:{observance.kind}")
-        lines.append(f"DTSTART:{_local(observance.start)}")
-        if observance.rrule:
-            lines.append(f"RRULE:{observance.rrule}")
-        if observance.rdates:
-            lines.append("RDATE:" + ",".join(_local(rdate) for rdate in observance.rdates))
-        lines.append(f"TZNAME:{observance.name}")
-        lines.append(f"TZOFFSETFROM:{_offset(observance.offset_from)}")
-        lines.append(f"TZOFFSETTO:{_offset(observance.offset_to)}")
-        lines.append(f"END:{observance.kind}")
-    lines.append("END:VTIMEZONE")
-    return tuple(lines)
 
 
 @lru_cache(maxsize=256)
@@ -267,15 +290,8 @@ def _name(moment: datetime) -> str:
     return moment.tzname() or _offset(moment.utcoffset())
 
 
-def _local(moment: datetime) -> str:
-    return (
-        f"{moment.year:04d}{moment.month:02d}{moment.day:02d}"
-        f"T{moment.hour:02d}{moment.minute:02d}{moment.second:02d}"
-    )
-
-
 def _offset(offset: timedelta) -> str:
-    """``+0100``, ``-0500``, ``+0545``; seconds only when there are any (RFC 5545 3.3.14)."""
+    """A TZNAME for a zone without an abbreviation: ``+0100``, ``-0500``, ``+0545``."""
     seconds = int(offset.total_seconds())
     sign = "-" if seconds < 0 else "+"
     hours, rest = divmod(abs(seconds), 3600)

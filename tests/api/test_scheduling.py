@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import pytest
-
 from services.scheduler import jobs
 from tests.api import payloads
 from tests.api.scenarios import TUESDAY_EVENING, WEDNESDAY_MORNING, run_to_completion
+
 
 def test_a_run_plans_three_guided_and_the_follow_up_sessions(admin, worker, group):
     run = run_to_completion(admin, worker, group["id"])

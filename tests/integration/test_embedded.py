@@ -85,8 +85,8 @@ def test_gunicorn_workers_each_run_their_embedded_worker_after_the_fork(sqlite):
 def test_a_run_left_queued_by_a_stopped_process_is_planned_after_a_restart(sqlite):
     url, factory, key, admin = sqlite
     group_id = seed_group(factory, admin)
-    from datetime import UTC, datetime
     import uuid
+    from datetime import UTC, datetime
 
     with factory.begin() as session:  # recorded, but its message died with the old process
         run = scheduling.request_run(session, admin, uuid.UUID(group_id), datetime.now(UTC))

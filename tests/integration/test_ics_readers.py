@@ -225,7 +225,12 @@ def test_radicale_keeps_uid_sequence_and_local_start(calendar_url, index):
     (stored,) = icalendar.Calendar.from_ical(got.content).walk("VEVENT")
     assert str(stored["UID"]) == event.uid
     assert stored["SEQUENCE"] == event.sequence
-    assert stored["DTSTART"].params["TZID"] == event.timezone
+    if event.timezone == "UTC":
+        # icalendar writes a UTC time as ...Z and never TZID=UTC (RFC 5545 3.2.19).
+        assert "TZID" not in stored["DTSTART"].params
+        assert stored.DTSTART.utcoffset() == timedelta(0)
+    else:
+        assert stored["DTSTART"].params["TZID"] == event.timezone
     local = event.start.astimezone(ZoneInfo(event.timezone)).replace(tzinfo=None)
     assert stored.DTSTART.replace(tzinfo=None) == local
     assert stored.DTSTART.astimezone(UTC) == event.start.astimezone(UTC)

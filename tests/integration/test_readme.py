@@ -48,7 +48,7 @@ def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
     assert [m["participant_id"] for m in memberships] == participants
     assert group["name"] == "IB-groep Utrecht 1"
     assert [m["participant_id"] for m in group["members"]] == participants
-    pagination = json.loads(next(l for l in result.stdout.splitlines() if l.lower().startswith("x-pagination")).split(":", 1)[1])
+    pagination = json.loads(next(line for line in result.stdout.splitlines() if line.lower().startswith("x-pagination")).split(":", 1)[1])
     assert pagination["total"] == 3 and pagination["total_pages"] == 2
 
     problem = outputs[4]

@@ -7,19 +7,15 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
-from services.api.app import create_app
-from shared.actor import Actor
 from shared.config import Settings
-from shared.db.models import SchedulingRun, Session
-from shared.db.session import make_engine, make_session_factory
-from shared.use_cases.api_keys import create_client
-from tests.databases import fresh_postgres_database
-from shared.db.migrate import upgrade
+from shared.db.models import SchedulingRun
+from shared.db.session import make_engine
 from tests.integration.workers import (
     RABBITMQ_URL,
     REDIS_URL,
+    Stack,
     rabbitmq_namespace,
     redis_namespace,
     run_status,
@@ -29,15 +25,6 @@ from tests.integration.workers import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def database():
-    with fresh_postgres_database() as url:
-        upgrade(url)
-        engine = make_engine(url)
-        yield url, make_session_factory(engine)
-        engine.dispose()
 
 
 @pytest.fixture
@@ -53,28 +40,6 @@ def stack(database, tmp_path):
             "INTERVISIE_SWEEP_SECONDS": "2",
         }
         yield Stack(settings, env, session_factory, tmp_path)
-
-
-class Stack:
-    def __init__(self, settings, env, session_factory, tmp_path):
-        self.settings, self.env, self.session_factory, self.tmp_path = settings, env, session_factory, tmp_path
-        self.app = create_app(settings, session_factory=session_factory)
-        with session_factory.begin() as session:
-            issued = create_client(session, role="admin", name="Organiser")
-        self.key = issued.key
-        self.admin = Actor(issued.client_id, "admin", "Organiser")
-
-    def post_run(self, group_id: str) -> str:
-        client = self.app.test_client()
-        response = client.post(
-            f"/v1/groups/{group_id}/scheduling-runs", headers={"Authorization": f"Bearer {self.key}"}
-        )
-        assert response.status_code == 202, response.json
-        return response.json["id"]
-
-    def sessions_of(self, group_id: str) -> int:
-        with self.session_factory() as session:
-            return session.scalar(select(func.count()).where(Session.group_id == uuid.UUID(group_id)))
 
 
 def test_a_run_completes_end_to_end_with_redis_and_a_worker_process(stack):

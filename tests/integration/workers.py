@@ -13,11 +13,15 @@ from datetime import UTC, date, datetime
 
 import pika
 import redis
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.api.app import create_app
 from shared.actor import Actor
 from shared.db.models import SchedulingRun
+from shared.db.models import Session as GroupSession
 from shared.use_cases import groups, people
+from shared.use_cases.api_keys import create_client
 from tests.integration.servers import INTERVISIE
 
 REDIS_URL = os.environ.get("INTERVISIE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -133,3 +137,25 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str, interva
 def run_status(session_factory, run_id) -> str:
     with session_factory() as session:
         return session.get(SchedulingRun, uuid.UUID(str(run_id))).status
+
+
+class Stack:
+    def __init__(self, settings, env, session_factory, tmp_path):
+        self.settings, self.env, self.session_factory, self.tmp_path = settings, env, session_factory, tmp_path
+        self.app = create_app(settings, session_factory=session_factory)
+        with session_factory.begin() as session:
+            issued = create_client(session, role="admin", name="Organiser")
+        self.key = issued.key
+        self.admin = Actor(issued.client_id, "admin", "Organiser")
+
+    def post_run(self, group_id: str) -> str:
+        client = self.app.test_client()
+        response = client.post(
+            f"/v1/groups/{group_id}/scheduling-runs", headers={"Authorization": f"Bearer {self.key}"}
+        )
+        assert response.status_code == 202, response.json
+        return response.json["id"]
+
+    def sessions_of(self, group_id: str) -> int:
+        with self.session_factory() as session:
+            return session.scalar(select(func.count()).where(GroupSession.group_id == uuid.UUID(group_id)))

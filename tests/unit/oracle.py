@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.domain.dutch_holidays import public_holidays, school_holidays
 from shared.domain.model import Person
 
-UTC = timezone.utc
+UTC = UTC
 ONE_DAY = timedelta(days=1)
 GAP = timedelta(days=21)
 

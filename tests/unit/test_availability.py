@@ -3,7 +3,7 @@ school holidays, and the k-way sweep that intersects people."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -42,11 +42,11 @@ def intervals_as_datetimes(intervals, zone: ZoneInfo) -> list[tuple[datetime, da
 def test_zone_clock_agrees_with_zoneinfo_every_hour_of_a_year(name):
     zone = ZoneInfo(name)
     clock = av.zone_clock(name, 2026, 2028)
-    start = minutes(datetime(2027, 1, 1, tzinfo=timezone.utc))
+    start = minutes(datetime(2027, 1, 1, tzinfo=UTC))
     for u in range(start, start + 366 * 1440, 60 - 7):  # not aligned with the hour, to probe edges
         local = av.to_datetime(u, zone)
         naive = local.replace(tzinfo=None)
-        local_minutes = minutes(naive.replace(tzinfo=timezone.utc))
+        local_minutes = minutes(naive.replace(tzinfo=UTC))
         assert clock.local(u) == local_minutes
         # local -> UTC uses fold=0, like zoneinfo does for ambiguous and skipped wall times
         assert clock.utc(local_minutes) == minutes(naive.replace(tzinfo=zone, fold=0))
@@ -55,7 +55,7 @@ def test_zone_clock_agrees_with_zoneinfo_every_hour_of_a_year(name):
 def test_zone_clock_maps_a_skipped_wall_time_like_zoneinfo_fold_zero():
     clock = av.zone_clock("Europe/Amsterdam", 2027, 2027)
     skipped = datetime(2027, 3, 28, 2, 30)  # clocks jump from 02:00 to 03:00
-    local_minutes = minutes(skipped.replace(tzinfo=timezone.utc))
+    local_minutes = minutes(skipped.replace(tzinfo=UTC))
     assert clock.utc(local_minutes) == minutes(skipped.replace(tzinfo=AMSTERDAM))
     assert not clock.exists(local_minutes)
     assert clock.exists(local_minutes + 60)

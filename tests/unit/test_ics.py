@@ -16,6 +16,7 @@ from shared.domain.ics import (
     build_calendar_object,
     build_feed,
     build_invitation,
+    clear_caches,
     feed_last_modified,
 )
 
@@ -110,12 +111,12 @@ def test_request_gives_start_and_end_in_the_sessions_own_zone():
 def test_request_names_only_the_one_recipient_as_attendee():
     ics = invite()
     assert lines_starting(ics, "ATTENDEE") == [
-        "ATTENDEE;CN=Mark de Vries;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE"
+        'ATTENDEE;CN="Mark de Vries";PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE'
         ":mailto:mark@school.example"
     ]
     assert b"fenna@school.example" in ics  # organizer only
     assert lines_starting(ics, "ORGANIZER") == [
-        "ORGANIZER;CN=Fenna Jansen:mailto:fenna@school.example"
+        'ORGANIZER;CN="Fenna Jansen":mailto:fenna@school.example'
     ]
 
 
@@ -130,7 +131,7 @@ def test_facilitator_is_invited_as_chair():
 def test_organizer_names_the_real_sender_when_mail_comes_from_the_service():
     ics = invite(sent_by="agenda@intervisie.example")
     assert lines_starting(ics, "ORGANIZER") == [
-        'ORGANIZER;CN=Fenna Jansen;SENT-BY="mailto:agenda@intervisie.example"'
+        'ORGANIZER;CN="Fenna Jansen";SENT-BY="mailto:agenda@intervisie.example"'
         ":mailto:fenna@school.example"
     ]
 
@@ -140,14 +141,16 @@ def test_meeting_link_is_location_url_and_conference():
     assert lines_starting(ics, "LOCATION") == ["LOCATION:https://meet.example/intervisie-abc"]
     assert lines_starting(ics, "URL") == ["URL:https://meet.example/intervisie-abc"]
     assert lines_starting(ics, "CONFERENCE") == [
-        "CONFERENCE;VALUE=URI;FEATURE=VIDEO;LABEL=Videoverbinding"
+        "CONFERENCE;FEATURE=VIDEO;LABEL=Videoverbinding;VALUE=URI"
         ":https://meet.example/intervisie-abc"
     ]
 
 
 def test_conference_label_follows_the_recipients_language():
     ics = invite(recipient=dataclasses.replace(MEMBER, language="en"))
-    assert "LABEL=Video call:" in lines_starting(ics, "CONFERENCE")[0]
+    assert lines_starting(ics, "CONFERENCE") == [
+        "CONFERENCE;FEATURE=VIDEO;LABEL=Video call;VALUE=URI:https://meet.example/intervisie-abc"
+    ]
 
 
 def test_session_without_meeting_link_has_no_location_url_or_conference():
@@ -192,7 +195,7 @@ def test_member_who_left_gets_a_cancel_naming_only_her():
     assert lines_starting(ics, "STATUS") == ["STATUS:CANCELLED"]
     # No RSVP: RFC 5546 defines no reply to a CANCEL.
     assert lines_starting(ics, "ATTENDEE") == [
-        "ATTENDEE;CN=Mark de Vries;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION"
+        'ATTENDEE;CN="Mark de Vries";PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT'
         ":mailto:mark@school.example"
     ]
     # The session itself goes on, so its title does not say "cancelled".
@@ -228,7 +231,7 @@ def test_meeting_url_with_a_line_break_is_refused():
 def test_quotes_in_names_do_not_break_the_parameter():
     ics = invite(recipient=Contact('Anna "Annie" Bakker, MSc', "anna@school.example"))
     (attendee,) = lines_starting(ics, "ATTENDEE")
-    assert attendee.startswith("ATTENDEE;CN=\"Anna 'Annie' Bakker, MSc\";ROLE=")
+    assert attendee.startswith("ATTENDEE;CN=\"Anna 'Annie' Bakker, MSc\";PARTSTAT=")
     assert vevent(ics)["ATTENDEE"].params["CN"] == "Anna 'Annie' Bakker, MSc"
 
 
@@ -254,6 +257,19 @@ def test_escapes_are_not_split_across_a_fold():
         stripped = line.rstrip("\\")
         assert (len(line) - len(stripped)) % 2 == 0, line
     assert "a,b;c\\d" * 30 in str(vevent(ics)["DESCRIPTION"])
+
+
+# The hand-written fold we had kept the escape "\\" whole; icalendar 7.3.2's fold
+# (collective/icalendar#1502) moves a line's last backslash to the next line even when it closes
+# an escaped backslash, leaving the first half behind. Readers that unfold first are unaffected.
+@pytest.mark.xfail(strict=True, reason="icalendar 7.3.2 can fold between the two halves of an "
+                   "escaped backslash; remove this mark when a release keeps them together")
+def test_an_escaped_backslash_stays_whole_wherever_the_fold_falls():
+    for padding in range(75):
+        ics = invite(session(theme="x" * padding + "c\\d" * 30))
+        for line in ics.decode("utf-8").split("\r\n"):
+            stripped = line.rstrip("\\")
+            assert (len(line) - len(stripped)) % 2 == 0, (padding, line)
 
 
 def test_every_line_ends_with_crlf():
@@ -363,6 +379,39 @@ def test_feed_last_modified_is_the_latest_change_in_whole_utc_seconds():
     ]
     assert feed_last_modified(events) == datetime(2027, 2, 1, 11, 0, 0, tzinfo=UTC)
     assert feed_last_modified([]) is None
+
+
+def test_feed_is_exactly_what_icalendar_writes_for_the_calendar_it_holds():
+    # The feed joins cached VTIMEZONE and VEVENT bytes; they must be icalendar's own output.
+    ics = feed()
+    assert icalendar.Calendar.from_ical(ics).to_ical(sorted=False) == ics
+
+
+def test_feed_from_cached_events_is_the_same_as_a_fresh_render():
+    clear_caches()
+    fresh = feed()
+    assert feed() == fresh
+
+
+def test_sessions_in_the_repeated_hour_of_october_are_not_confused():
+    # 02:30 before and after the clocks go back are equal (and hash alike) in Python.
+    first = datetime(2027, 10, 31, 2, 30, tzinfo=AMSTERDAM)
+    end = datetime(2027, 10, 31, 5, 0, tzinfo=AMSTERDAM)
+    starts = [lines_starting(build_calendar_object(
+        session(start=start, end=end, timezone="America/New_York"), language="nl"), "DTSTART")
+        for start in (first, first.replace(fold=1))]
+    assert starts == [["DTSTART;TZID=America/New_York:20271030T203000"],
+                      ["DTSTART;TZID=America/New_York:20271030T213000"]]
+
+
+def test_session_in_utc_is_written_in_utc_without_a_vtimezone():
+    utc = ZoneInfo("UTC")
+    ics = build_calendar_object(session(start=datetime(2027, 6, 1, 12, 0, tzinfo=utc),
+                                        end=datetime(2027, 6, 1, 14, 0, tzinfo=utc),
+                                        timezone="UTC"), language="nl")
+    assert lines_starting(ics, "DTSTART") == ["DTSTART:20270601T120000Z"]
+    assert lines_starting(ics, "DTEND") == ["DTEND:20270601T140000Z"]
+    assert "BEGIN:VTIMEZONE" not in unfolded(ics)
 
 
 def test_feed_changes_when_a_session_changes():

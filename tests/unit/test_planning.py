@@ -4,7 +4,7 @@ skipped months, quorum, chairs, infeasible diagnostics and re-plans."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,8 +16,8 @@ from shared.domain.planning import (
     PastSession,
     Plan,
     PlanRequest,
-    Slot,
     SkippedMonth,
+    Slot,
     attendance_at,
     find_plan,
 )
@@ -452,4 +452,4 @@ def test_the_hour_that_autumn_repeats_is_planned_on_its_first_pass():
     [session] = plan_of(night_group(date(2027, 10, 31))).sessions
     assert session.start == local(2027, 10, 31, 2, 0) and session.start.utcoffset() == timedelta(hours=2)
     # Both read 02:00 on the wall clock (the end has fold=1); an hour apart in absolute time.
-    assert session.end.astimezone(timezone.utc) - session.start.astimezone(timezone.utc) == timedelta(hours=1)
+    assert session.end.astimezone(UTC) - session.start.astimezone(UTC) == timedelta(hours=1)

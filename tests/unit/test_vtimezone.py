@@ -21,14 +21,14 @@ def test_amsterdam_is_two_yearly_rules_on_the_last_sundays_of_march_and_october(
         "TZID:Europe/Amsterdam",
         "BEGIN:STANDARD",
         "DTSTART:20261025T030000",
-        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+        "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10",
         "TZNAME:CET",
         "TZOFFSETFROM:+0200",
         "TZOFFSETTO:+0100",
         "END:STANDARD",
         "BEGIN:DAYLIGHT",
         "DTSTART:20260329T020000",
-        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+        "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3",
         "TZNAME:CEST",
         "TZOFFSETFROM:+0100",
         "TZOFFSETTO:+0200",
@@ -45,15 +45,15 @@ def test_amsterdam_has_no_list_of_dates():
 
 def test_london_changes_at_one_in_the_morning_gmt():
     text = block("Europe/London")
-    assert "DTSTART:20260329T010000\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\nTZNAME:BST" in text
-    assert "DTSTART:20261025T020000\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\nTZNAME:GMT" in text
+    assert "DTSTART:20260329T010000\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\nTZNAME:BST" in text
+    assert "DTSTART:20261025T020000\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\nTZNAME:GMT" in text
 
 
 def test_new_york_uses_the_second_sunday_of_march_and_first_of_november():
     text = block("America/New_York")
-    assert "DTSTART:20260308T020000\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU\nTZNAME:EDT" in text
+    assert "DTSTART:20260308T020000\nRRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3\nTZNAME:EDT" in text
     assert "TZOFFSETFROM:-0500\nTZOFFSETTO:-0400" in text
-    assert "DTSTART:20261101T020000\nRRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\nTZNAME:EST" in text
+    assert "DTSTART:20261101T020000\nRRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11\nTZNAME:EST" in text
 
 
 def test_southern_hemisphere_rule_starts_daylight_time_in_october():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Response, url_for
+from flask import Response
 from flask.views import MethodView
 
 from services.api.context import actor, state, transaction

@@ -7,7 +7,6 @@ feeds are kept in a small per-process cache keyed by that fingerprint.
 
 from __future__ import annotations
 
-from datetime import datetime
 from email.utils import format_datetime
 from urllib.parse import quote
 

@@ -7,7 +7,6 @@ from marshmallow import fields, validate
 
 from services.api.schemas.common import (
     NAME_LENGTH,
-    patch_schema,
     HolidayRegion,
     Language,
     LocalTime,
@@ -16,6 +15,7 @@ from services.api.schemas.common import (
     TimeZone,
     Weekday,
     minutes,
+    patch_schema,
 )
 from shared.domain.model import WEEKDAYS
 

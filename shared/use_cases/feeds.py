@@ -15,7 +15,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, String, cast, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
 
@@ -100,21 +101,34 @@ def _owned_by(token: FeedToken) -> ColumnElement[bool]:
 
 
 def fingerprint(session: DbSession, token: FeedToken, owner: Owner, programme: Contact) -> str:
-    """A hash of everything a feed's bytes depend on, read without rendering (for 304s)."""
+    """A hash of everything a feed's bytes depend on, read without rendering (for 304s).
+
+    Every row a feed shows or names (its sessions, their groups, facilitators and chairs) has a
+    version that grows with each change; the fingerprint covers each session's id with all of
+    those versions. On PostgreSQL the database folds them into one md5, so a 304 costs one short
+    row instead of one row per session.
+    """
     chair = aliased(Participant)
-    rows = session.execute(
-        select(Session.id, Session.version, Group.version, Facilitator.version, chair.version)
+    columns = (Session.id, Session.version, Group.version, Facilitator.version, chair.version)
+    query = (
+        select(*columns)
         .join(Group, Group.id == Session.group_id)
         .outerjoin(Facilitator, Facilitator.id == Group.facilitator_id)
         .outerjoin(chair, chair.id == Session.chair_id)
         .where(_owned_by(token))
-        .order_by(Session.id)
-    ).all()
+    )
     digest = hashlib.sha256(
         repr((RENDER_VERSION, token.owner_kind, str(token.owner_id), owner, programme)).encode()
     )
-    for row in rows:
-        digest.update(repr(tuple(row)).encode())
+    if session.get_bind().dialect.name == "postgresql":
+        line = func.concat_ws(":", *(func.coalesce(cast(c, String), "-") for c in columns))
+        folded = query.with_only_columns(
+            func.count(), func.md5(func.coalesce(func.string_agg(line, aggregate_order_by(",", Session.id)), ""))
+        )
+        digest.update(repr(tuple(session.execute(folded).one())).encode())
+    else:
+        for row in session.execute(query.order_by(Session.id)):
+            digest.update(f"{row[0]}:{row[1]}:{row[2]}:{row[3]}:{row[4]},".encode())
     return digest.hexdigest()[:40]
 
 

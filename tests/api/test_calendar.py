@@ -216,3 +216,22 @@ def test_feed_tokens_never_reach_the_logs(client, admin, planned, caplog):
         client.get(path)
         client.get(path.removesuffix(".ics"))
     assert token not in caplog.text
+
+
+def test_a_participant_feed_follows_a_move_to_a_group_of_the_same_shape(client, admin, worker, planned):
+    twin = admin.post("/v1/groups", json=payloads.group(name="Tweelinggroep", facilitator_id=planned["facilitator"]["id"])).json
+    for n in range(10, 14):
+        person = admin.post("/v1/participants", json=payloads.participant(n, availability=TUESDAY_EVENING)).json
+        admin.put(f"/v1/groups/{twin['id']}/members/{person['id']}")
+    assert run_to_completion(admin, worker, twin["id"])["status"] == "succeeded"
+    mover = planned["member_list"][0]
+    _, path = _feed(client, admin, f"/v1/participants/{mover['id']}/feed")
+    before = client.get(path)
+
+    admin.delete(f"/v1/groups/{planned['id']}/members/{mover['id']}")
+    admin.put(f"/v1/groups/{twin['id']}/members/{mover['id']}")
+    after = client.get(path, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    twin_uids = {s["uid"] for s in admin.get(f"/v1/groups/{twin['id']}/sessions?page_size=50").json}
+    shown = {line.removeprefix("UID:") for line in after.get_data(as_text=True).splitlines() if line.startswith("UID:")}
+    assert shown == twin_uids

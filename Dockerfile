@@ -10,4 +10,4 @@ RUN pip install . && useradd --system --home /app intervisie
 USER intervisie
 
 EXPOSE 8000
-CMD ["gunicorn", "--bind=0.0.0.0:8000", "--workers=4", "services.api.wsgi:app"]
+CMD ["gunicorn", "--bind=0.0.0.0:8000", "--workers=4", "--logger-class=services.api.redaction.RedactingGunicornLogger", "services.api.wsgi:app"]

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -35,22 +36,30 @@ def wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 60)
 
 
 @contextmanager
-def serving(env: dict[str, str], cwd: Path | None = None) -> Iterator[str]:
-    """Run ``intervisie serve`` on a free loopback port; yield its base URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(INTERVISIE), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, **env}, cwd=cwd,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(base + "/healthz", process)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def serving(
+    env: dict[str, str], cwd: Path | None = None, *, port: int | None = None, log_path: Path | None = None
+) -> Iterator[str]:
+    """Run ``intervisie serve`` on a loopback port; yield its base URL.
+
+    Its log (stderr) goes to ``log_path``, or to a temporary file: never to an unread pipe,
+    which would stall a chatty server once the pipe's buffer is full.
+    """
+    port = port or free_port()
+    with tempfile.TemporaryDirectory() as scratch:
+        log_path = log_path or Path(scratch) / "serve.log"
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                [str(INTERVISIE), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env={**os.environ, **env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+            )
+            base = f"http://127.0.0.1:{port}"
+            try:
+                wait_until_serving(base + "/healthz", process)
+                yield base
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()

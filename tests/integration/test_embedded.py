@@ -59,11 +59,12 @@ def test_serve_plans_with_its_embedded_worker(sqlite):
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int = 2):
+def gunicorn(env: dict[str, str], workers: int = 2, access_log: Path | None = None):
     port = free_port()
+    logging = [f"--access-logfile={access_log}", "--logger-class=services.api.redaction.RedactingGunicornLogger"] if access_log else []
     process = subprocess.Popen(
-        [str(GUNICORN), f"--bind=127.0.0.1:{port}", f"--workers={workers}", "services.api.wsgi:app"],
-        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [str(GUNICORN), f"--bind=127.0.0.1:{port}", f"--workers={workers}", *logging, "services.api.wsgi:app"],
+        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -94,3 +95,35 @@ def test_a_run_left_queued_by_a_stopped_process_is_planned_after_a_restart(sqlit
     time.sleep(1.5)
     with serving({"INTERVISIE_DATABASE_URL": url, "INTERVISIE_SWEEP_SECONDS": "1"}):
         wait_for(lambda: run_status(factory, run_id) == "succeeded", 60, "the restarted process to plan it")
+
+
+def _feed_path(base: str, key: str, group_id: str) -> str:
+    links = requests.get(f"{base}/v1/groups/{group_id}/feed", headers={"Authorization": f"Bearer {key}"}, timeout=10).json()
+    return links["url"].split("/feeds/", 1)[1].removesuffix(".ics")
+
+
+def test_feed_tokens_stay_out_of_the_gunicorn_access_log(sqlite, tmp_path):
+    url, factory, key, admin = sqlite
+    group_id = seed_group(factory, admin)
+    log = tmp_path / "access.log"
+    with gunicorn({"INTERVISIE_DATABASE_URL": url, "INTERVISIE_SECRET_KEY": "k"}, workers=1, access_log=log) as base:
+        token = _feed_path(base, key, group_id)
+        assert requests.get(f"{base}/feeds/{token}.ics", timeout=10).status_code == 200
+        assert requests.get(f"{base}/feeds/{token}", timeout=10).status_code == 200
+        assert requests.get(f"{base}/feeds/{token}x.ics", timeout=10).status_code == 404
+    text = log.read_text()
+    assert "/feeds/[redacted].ics" in text
+    assert token not in text
+
+
+def test_feed_tokens_stay_out_of_the_serve_log(sqlite, tmp_path):
+    url, factory, key, admin = sqlite
+    group_id = seed_group(factory, admin)
+    log = tmp_path / "serve.log"
+    with serving({"INTERVISIE_DATABASE_URL": url, "INTERVISIE_SECRET_KEY": "k"}, log_path=log) as base:
+        token = _feed_path(base, key, group_id)
+        assert requests.get(f"{base}/feeds/{token}.ics", timeout=10).status_code == 200
+        assert requests.get(f"{base}/feeds/{token}x", timeout=10).status_code == 404
+    process_log = log.read_text()
+    assert "/feeds/[redacted].ics" in process_log
+    assert token not in process_log

@@ -62,9 +62,10 @@ def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str)
         return dramatiq.actor(fn, broker=broker, actor_name=name, queue_name=f"{namespace}.{queue}", **options)
 
     actors = Actors(
-        plan_run=declare(plan_run, PLAN_RUN, SCHEDULING_QUEUE, max_retries=20, min_backoff=1_000, max_backoff=30_000, time_limit=120_000),
-        dispatch=declare(dispatch_outbox, DISPATCH, OUTBOX_QUEUE, max_retries=20, min_backoff=1_000, max_backoff=60_000, time_limit=120_000),
+        # A worker takes planning before invitations, and invitations before mail (lower first).
+        plan_run=declare(plan_run, PLAN_RUN, SCHEDULING_QUEUE, priority=0, max_retries=20, min_backoff=1_000, max_backoff=30_000, time_limit=120_000),
+        dispatch=declare(dispatch_outbox, DISPATCH, OUTBOX_QUEUE, priority=10, max_retries=20, min_backoff=1_000, max_backoff=60_000, time_limit=120_000),
         # Backoff from 5 s growing to 10 min over about an hour of SMTP trouble.
-        deliver_invitation=declare(deliver_invitation, DELIVER_INVITATION, MAIL_QUEUE, max_retries=10, min_backoff=5_000, max_backoff=600_000, time_limit=60_000),
+        deliver_invitation=declare(deliver_invitation, DELIVER_INVITATION, MAIL_QUEUE, priority=20, max_retries=10, min_backoff=5_000, max_backoff=600_000, time_limit=60_000),
     )
     return actors

@@ -200,7 +200,8 @@ class Membership(Base):
     """Order of joining within the group; the chair rotation follows it."""
 
     group: Mapped[Group] = relationship(back_populates="memberships")
-    participant: Mapped[Participant] = relationship(back_populates="memberships")
+    # Joined: planning and invitations read every member of a group, never one at a time.
+    participant: Mapped[Participant] = relationship(back_populates="memberships", lazy="joined")
 
 
 class SchedulingRun(Base):

@@ -23,9 +23,9 @@ INFO_KEY = "outbox"
 
 
 def record(session: Session, topic: str, payload: dict[str, Any], now: datetime) -> OutboxMessage:
-    message = OutboxMessage(topic=topic, payload=payload, created_at=now)
+    # The id is set here, so that rows of one transaction are inserted together at its flush.
+    message = OutboxMessage(id=uuid.uuid4(), topic=topic, payload=payload, created_at=now)
     session.add(message)
-    session.flush()
     session.info.setdefault(INFO_KEY, []).append(message.id)
     return message
 

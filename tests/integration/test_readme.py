@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.integration.servers import serving
+from tests.integration.servers import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,10 +31,14 @@ def _json_lines(text: str) -> list:
 
 def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
     blocks = walkthrough_blocks()
-    assert len(blocks) == 4
+    assert len(blocks) == 5
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parents[1])
-    env = {"INTERVISIE_DATABASE_URL": f"sqlite:///{tmp_path}/walkthrough.db"}
-    with serving(env, cwd=tmp_path) as base:
+    port = free_port()
+    env = {
+        "INTERVISIE_DATABASE_URL": f"sqlite:///{tmp_path}/walkthrough.db",
+        "INTERVISIE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    with serving(env, cwd=tmp_path, port=port) as base:
         script = "set -euo pipefail\n" + "\n".join(blocks).replace("http://127.0.0.1:8000", base)
         result = subprocess.run(
             ["bash", "-c", script], cwd=tmp_path, env={**os.environ, **env},
@@ -72,3 +76,13 @@ def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
         "start": "2027-01-12T18:30:00+01:00", "end": "2027-01-12T20:00:00+01:00",
         "attendees": 3, "required": 4, "absent_ids": [facilitator],
     }
+
+    invitation_lines = [line.split() for line in result.stdout.splitlines() if line.startswith(("REQUEST ", "CANCEL "))]
+    assert len(invitation_lines) == 4  # the facilitator and three members
+    assert {line[2] for line in invitation_lines} == {"stored"}
+    assert all(line[3].startswith("/v1/invitations/") and line[3].endswith(".ics") for line in invitation_lines)
+    links = outputs[8]
+    assert links["url"].startswith(base + "/feeds/") and links["webcal_url"].startswith("webcal://")
+    feed = result.stdout.split(json.dumps(links, separators=(",", ":")), 1)[1]
+    assert "HTTP/1.1 200 OK" in feed and "Content-Type: text/calendar; charset=utf-8" in feed
+    assert "METHOD:PUBLISH" in feed and "X-WR-CALNAME:Intervisie – Fien Jansen" in feed

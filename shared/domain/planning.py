@@ -582,7 +582,8 @@ class _Planner:
 
     def _diagnostics(self, people, segments, low_u: int, low_L: int, first_month: int,
                      last_month: int) -> tuple[MonthDiagnostics, ...]:
-        """Per month the best start of each day (most attendees, then earliest), the top three."""
+        """Per month the best start of each day (most attendees, then earliest), the top three;
+        times at which nobody can attend are left out, so a month may list fewer (or none)."""
         per_day: dict[int, tuple[int, int, int]] = {}
         for first, stop, present in segments:
             point = self._grid(max(first, low_u), stop) if stop > low_u else None
@@ -590,6 +591,8 @@ class _Planner:
                 continue
             u, local = point
             attendees = (present >> 1).bit_count()
+            if attendees == 0:  # a time nobody can make is no candidate
+                continue
             day = local // _DAY
             best = per_day.get(day)
             if best is None or attendees > best[0]:

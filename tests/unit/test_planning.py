@@ -330,6 +330,18 @@ def test_infeasible_group_gets_diagnostics_and_the_blocking_person():
     assert english.reason.startswith("No plan possible") and "Without any one of these people" in english.reason
 
 
+def test_diagnostics_list_no_time_that_nobody_can_attend():
+    # Everyone, facilitator included, is away the whole of March: that month has no candidate.
+    march = (UnavailableRange(date(2027, 3, 1), date(2027, 3, 31)),)
+    members = [tuesday_evenings(f"m{n}", unavailable=march) for n in range(4)]
+    request = group(members, facilitator=person("f", window(WED, "19:00", "22:00"), unavailable=march))
+    answer = find_plan(request)
+    assert isinstance(answer, Infeasible)
+    by_month = {(m.year, m.month): m.best_slots for m in answer.months}
+    assert by_month[(2027, 3)] == ()
+    assert all(slot.attendees > 0 for slots in by_month.values() for slot in slots)
+
+
 def test_no_single_blocker_when_two_people_each_conflict_with_the_rest():
     members = [*four_members(), person("mondays", window(MON, "19:00", "22:00")), person("wednesdays", window(WED, "19:00", "22:00"))]
     answer = find_plan(group(members))

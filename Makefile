@@ -28,8 +28,9 @@ openapi: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-# Debian packages that tests use as independent readers and real peers.
-SYSTEM_PACKAGES := gir1.2-ical-3.0 python3-gi
+# Debian packages that tests use as independent readers and real peers: libical (RFC 5546
+# checks), Chromium and tesseract (the subscribe page, read back from a screenshot).
+SYSTEM_PACKAGES := gir1.2-ical-3.0 python3-gi chromium tesseract-ocr tesseract-ocr-nld fonts-dejavu-core
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -14,8 +14,9 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, String, cast, func, select
+from sqlalchemy import ColumnElement, String, Uuid, bindparam, cast, func, select, union_all
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
@@ -66,48 +67,54 @@ def rotate(session: DbSession, secret: bytes, kind: str, owner_id: uuid.UUID, no
     return token
 
 
-def resolve(session: DbSession, token: str) -> FeedToken | None:
-    if not token or len(token) > 100:
-        return None
-    return session.scalar(select(FeedToken).where(FeedToken.token_hash == hash_token(token)))
-
-
 # -- what a feed shows ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Owner:
+    kind: str
+    id: uuid.UUID
     name: str
     timezone: str
     language: str
     version: int
 
 
-def owner_of(session: DbSession, token: FeedToken) -> Owner | None:
-    model = {FACILITATOR: Facilitator, PARTICIPANT: Participant, GROUP: Group}[token.owner_kind]
-    row = session.get(model, token.owner_id)
-    if row is None:
+@lru_cache(maxsize=1)
+def _owner_statement():
+    """The token's owner, whatever its kind, in one round trip (a 304 should cost little)."""
+    kinds = ((FACILITATOR, Facilitator), (PARTICIPANT, Participant), (GROUP, Group))
+    owners = [
+        select(
+            FeedToken.owner_kind, FeedToken.owner_id, model.name, model.timezone, model.language, model.version
+        )
+        .join(model, (model.id == FeedToken.owner_id) & (FeedToken.owner_kind == kind))
+        .where(FeedToken.token_hash == bindparam("token_hash"))
+        for kind, model in kinds
+    ]
+    return union_all(*owners)
+
+
+def resolve(session: DbSession, token: str) -> Owner | None:
+    """The owner of a feed token, or None for an unknown or rotated token or a removed owner."""
+    if not token or len(token) > 100:
         return None
-    return Owner(row.name, row.timezone, row.language, row.version)
+    row = session.execute(_owner_statement(), {"token_hash": hash_token(token)}).first()
+    return Owner(*row) if row else None
 
 
-def _owned_by(token: FeedToken) -> ColumnElement[bool]:
+def _owned_by(kind: str, owner_id) -> ColumnElement[bool]:
     """Which sessions a feed shows (the query joins Session to its Group)."""
-    if token.owner_kind == FACILITATOR:
-        return Group.facilitator_id == token.owner_id
-    if token.owner_kind == PARTICIPANT:
-        return Session.group_id.in_(select(Membership.group_id).where(Membership.participant_id == token.owner_id))
-    return Session.group_id == token.owner_id
+    if kind == FACILITATOR:
+        return Group.facilitator_id == owner_id
+    if kind == PARTICIPANT:
+        return Session.group_id.in_(select(Membership.group_id).where(Membership.participant_id == owner_id))
+    return Session.group_id == owner_id
 
 
-def fingerprint(session: DbSession, token: FeedToken, owner: Owner, programme: Contact) -> str:
-    """A hash of everything a feed's bytes depend on, read without rendering (for 304s).
-
-    Every row a feed shows or names (its sessions, their groups, facilitators and chairs) has a
-    version that grows with each change; the fingerprint covers each session's id with all of
-    those versions. On PostgreSQL the database folds them into one md5, so a 304 costs one short
-    row instead of one row per session.
-    """
+@lru_cache(maxsize=8)
+def _fingerprint_statement(kind: str, dialect: str):
+    """Built once per kind and dialect: constructing the statement costs more than running it."""
     chair = aliased(Participant)
     columns = (Session.id, Session.version, Group.version, Facilitator.version, chair.version)
     query = (
@@ -115,27 +122,39 @@ def fingerprint(session: DbSession, token: FeedToken, owner: Owner, programme: C
         .join(Group, Group.id == Session.group_id)
         .outerjoin(Facilitator, Facilitator.id == Group.facilitator_id)
         .outerjoin(chair, chair.id == Session.chair_id)
-        .where(_owned_by(token))
+        .where(_owned_by(kind, bindparam("owner_id", type_=Uuid)))
     )
-    digest = hashlib.sha256(
-        repr((RENDER_VERSION, token.owner_kind, str(token.owner_id), owner, programme)).encode()
+    if dialect != "postgresql":
+        return query.order_by(Session.id)
+    line = func.concat_ws(":", *(func.coalesce(cast(c, String), "-") for c in columns))
+    return query.with_only_columns(
+        func.count(), func.md5(func.coalesce(func.string_agg(line, aggregate_order_by(",", Session.id)), ""))
     )
-    if session.get_bind().dialect.name == "postgresql":
-        line = func.concat_ws(":", *(func.coalesce(cast(c, String), "-") for c in columns))
-        folded = query.with_only_columns(
-            func.count(), func.md5(func.coalesce(func.string_agg(line, aggregate_order_by(",", Session.id)), ""))
-        )
-        digest.update(repr(tuple(session.execute(folded).one())).encode())
-    else:
-        for row in session.execute(query.order_by(Session.id)):
-            digest.update(f"{row[0]}:{row[1]}:{row[2]}:{row[3]}:{row[4]},".encode())
+
+
+def fingerprint(session: DbSession, owner: Owner, programme: Contact) -> str:
+    """A hash of everything a feed's bytes depend on, read without rendering (for 304s).
+
+    Every row a feed shows or names (its sessions, their groups, facilitators and chairs) has a
+    version that grows with each change; the fingerprint covers each session's id with all of
+    those versions. On PostgreSQL the database folds them into one md5, so a 304 costs one short
+    row instead of one row per session.
+    """
+    dialect = session.get_bind().dialect.name
+    rows = session.execute(_fingerprint_statement(owner.kind, dialect), {"owner_id": owner.id})
+    digest = hashlib.sha256(repr((RENDER_VERSION, owner, programme)).encode())
+    for row in rows:
+        digest.update(":".join(map(str, row)).encode() + b",")
     return digest.hexdigest()[:40]
 
 
-def feed_events(session: DbSession, token: FeedToken, programme: Contact) -> list[SessionEvent]:
+def feed_events(session: DbSession, owner: Owner, programme: Contact) -> list[SessionEvent]:
     rows = list(
         session.scalars(
-            select(Session).join(Group, Group.id == Session.group_id).where(_owned_by(token)).order_by(Session.start, Session.uid)
+            select(Session)
+            .join(Group, Group.id == Session.group_id)
+            .where(_owned_by(owner.kind, owner.id))
+            .order_by(Session.start, Session.uid)
         )
     )
     group_ids = {row.group_id for row in rows}

@@ -202,6 +202,7 @@ def test_subscribe_page_lists_upcoming_sessions_with_one_click_links(client, adm
     assert html.count('<li class="scheduled">') == 9
     assert "dinsdag 12 januari 2027, 19:00–20:30" in html
     assert "<script" not in html and "http://intervisie.test/feeds/" in html
+    assert "Of kopieer de link:" in html and "Komende bijeenkomsten" in html
     assert "stylesheet" not in html  # no external assets
 
 

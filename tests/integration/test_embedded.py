@@ -12,48 +12,19 @@ from pathlib import Path
 import pytest
 import requests
 
-from shared.actor import Actor
-from shared.db.migrate import upgrade
-from shared.db.session import make_engine, make_session_factory
 from shared.use_cases import scheduling
-from shared.use_cases.api_keys import create_client
 from tests.integration.servers import free_port, serving, wait_until_serving
-from tests.integration.workers import run_status, seed_group, wait_for
+from tests.integration.workers import plan_over_http, run_status, seed_group, wait_for
 
 pytestmark = pytest.mark.integration
 GUNICORN = Path(sys.executable).with_name("gunicorn")
-
-
-@pytest.fixture
-def sqlite(tmp_path):
-    url = f"sqlite:///{tmp_path}/embedded.db"
-    upgrade(url)
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        issued = create_client(session, role="admin", name="Organiser")
-    yield url, factory, issued.key, Actor(issued.client_id, "admin", "Organiser")
-    engine.dispose()
-
-
-def _plan_over_http(base: str, key: str, group_id: str) -> dict:
-    auth = {"Authorization": f"Bearer {key}"}
-    response = requests.post(f"{base}/v1/groups/{group_id}/scheduling-runs", headers=auth, timeout=10)
-    assert response.status_code == 202, response.text
-    location = base + response.headers["Location"]
-
-    def finished():
-        run = requests.get(location, headers=auth, timeout=10).json()
-        return run if run["status"] not in ("queued", "running") else None
-
-    return wait_for(finished, 60, "the embedded worker to finish the run")
 
 
 def test_serve_plans_with_its_embedded_worker(sqlite):
     url, factory, key, admin = sqlite
     group_id = seed_group(factory, admin)
     with serving({"INTERVISIE_DATABASE_URL": url}) as base:
-        run = _plan_over_http(base, key, group_id)
+        run = plan_over_http(base, key, group_id)
         assert run["status"] == "succeeded"
         assert requests.get(f"{base}/readyz", timeout=10).json()["checks"] == {"database": "ok", "broker": "ok"}
 
@@ -79,7 +50,7 @@ def test_gunicorn_workers_each_run_their_embedded_worker_after_the_fork(sqlite):
     url, factory, key, admin = sqlite
     group_ids = [seed_group(factory, admin) for _ in range(6)]
     with gunicorn({"INTERVISIE_DATABASE_URL": url}) as base:
-        runs = [_plan_over_http(base, key, group_id) for group_id in group_ids]
+        runs = [plan_over_http(base, key, group_id) for group_id in group_ids]
     assert [run["status"] for run in runs] == ["succeeded"] * 6
 
 

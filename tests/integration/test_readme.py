@@ -63,7 +63,7 @@ def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
     assert succeeded["status"] == "succeeded"
     assert succeeded["plan"]["slot"]["description"] == "dinsdag, 19:00–20:30"
     starts = [s["start"] for s in succeeded["plan"]["sessions"][:4]]
-    assert starts == ["2027-01-12T19:00:00+01:00", "2027-02-09T19:00:00+01:00", "2027-03-02T19:00:00+01:00", "2027-04-06T19:00:00+02:00"]
+    assert starts == ["2028-01-11T19:00:00+01:00", "2028-02-08T19:00:00+01:00", "2028-03-07T19:00:00+01:00", "2028-04-04T19:00:00+02:00"]
     assert succeeded["plan"]["sessions"][3]["chair_id"] == participants[0]
     assert [s["id"] for s in sessions] == [s["id"] for s in succeeded["plan"]["sessions"]]
 
@@ -71,9 +71,9 @@ def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
     facilitator = group["facilitator_id"]
     assert infeasible["diagnostics"]["blockers"] == [facilitator]
     january = infeasible["diagnostics"]["months"][0]
-    assert january["month"] == "2027-01"
+    assert january["month"] == "2028-01"
     assert january["best_slots"][0] == {
-        "start": "2027-01-12T18:30:00+01:00", "end": "2027-01-12T20:00:00+01:00",
+        "start": "2028-01-11T18:30:00+01:00", "end": "2028-01-11T20:00:00+01:00",
         "attendees": 3, "required": 4, "absent_ids": [facilitator],
     }
 

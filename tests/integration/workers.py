@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 import pika
 import redis
+import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -98,7 +99,16 @@ def workers(env: dict[str, str], tmp_path, count: int = 1) -> Iterator[list[Work
             worker.stop()
 
 
-def seed_group(session_factory: sessionmaker[Session], admin: Actor, *, members: int = 4) -> str:
+def first_of_month_after_next(today: date | None = None) -> date:
+    """A start date that stays ahead of the real clock these tests run with."""
+    today = today or date.today()
+    month = today.month + 2
+    return date(today.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
+def seed_group(
+    session_factory: sessionmaker[Session], admin: Actor, *, members: int = 4, starts_on: date | None = None
+) -> str:
     """A facilitator and members who all meet on Tuesday evenings; returns the group id."""
     with session_factory.begin() as session:
         facilitator = people.create_facilitator(
@@ -111,7 +121,7 @@ def seed_group(session_factory: sessionmaker[Session], admin: Actor, *, members:
                 "name": "Groep", "theme": "ouderbetrokkenheid", "facilitator_id": facilitator.id,
                 "timezone": "Europe/Amsterdam", "language": "nl", "meeting_url": None,
                 "session_minutes": 90, "guided_sessions": 3, "follow_up_sessions": 6,
-                "starts_on": date(2027, 1, 11),
+                "starts_on": starts_on or first_of_month_after_next(),
                 "constraints": {"weekdays": ["mon", "tue", "wed", "thu", "fri"], "earliest": "08:00", "latest": "22:00", "skip_public_holidays": True, "school_holiday_region": None, "self_directed_quorum": None},
             },
         )
@@ -132,6 +142,20 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str, interva
             return value
         time.sleep(interval)
     raise TimeoutError(f"waited {timeout} s for {what}")
+
+
+def plan_over_http(base: str, key: str, group_id: str, timeout: float = 60) -> dict:
+    """Ask a served API for a plan and poll the run until it is finished; return the run."""
+    auth = {"Authorization": f"Bearer {key}"}
+    response = requests.post(f"{base}/v1/groups/{group_id}/scheduling-runs", headers=auth, timeout=10)
+    assert response.status_code == 202, response.text
+    location = base + response.headers["Location"]
+
+    def finished():
+        run = requests.get(location, headers=auth, timeout=10).json()
+        return run if run["status"] not in ("queued", "running") else None
+
+    return wait_for(finished, timeout, "the worker to finish the run")
 
 
 def run_status(session_factory, run_id) -> str:

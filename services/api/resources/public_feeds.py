@@ -36,7 +36,7 @@ def _not_found() -> Response:
     return response
 
 
-def _calendar_name(kind: str, owner: feeds.Owner) -> str:
+def _calendar_name(owner: feeds.Owner) -> str:
     return f"Intervisie – {owner.name}"
 
 
@@ -54,18 +54,17 @@ class CalendarFeed(MethodView):
         app_state = state()
         programme = contact_of_programme()
         with app_state.session_factory() as session:
-            row = feeds.resolve(session, token)
-            owner = feeds.owner_of(session, row) if row else None
+            owner = feeds.resolve(session, token)
             if owner is None:
                 return _not_found()
-            fingerprint = feeds.fingerprint(session, row, owner, programme)
+            fingerprint = feeds.fingerprint(session, owner, programme)
             etag = f'"{fingerprint}"'
             if request.if_none_match.contains(fingerprint):
                 return Response(status=304, headers={"ETag": etag, **FEED_HEADERS})
             cached = app_state.rendered_feeds.get(fingerprint)
             if cached is None:
-                events = feeds.feed_events(session, row, programme)
-                body = build_feed(events, calendar_name=_calendar_name(row.owner_kind, owner), timezone=owner.timezone, language=owner.language)
+                events = feeds.feed_events(session, owner, programme)
+                body = build_feed(events, calendar_name=_calendar_name(owner), timezone=owner.timezone, language=owner.language)
                 cached = (body, feed_last_modified(events))
                 app_state.rendered_feeds.put(fingerprint, cached)
         body, last_modified = cached
@@ -107,16 +106,15 @@ class FeedPage(MethodView):
         """The subscribe page of a feed (HTML)"""
         app_state = state()
         with app_state.session_factory() as session:
-            row = feeds.resolve(session, token)
-            owner = feeds.owner_of(session, row) if row else None
+            owner = feeds.resolve(session, token)
             if owner is None:
                 return _not_found()
-            events = feeds.feed_events(session, row, contact_of_programme())
+            events = feeds.feed_events(session, owner, contact_of_programme())
         now = app_state.clock()
         upcoming = [e for e in events if e.end >= now][:PAGE_SESSIONS]
         language = texts.language_of(owner.language)
         links = feed_links(token)
-        name = _calendar_name(row.owner_kind, owner)
+        name = _calendar_name(owner)
         html = render_template(
             "feed.html",
             lang=language,

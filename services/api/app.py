@@ -17,6 +17,7 @@ from services.api.resources.operations import operations
 from services.api.resources.people import facilitators, participants
 from services.api.resources.public_feeds import calendar_feeds
 from services.api.resources.scheduling import runs, sessions
+from services.api.resources.webhooks import blueprint as webhook_blueprint
 from services.api.spec import Api
 from services.scheduler.scheduler import Scheduler
 from shared.config import Settings
@@ -36,7 +37,9 @@ sessions, and subscribe to calendar feeds.
   overwriting someone else's change.
 """
 
-V1_BLUEPRINTS = (facilitators, participants, groups, runs, sessions, invitation_blueprint, feed_blueprint)
+V1_BLUEPRINTS = (
+    facilitators, participants, groups, runs, sessions, invitation_blueprint, feed_blueprint, webhook_blueprint,
+)
 
 
 def _utcnow() -> datetime:

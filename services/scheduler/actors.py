@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import dramatiq
 
@@ -17,9 +18,11 @@ log = logging.getLogger(__name__)
 PLAN_RUN = "plan_run"
 DISPATCH = "dispatch_outbox"
 DELIVER_INVITATION = "deliver_invitation"
+POST_WEBHOOK = "post_webhook"
 SCHEDULING_QUEUE = "scheduling"
 OUTBOX_QUEUE = "outbox"
 MAIL_QUEUE = "mail"
+WEBHOOK_QUEUE = "webhooks"
 
 
 @dataclass(frozen=True)
@@ -27,10 +30,11 @@ class Actors:
     plan_run: dramatiq.Actor
     dispatch: dramatiq.Actor
     deliver_invitation: dramatiq.Actor
+    post_webhook: dramatiq.Actor
 
     @property
     def queues(self) -> tuple[str, ...]:
-        return (self.plan_run.queue_name, self.dispatch.queue_name, self.deliver_invitation.queue_name)
+        return tuple(a.queue_name for a in (self.plan_run, self.dispatch, self.deliver_invitation, self.post_webhook))
 
     def request_plan(self, run_id: uuid.UUID) -> None:
         self.plan_run.send(str(run_id))
@@ -43,6 +47,14 @@ class Actors:
         for invitation_id in invitation_ids:
             self.deliver_invitation.send(str(invitation_id))
 
+    def send_webhooks(self, delivery_ids: Iterable[uuid.UUID]) -> None:
+        for delivery_id in delivery_ids:
+            self.post_webhook.send(str(delivery_id))
+
+    def send_webhook_later(self, delivery_id: uuid.UUID, when: datetime) -> None:
+        delay = max(0, int((when - datetime.now(UTC)).total_seconds() * 1000))
+        self.post_webhook.send_with_options(args=(str(delivery_id),), delay=delay)
+
 
 def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str) -> Actors:
     """Declare the actors on ``broker``; their jobs run with ``runtime``."""
@@ -52,8 +64,12 @@ def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str)
         log.info("scheduling run %s: %s", run_id, jobs.plan_run(runtime, uuid.UUID(run_id)))
 
     def dispatch_outbox(message_id: str) -> None:
-        outcome = jobs.dispatch(runtime, uuid.UUID(message_id), actors.send_deliveries)
+        outcome = jobs.dispatch(runtime, uuid.UUID(message_id), actors.send_deliveries, actors.send_webhooks)
         log.info("outbox %s: %s", message_id, outcome)
+
+    def post_webhook(delivery_id: str) -> None:
+        outcome = jobs.post_webhook(runtime, uuid.UUID(delivery_id), actors.send_webhook_later)
+        log.info("webhook delivery %s: %s", delivery_id, outcome)
 
     def deliver_invitation(invitation_id: str) -> None:
         log.info("invitation %s: %s", invitation_id, jobs.deliver_invitation(runtime, uuid.UUID(invitation_id)))
@@ -67,5 +83,8 @@ def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str)
         dispatch=declare(dispatch_outbox, DISPATCH, OUTBOX_QUEUE, priority=10, max_retries=20, min_backoff=1_000, max_backoff=60_000, time_limit=120_000),
         # Backoff from 5 s growing to 10 min over about an hour of SMTP trouble.
         deliver_invitation=declare(deliver_invitation, DELIVER_INVITATION, MAIL_QUEUE, priority=20, max_retries=10, min_backoff=5_000, max_backoff=600_000, time_limit=60_000),
+        # Webhook retries are scheduled by the job itself (the database keeps next_attempt_at),
+        # so Dramatiq retries only what crashed, quickly.
+        post_webhook=declare(post_webhook, POST_WEBHOOK, WEBHOOK_QUEUE, priority=20, max_retries=3, min_backoff=1_000, max_backoff=10_000, time_limit=60_000),
     )
     return actors

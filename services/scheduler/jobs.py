@@ -11,13 +11,14 @@ import logging
 import smtplib
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from services.scheduler import smtp
+from services.scheduler import smtp, webhook_http
 from services.scheduler.runtime import Runtime
-from shared.db.models import Invitation
+from shared.db.models import Invitation, Webhook
+from shared.domain import webhooks as webhook_rules
 from shared.domain.planning import find_plan
-from shared.use_cases import invitations, outbox, scheduling
+from shared.use_cases import invitations, outbox, scheduling, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +62,25 @@ def plan_run(runtime: Runtime, run_id: uuid.UUID) -> str:
     return type(result).__name__.lower()
 
 
-def dispatch(runtime: Runtime, message_id: uuid.UUID, deliver: Callable[[list[uuid.UUID]], None]) -> str:
-    """Do the work an outbox message stands for: issue the invitations a change implies."""
+def dispatch(
+    runtime: Runtime,
+    message_id: uuid.UUID,
+    deliver: Callable[[list[uuid.UUID]], None],
+    post: Callable[[list[uuid.UUID]], None],
+) -> str:
+    """Do the work an outbox message stands for: issue the invitations a change implies, or fan a
+    webhook event out to the endpoints that want it. ``deliver`` mails invitations and ``post``
+    sends webhook deliveries, after the commit."""
     now = runtime.clock()
     with runtime.transaction() as session:
         message = outbox.claim(session, message_id, now)
         if message is None:
             return "skipped: already dispatched"
-        if message.topic == outbox.SESSION_CHANGED:
+        issued, deliveries = [], []
+        if message.topic == outbox.WEBHOOK_EVENT:
+            deliveries = webhooks.fan_out(session, message.payload, now)
+            message.payload = {**message.payload, "data": webhooks.public_data(message.payload["data"])}
+        elif message.topic == outbox.SESSION_CHANGED:
             issued = invitations.issue_for_session_change(
                 session, uuid.UUID(message.payload["session_id"]), message.payload["change"],
                 now=now, programme=runtime.programme, mail=runtime.mails,
@@ -81,10 +93,38 @@ def dispatch(runtime: Runtime, message_id: uuid.UUID, deliver: Callable[[list[uu
             message.payload = {k: v for k, v in message.payload.items() if k in {"group_id", "participant_id", "change"}}
         else:
             raise ValueError(f"unknown outbox topic {message.topic!r}")
+        webhooks.invitation_events(session, issued, now)
         pending = [i.id for i in issued if i.delivery_state == invitations.PENDING]
     if pending:
         deliver(pending)
-    return f"issued {len(issued)} invitation(s)"
+    if deliveries:
+        post(deliveries)
+    return f"issued {len(issued)} invitation(s), {len(deliveries)} webhook delivery(ies)"
+
+
+def post_webhook(runtime: Runtime, delivery_id: uuid.UUID, later: Callable[[uuid.UUID, datetime], None]) -> str:
+    """Send one webhook delivery; schedule the next attempt with ``later`` when it must be retried."""
+    now = runtime.clock()
+    with runtime.session_factory.begin() as session:
+        delivery = webhooks.claim(session, delivery_id, now)
+        if delivery is None:
+            return "skipped: not due or not pending"
+        webhook = session.get(Webhook, delivery.webhook_id)
+        url, message_id = webhook.url, str(delivery.id)
+        body = webhook_rules.event_body(delivery.event_type, datetime.fromisoformat(delivery.payload["timestamp"]), delivery.payload["data"])
+        secret = webhook_rules.derive_secret(runtime.settings.secret(), str(webhook.id))
+    outcome = webhook_http.post(
+        url, body, webhook_rules.signed_headers(secret, message_id, now, body),
+        allow_private=runtime.settings.webhook_allow_private,
+    )
+    with runtime.session_factory.begin() as session:
+        verdict = webhooks.record_attempt(
+            session, delivery_id, status=outcome.status, error=outcome.error,
+            duration_ms=outcome.duration_ms, now=runtime.clock(),
+        )
+    if verdict.state == "retry":
+        later(delivery_id, verdict.next_attempt_at)
+    return verdict.state
 
 
 def deliver_invitation(runtime: Runtime, invitation_id: uuid.UUID) -> str:
@@ -114,8 +154,9 @@ def resume_lost_work(
     plan: Callable[[uuid.UUID], None],
     dispatch_ids: Callable[[list[uuid.UUID]], None],
     deliver: Callable[[list[uuid.UUID]], None],
+    post: Callable[[list[uuid.UUID]], None],
 ) -> int:
-    """Send again what may have lost its message: runs, outbox rows, deliveries.
+    """Send again what may have lost its message: runs, outbox rows, mails, webhook deliveries.
 
     The database is the source of truth; this runs at worker start and every sweep interval.
     """
@@ -125,13 +166,19 @@ def resume_lost_work(
         run_ids = scheduling.runs_to_resume(session, now, queued_for=quiet)
         message_ids = outbox.undispatched(session, now, older_than=quiet)
         delivery_ids = invitations.deliveries_to_resume(session, now, older_than=quiet) if runtime.mails else []
+        webhook_ids = [delivery_id for delivery_id, _ in webhooks.due(session, now - quiet)]
     for run_id in run_ids:
         plan(run_id)
     if message_ids:
         dispatch_ids(message_ids)
     if delivery_ids:
         deliver(delivery_ids)
-    found = len(run_ids) + len(message_ids) + len(delivery_ids)
+    if webhook_ids:
+        post(webhook_ids)
+    found = len(run_ids) + len(message_ids) + len(delivery_ids) + len(webhook_ids)
     if found:
-        log.info("re-sent %d run(s), %d outbox message(s), %d deliveries", len(run_ids), len(message_ids), len(delivery_ids))
+        log.info(
+            "re-sent %d run(s), %d outbox message(s), %d mail(s), %d webhook(s)",
+            len(run_ids), len(message_ids), len(delivery_ids), len(webhook_ids),
+        )
     return found

@@ -39,7 +39,8 @@ class Sweeper(threading.Thread):
     def sweep(self) -> int:
         try:
             return jobs.resume_lost_work(
-                self.runtime, self.actors.request_plan, self.actors.send_outbox, self.actors.send_deliveries
+                self.runtime, self.actors.request_plan, self.actors.send_outbox,
+                self.actors.send_deliveries, self.actors.send_webhooks,
             )
         except Exception:  # noqa: BLE001 - a failing sweep must not kill the worker; it runs again
             log.exception("sweep for lost scheduling runs failed")
@@ -100,6 +101,15 @@ class Scheduler:
             self.actors.send_outbox(message_ids)
         except Exception:  # noqa: BLE001 - the outbox rows are the record; the message is a hint
             log.warning("could not send %d outbox message(s); the sweep will", len(message_ids), exc_info=True)
+
+    def post_webhooks(self, delivery_ids: list[uuid.UUID]) -> None:
+        """Send webhook deliveries now; a failure is healed by the sweep."""
+        if self.embedded and self.autostart:
+            self.ensure_consuming()
+        try:
+            self.actors.send_webhooks(delivery_ids)
+        except Exception:  # noqa: BLE001 - the delivery rows are the record; the message is a hint
+            log.warning("could not send %d webhook delivery(ies); the sweep will", len(delivery_ids), exc_info=True)
 
     def ensure_consuming(self) -> None:
         """Start the worker in this process once (again after a fork)."""

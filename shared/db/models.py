@@ -328,3 +328,83 @@ class FeedToken(Base):
     generation: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Webhook(Base):
+    """An endpoint of an API client that receives signed events (Standard Webhooks)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("api_clients.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    url: Mapped[str] = mapped_column(String(2000), nullable=False)
+    events: Mapped[list[str] | None] = mapped_column(JSONDocument)
+    """The event types it wants; None for all."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(String(500))
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint; ``id`` is the ``webhook-id`` header, the same on every retry."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_endpoint", "webhook_id", "created_at"),
+        Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    webhook_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False
+    )
+    event_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    state: Mapped[str] = mapped_column(String(20), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+
+    attempt_log: Mapped[list[WebhookAttempt]] = relationship(
+        cascade="all, delete-orphan", order_by="WebhookAttempt.attempted_at", lazy="selectin"
+    )
+
+
+class WebhookAttempt(Base):
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    delivery_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a POST with an ``Idempotency-Key``, replayed to its retries for 24 h."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("client_id", "key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("api_clients.id", ondelete="CASCADE"), nullable=False
+    )
+    key: Mapped[str] = mapped_column(String(255), nullable=False)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    """SHA-256 of method, path and body: the same key with another request is refused."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    """None while the first request is still being processed."""
+    response_body: Mapped[str | None] = mapped_column(Text)
+    response_headers: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    resource_id: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -14,7 +14,7 @@ from shared.actor import Actor
 from shared.db.models import Facilitator, Group, Membership, Participant
 from shared.db.models import Session as GroupSession
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.use_cases import outbox
+from shared.use_cases import outbox, webhooks
 from shared.use_cases.people import Page, get_participant, paginate, require_admin, revoke_feed, touch
 
 MAX_MEMBERS = 8
@@ -121,6 +121,7 @@ def add_member(
     session.add(membership)
     touch(group)
     session.flush()
+    webhooks.emit(session, "participant.placed", webhooks.participant_data(participant, group_id=group.id), now)
     if upcoming_sessions(session, group.id, now):
         outbox.record(session, outbox.MEMBERSHIP_CHANGED, membership_payload(group.id, participant, "joined"), now)
     return membership
@@ -148,6 +149,7 @@ def leave(session: Session, group: Group, membership: Membership, now: datetime)
     if upcoming:
         payload = membership_payload(group.id, membership.participant, "left")
         outbox.record(session, outbox.MEMBERSHIP_CHANGED, payload, now)
+    webhooks.emit(session, "participant.left", webhooks.participant_data(membership.participant, group_id=group.id), now)
     group.memberships.remove(membership)
     touch(group)
     session.flush()

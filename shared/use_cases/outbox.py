@@ -19,6 +19,7 @@ from shared.db.models import OutboxMessage
 
 SESSION_CHANGED = "session.changed"
 MEMBERSHIP_CHANGED = "membership.changed"
+WEBHOOK_EVENT = "webhook.event"
 INFO_KEY = "outbox"
 
 

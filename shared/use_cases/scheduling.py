@@ -37,7 +37,7 @@ from shared.domain.planning import (
     attendance_at,
 )
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.use_cases import outbox
+from shared.use_cases import outbox, webhooks
 from shared.use_cases.groups import get_group, visible_groups
 from shared.use_cases.people import Page, paginate, require_admin
 
@@ -45,6 +45,14 @@ QUEUED, RUNNING, SUCCEEDED, INFEASIBLE, FAILED = "queued", "running", "succeeded
 IN_FLIGHT = (QUEUED, RUNNING)
 MIN_MEMBERS = 3
 MAX_ATTEMPTS = 5
+SESSION_EVENTS = {
+    "created": "session.scheduled",
+    "reinstated": "session.scheduled",
+    "moved": "session.rescheduled",
+    "changed": "session.rescheduled",
+    "cancelled": "session.cancelled",
+}
+"""The webhook event of each kind of change to a session."""
 """Claims of one run before it is failed for good (a run that kills its worker every time)."""
 
 
@@ -243,12 +251,15 @@ def record_result(
     if isinstance(result, Infeasible):
         run.status = INFEASIBLE
         run.diagnostics = diagnostics_document(result, group)
+        webhooks.emit(session, "group.infeasible", {"group_id": str(group.id), "run_id": str(run.id)}, now)
         return []
     rows, changes = apply_plan(session, group, run, result, now)
     run.status = SUCCEEDED
     run.plan = plan_document(result, group, rows, changes)
     for row, change in changes:
         outbox.record(session, outbox.SESSION_CHANGED, {"session_id": str(row.id), "change": change}, now)
+        webhooks.emit(session, SESSION_EVENTS[change], {"session_id": str(row.id), "group_id": str(group.id)}, now)
+    webhooks.emit(session, "group.scheduled", {"group_id": str(group.id), "run_id": str(run.id)}, now)
     return changes
 
 
@@ -443,4 +454,5 @@ def change_session(
         row.updated_at = now
         session.flush()
         outbox.record(session, outbox.SESSION_CHANGED, {"session_id": str(row.id), "change": outcome}, now)
+        webhooks.emit(session, SESSION_EVENTS[outcome], {"session_id": str(row.id), "group_id": str(row.group_id)}, now)
     return outcome

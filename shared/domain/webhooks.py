@@ -1,0 +1,162 @@
+"""Webhooks: which URLs may receive them, how they are signed, and when a failed one is retried.
+
+Pure rules; the resolution of host names and the HTTP request live at the worker's edge.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from standardwebhooks.webhooks import Webhook as Signer
+
+EVENT_TYPES: tuple[str, ...] = (
+    "participant.placed",
+    "participant.left",
+    "participant.erased",
+    "group.scheduled",
+    "group.infeasible",
+    "session.scheduled",
+    "session.rescheduled",
+    "session.cancelled",
+    "invitation.issued",
+)
+
+FIRST_RETRY = timedelta(seconds=5)
+LONGEST_WAIT = timedelta(hours=6)
+GIVE_UP_AFTER = timedelta(days=3)
+REQUEST_TIMEOUT_SECONDS = 10
+MAX_RESPONSE_BYTES = 64 * 1024
+SECRET_PREFIX = "whsec_"
+
+
+# -- where webhooks may go ---------------------------------------------------------------------
+
+
+def url_problem(url: str, *, allow_private: bool) -> str | None:
+    """Why ``url`` cannot be a webhook endpoint, or None. Checks only what the URL itself says."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        return f"not a valid URL ({error})"
+    schemes = {"https", "http"} if allow_private else {"https"}
+    if parts.scheme not in schemes:
+        return "must use https" if not allow_private else "must use http or https"
+    if not parts.hostname:
+        return "must name a host"
+    if parts.username or parts.password:
+        return "must not carry credentials"
+    if parts.fragment:
+        return "must not have a fragment"
+    if port == 0:
+        return "must not use port 0"
+    literal = _ip_literal(parts.hostname)
+    if literal is not None:
+        return address_problem(literal, allow_private=allow_private)
+    return None
+
+
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def address_problem(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_private: bool) -> str | None:
+    """Why a resolved address must not be called, or None.
+
+    Loopback, private, link-local, CGNAT (100.64/10), multicast, reserved and unspecified
+    addresses are refused, also when hidden in an IPv4-mapped or 6to4 IPv6 address.
+    """
+    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    if allow_private:
+        return None
+    candidates = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        for embedded in (ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None):
+            if embedded is not None:
+                candidates.append(embedded)
+    for candidate in candidates:
+        if not candidate.is_global or candidate.is_multicast:
+            return f"resolves to a non-public address ({ip})"
+    return None
+
+
+# -- what is sent ------------------------------------------------------------------------------
+
+
+def derive_secret(server_key: bytes, webhook_id: str) -> str:
+    """The endpoint's signing secret, derived so that it is never stored."""
+    raw = hmac.new(server_key, f"webhook:{webhook_id}".encode(), hashlib.sha256).digest()
+    return SECRET_PREFIX + base64.b64encode(raw).decode()
+
+
+def event_body(event_type: str, timestamp: datetime, data: dict[str, Any]) -> str:
+    """The JSON body: ``type``, ``timestamp`` and ids only, never personal data."""
+    return json.dumps(
+        {"type": event_type, "timestamp": _rfc3339(timestamp), "data": data},
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+
+
+def signed_headers(secret: str, message_id: str, sent_at: datetime, body: str) -> dict[str, str]:
+    """The Standard Webhooks headers. ``sent_at`` must be aware: the library would read a naive
+    time, or any other offset, as UTC."""
+    if sent_at.tzinfo is None:
+        raise ValueError("sent_at must be an aware datetime")
+    sent_at = sent_at.astimezone(UTC)
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": Signer(secret).sign(message_id, sent_at, body),
+        "content-type": "application/json",
+    }
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# -- when it is tried again --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: str  # "delivered" | "retry" | "failed" | "disabled"
+    next_attempt_at: datetime | None = None
+    disable_reason: str | None = None
+
+
+def judge(
+    *, status: int | None, attempts: int, first_attempt_at: datetime, now: datetime, jitter: float
+) -> Verdict:
+    """What follows an attempt. ``jitter`` in [0, 1) spreads retries of many deliveries apart.
+
+    Only 2xx counts as delivered. 410 Gone disables the endpoint. Anything else (another status,
+    a timeout, a refused connection: ``status`` None) is retried after a jittered exponential
+    wait — the first within 10 s, growing to at most 6 h — until three days have passed since
+    the first attempt; then the delivery fails and the endpoint, failing for days, is disabled.
+    """
+    if status is not None and 200 <= status < 300:
+        return Verdict("delivered")
+    if status == 410:
+        return Verdict("disabled", disable_reason="the endpoint answered 410 Gone")
+    if now - first_attempt_at >= GIVE_UP_AFTER:
+        return Verdict("failed", disable_reason=f"failing since {_rfc3339(first_attempt_at)}")
+    return Verdict("retry", next_attempt_at=now + retry_delay(attempts, jitter))
+
+
+def retry_delay(attempts: int, jitter: float) -> timedelta:
+    """Wait after the ``attempts``-th failed attempt: 5–10 s, 10–20 s, 20–40 s, … up to 6 h."""
+    base = FIRST_RETRY * (2 ** max(attempts - 1, 0))
+    return min(base * (1 + jitter), LONGEST_WAIT)

@@ -38,6 +38,12 @@ class Settings:
     """Derives the feed tokens. Unset: a random key is kept in ``secret_key_file``."""
     secret_key_file: str = "var/secret.key"
     run_lease_seconds: int = 20
+    rate_limit: str = "600 per minute"
+    """Per API key."""
+    feed_rate_limit: str = "120 per minute"
+    """Per client address, for /feeds."""
+    rate_limit_storage_url: str | None = None
+    """Where request counts live; default: the Redis broker when there is one, else memory."""
     """How long a worker's claim on a scheduling run holds; after it, another worker may take over."""
 
     ENV_NAMES = {
@@ -54,6 +60,9 @@ class Settings:
         "run_lease_seconds": "INTERVISIE_RUN_LEASE_SECONDS",
         "secret_key": "INTERVISIE_SECRET_KEY",
         "secret_key_file": "INTERVISIE_SECRET_KEY_FILE",
+        "rate_limit": "INTERVISIE_RATE_LIMIT",
+        "feed_rate_limit": "INTERVISIE_FEED_RATE_LIMIT",
+        "rate_limit_storage_url": "INTERVISIE_RATE_LIMIT_STORAGE_URL",
     }
 
     @classmethod
@@ -81,6 +90,14 @@ class Settings:
     @property
     def public_base(self) -> str:
         return self.public_url.rstrip("/")
+
+    @property
+    def rate_limit_storage(self) -> str:
+        if self.rate_limit_storage_url:
+            return self.rate_limit_storage_url
+        if self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return "memory://"
 
     def secret(self) -> bytes:
         """The secret key; without one configured, a random one is created once and kept on disk."""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.api import problems
+from services.api import idempotency, limits, problems
 from services.api.auth import SECURITY_SCHEME, require_key
 from services.api.context import EXTENSION, AppState
 from services.api.resources.calendar import feed_blueprint, invitation_blueprint
@@ -87,11 +87,13 @@ def create_app(
         # Started in the process that serves requests: after gunicorn's fork, never before it.
         app.before_request(scheduler.ensure_consuming)
 
+    limits.install(app, settings)
     api = Api(app)
     problems.register(app)
     api.register_blueprint(operations)
     api.register_blueprint(calendar_feeds)
     app.before_request(require_key)
+    idempotency.register(app)
     for blueprint in V1_BLUEPRINTS:
         api.register_blueprint(blueprint)
     return app

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, json, request
 from marshmallow import Schema, ValidationError, fields
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -36,7 +36,10 @@ PROBLEM_TYPES: dict[str, str] = {
     "precondition-failed": "If-Match named a version that is no longer current.",
     "unauthorized": "No key, or not a valid one: send Authorization: Bearer <key>.",
     "payload-too-large": "The request body is larger than 1 MiB.",
+    "idempotency-key-reused": "This Idempotency-Key was used with a different request; send a new key.",
+    "rate-limited": "Too many requests; wait as long as Retry-After says.",
     "internal-error": "Something failed on our side; it has been logged.",
+    "unavailable": "A service we depend on (the database) did not answer; retry after Retry-After seconds.",
 }
 
 
@@ -98,6 +101,8 @@ def flatten_messages(messages: Any, location: str, prefix: str = "") -> list[Fie
 
 
 def _http_exception(error: HTTPException) -> Response:
+    if isinstance(getattr(error, "response", None), Response):
+        return error.response  # already rendered (the rate limiter's 429 carries its own)
     status = error.code or 500
     if status == 304:
         return Response(status=304, headers=getattr(error, "headers", None))
@@ -119,7 +124,7 @@ def _http_exception(error: HTTPException) -> Response:
         )
     if getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
-    slug = {401: "unauthorized", 404: "not-found", 413: "payload-too-large"}.get(status)
+    slug = {401: "unauthorized", 404: "not-found", 413: "payload-too-large", 429: "rate-limited"}.get(status)
     detail = data.get("message") or _DETAILS.get(status) or error.description
     return problem_response(status, slug=slug, detail=detail, headers=headers)
 
@@ -129,6 +134,7 @@ _DETAILS = {
     405: "This method is not allowed here; see the Allow header.",
     413: "The request body is larger than 1 MiB.",
     415: "Send the request body as application/json.",
+    429: "Too many requests; wait as long as Retry-After says, then try again.",
 }
 
 
@@ -173,6 +179,14 @@ def register(app: Flask) -> None:
         return problem_response(
             409, slug="conflict", title="Conflict",
             detail="The change conflicts with existing data (a concurrent request may have made it first).",
+        )
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError) -> Response:
+        log.exception("database error on %s %s", request.method, redact(request.path))
+        return problem_response(
+            503, slug="unavailable", title="Service unavailable",
+            detail="The database did not answer; try again shortly.", headers={"Retry-After": "5"},
         )
 
     @app.errorhandler(Exception)

@@ -12,17 +12,59 @@ from types import SimpleNamespace
 from typing import Any
 
 import flask_smorest
-from flask_smorest.utils import prepare_response
+from apispec import BasePlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
+from flask_smorest.pagination import PaginationMetadataSchema
+from flask_smorest.utils import deepupdate, prepare_response
 
 from services.api.etag import ETAG_HEADER, IF_MATCH
 from services.api.problems import MEDIA_TYPE, ProblemSchema
 from shared.use_cases.people import Page
 
-Blueprint = flask_smorest.Blueprint
+IDEMPOTENCY_PARAMETER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Any unique string (a UUID is good). A retry with the same key and request "
+    "gets the first response again, without the work being redone; a key is kept 24 hours. "
+    "The same key with another request is 422; a retry while the first is running is 409.",
+}
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Documents what operations share: 429 where requests are rate limited, and on every POST
+    the ``Idempotency-Key`` header with its 409 and 422."""
+
+    def __init__(self, *args, rate_limited: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.rate_limited = rate_limited
+        self._prepare_doc_cbks.append(self._prepare_shared_doc)
+
+    def _prepare_shared_doc(self, doc, doc_info, *, method, **kwargs):
+        responses: dict[int, str] = {}
+        if self.rate_limited:
+            responses[429] = "TOO_MANY_REQUESTS"
+        if method == "post":
+            doc.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+            responses.update({409: "CONFLICT", 422: "UNPROCESSABLE_ENTITY"})
+        return deepupdate(doc, {"responses": responses}) if responses else doc
+
+
+class SchemaKeywords(BasePlugin):
+    """JSON Schema keywords that a marshmallow schema states about itself in ``Meta.json_schema``
+    (``minProperties``, say), which apispec cannot derive from its fields."""
+
+    def schema_helper(self, name, definition, schema=None, **kwargs):
+        meta = getattr(resolve_schema_cls(schema), "Meta", None) if schema is not None else None
+        return dict(getattr(meta, "json_schema", {}))
 
 
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, *, extra_plugins=None, **options):
+        super()._init_spec(extra_plugins=[*(extra_plugins or ()), SchemaKeywords()], **options)
 
     def _register_error_handlers(self):
         """Errors are rendered by :mod:`services.api.problems`, registered by the app factory."""
@@ -37,6 +79,15 @@ class Api(flask_smorest.Api):
         response = {"description": "Problem (RFC 9457)", "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, MEDIA_TYPE)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
+    def _register_pagination_header(self):
+        # The header's value is a JSON document: OpenAPI says so with `content`; a bare `schema`
+        # would promise the `simple` style (total,5,page,1) instead.
+        header = {
+            "description": "Pagination metadata, as JSON",
+            "content": {"application/json": {"schema": PaginationMetadataSchema}},
+        }
+        self.spec.components.header("PAGINATION", header, lazy=True)
 
 
 def page_of(pagination_parameters) -> Page:

@@ -45,9 +45,12 @@ def require_admin(actor: Actor, what: str) -> None:
 
 
 def paginate(session: Session, query: Select, page: Page) -> tuple[list[Any], int]:
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = session.scalars(query.limit(page.size).offset((page.number - 1) * page.size))
-    return list(items), total or 0
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    offset = (page.number - 1) * page.size
+    if offset >= total:  # past the last page; the offset may not even fit the database's integer
+        return [], total
+    items = session.scalars(query.limit(page.size).offset(offset))
+    return list(items), total
 
 
 def _apply(row: Any, data: Mapping[str, Any]) -> None:

@@ -44,7 +44,7 @@ def redis_namespace() -> Iterator[str]:
     try:
         yield namespace
     finally:
-        keys = list(client.scan_iter(f"{namespace}*"))
+        keys = list(client.scan_iter(f"*{namespace}*"))
         if keys:
             client.delete(*keys)
         client.close()

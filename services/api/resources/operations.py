@@ -9,7 +9,9 @@ from sqlalchemy import text
 from services.api.context import state
 from services.api.spec import Blueprint
 
-operations = Blueprint("operations", __name__, description="For load balancers and orchestrators.")
+operations = Blueprint(
+    "operations", __name__, description="For load balancers and orchestrators.", rate_limited=False
+)
 
 
 class HealthSchema(Schema):
@@ -36,6 +38,7 @@ def readiness_checks() -> dict[str, str]:
 
 @operations.route("/healthz")
 class Health(MethodView):
+    @operations.doc(security=[])
     @operations.response(200, HealthSchema)
     def get(self):
         """The process is alive"""
@@ -44,6 +47,7 @@ class Health(MethodView):
 
 @operations.route("/readyz")
 class Ready(MethodView):
+    @operations.doc(security=[])
     @operations.response(200, HealthSchema)
     @operations.alt_response(503, schema=HealthSchema, description="A dependency is failing")
     def get(self):

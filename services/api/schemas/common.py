@@ -19,7 +19,7 @@ from shared.domain.model import HOLIDAY_REGIONS, LANGUAGES, WEEKDAYS
 
 NAME_LENGTH = validate.Length(min=1, max=200)
 SLUG_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
-_HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
+_HHMM = re.compile(r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")  # ASCII digits, as the pattern means in JSON Schema
 
 
 @lru_cache(maxsize=1)
@@ -51,9 +51,13 @@ class LocalTime(fields.String):
 
     default_error_messages = {"format": "Not a time of the form HH:MM (00:00–24:00): {value}."}
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.metadata = {"pattern": _HHMM.pattern, **self.metadata}
+
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        if not _HHMM.match(value):
+        if not _HHMM.fullmatch(value):
             raise self.make_error("format", value=value)
         return value
 
@@ -64,6 +68,10 @@ class DateOrDateTime(fields.Field):
     default_error_messages = {
         "invalid": "Not a valid date (YYYY-MM-DD) or RFC 3339 date-time with offset: {value}.",
     }
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.metadata = {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}], **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):

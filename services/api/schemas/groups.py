@@ -31,7 +31,10 @@ DEFAULT_CONSTRAINTS = {
 
 class ConstraintsSchema(StrictSchema):
     weekdays = fields.List(
-        Weekday(), load_default=lambda: list(WEEKDAYS[:5]), validate=validate.Length(min=1, max=7)
+        Weekday(),
+        load_default=lambda: list(WEEKDAYS[:5]),
+        validate=validate.Length(min=1, max=7),
+        metadata={"uniqueItems": True},
     )
     earliest = LocalTime(load_default="08:00")
     latest = LocalTime(load_default="22:00")
@@ -79,9 +82,11 @@ class GroupSchema(StrictSchema):
         allow_none=True,
         schemes={"https", "http"},
         validate=validate.Length(max=2000),
-        metadata={"example": "https://meet.example.org/ib-utrecht-1"},
+        metadata={"example": "https://meet.example.org/ib-utrecht-1", "format": "uri", "description": "An http or https URL."},
     )
-    session_minutes = fields.Integer(load_default=90, validate=validate.Range(min=30, max=240))
+    session_minutes = fields.Integer(
+        load_default=90, validate=validate.Range(min=30, max=240), metadata={"multipleOf": 15}
+    )
     guided_sessions = fields.Integer(load_default=3, validate=validate.Range(min=1, max=6))
     follow_up_sessions = fields.Integer(load_default=6, validate=validate.Range(min=0, max=24))
     starts_on = fields.Date(required=True, metadata={"example": "2027-01-11"})

@@ -21,7 +21,7 @@ class ParticipantSchema(PersonSchema):
         Slug(),
         load_default=list,
         validate=validate.Length(max=20),
-        metadata={"example": ["ouderbetrokkenheid"]},
+        metadata={"example": ["ouderbetrokkenheid"], "uniqueItems": True},
     )
     school_holiday_region = HolidayRegion(
         load_default=None,

@@ -106,6 +106,9 @@ class SessionSchema(StrictSchema):
 class SessionPatchSchema(SessionSchema):
     """Move a session (`start`) or cancel it (`status: cancelled`)."""
 
+    class Meta(StrictSchema.Meta):
+        json_schema = {"minProperties": 1}
+
     @ma.validates_schema
     def something_to_change(self, data, **kwargs):
         if not data:

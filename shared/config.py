@@ -38,6 +38,8 @@ class Settings:
     """Derives the feed tokens. Unset: a random key is kept in ``secret_key_file``."""
     secret_key_file: str = "var/secret.key"
     run_lease_seconds: int = 20
+    log_retention_days: int = 30
+    """How long webhook delivery logs and dispatched outbox rows are kept."""
     rate_limit: str = "600 per minute"
     """Per API key."""
     feed_rate_limit: str = "120 per minute"
@@ -60,6 +62,7 @@ class Settings:
         "run_lease_seconds": "INTERVISIE_RUN_LEASE_SECONDS",
         "secret_key": "INTERVISIE_SECRET_KEY",
         "secret_key_file": "INTERVISIE_SECRET_KEY_FILE",
+        "log_retention_days": "INTERVISIE_LOG_RETENTION_DAYS",
         "rate_limit": "INTERVISIE_RATE_LIMIT",
         "feed_rate_limit": "INTERVISIE_FEED_RATE_LIMIT",
         "rate_limit_storage_url": "INTERVISIE_RATE_LIMIT_STORAGE_URL",

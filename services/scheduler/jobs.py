@@ -18,7 +18,7 @@ from services.scheduler.runtime import Runtime
 from shared.db.models import Invitation, Webhook
 from shared.domain import webhooks as webhook_rules
 from shared.domain.planning import find_plan
-from shared.use_cases import invitations, outbox, scheduling, webhooks
+from shared.use_cases import idempotency, invitations, outbox, privacy, scheduling, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,8 @@ def dispatch(
             )
             # The invitations now hold what is needed to write to the person; the outbox need not.
             message.payload = {k: v for k, v in message.payload.items() if k in {"group_id", "participant_id", "change"}}
+            if not runtime.mails:  # nothing left to send to someone erased: forget them here too
+                privacy.forget_invitations_of_erased(session, uuid.UUID(message.payload["participant_id"]))
         else:
             raise ValueError(f"unknown outbox topic {message.topic!r}")
         webhooks.invitation_events(session, issued, now)
@@ -144,6 +146,9 @@ def deliver_invitation(runtime: Runtime, invitation_id: uuid.UUID) -> str:
         error = f"{type(failure).__name__}: {failure}"
     with runtime.session_factory.begin() as session:
         state = invitations.record_delivery(session, invitation_id, now=runtime.clock(), error=error, permanent=permanent)
+        recipient = session.get(Invitation, invitation_id)
+        if state != invitations.PENDING and recipient.recipient_kind == "participant" and recipient.recipient_id:
+            privacy.forget_invitations_of_erased(session, recipient.recipient_id)
     if state == invitations.PENDING:
         raise DeliveryDeferred(f"invitation {invitation_id}: {error}")
     return state
@@ -182,3 +187,19 @@ def resume_lost_work(
             len(run_ids), len(message_ids), len(delivery_ids), len(webhook_ids),
         )
     return found
+
+
+def purge_expired(runtime: Runtime) -> dict[str, int]:
+    """Forget what is kept only for a while: idempotency records (24 h), finished webhook
+    deliveries with their attempts, and dispatched outbox rows (both after the retention)."""
+    now = runtime.clock()
+    keep = timedelta(days=runtime.settings.log_retention_days)
+    with runtime.session_factory.begin() as session:
+        purged = {
+            "idempotency_keys": idempotency.purge(session, now),
+            "webhook_deliveries": webhooks.purge_log(session, now, older_than=keep),
+            "outbox": outbox.purge(session, now, older_than=keep),
+        }
+    if any(purged.values()):
+        log.info("purged %s", purged)
+    return purged

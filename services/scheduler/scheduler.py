@@ -38,6 +38,7 @@ class Sweeper(threading.Thread):
 
     def sweep(self) -> int:
         try:
+            jobs.purge_expired(self.runtime)
             return jobs.resume_lost_work(
                 self.runtime, self.actors.request_plan, self.actors.send_outbox,
                 self.actors.send_deliveries, self.actors.send_webhooks,

@@ -363,6 +363,8 @@ class WebhookDelivery(Base):
     )
     event_type: Mapped[str] = mapped_column(String(50), nullable=False)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    """The participant the event names, so that an erasure can find the events about them."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     state: Mapped[str] = mapped_column(String(20), nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -140,7 +140,9 @@ def remove_member(
     raise NotFound(f"participant {participant_id} is not a member of group {group_id}")
 
 
-def leave(session: Session, group: Group, membership: Membership, now: datetime) -> None:
+def leave(session: Session, group: Group, membership: Membership, now: datetime, *, announce: bool = True) -> None:
+    """Take a member out; each upcoming session gets a CANCEL for them. ``announce=False`` when
+    the leaving is part of an erasure (the erasure is announced instead)."""
     upcoming = upcoming_sessions(session, group.id, now)
     # A CANCEL must carry a higher SEQUENCE than the REQUEST it withdraws, or clients ignore it.
     for row in upcoming:
@@ -149,7 +151,11 @@ def leave(session: Session, group: Group, membership: Membership, now: datetime)
     if upcoming:
         payload = membership_payload(group.id, membership.participant, "left")
         outbox.record(session, outbox.MEMBERSHIP_CHANGED, payload, now)
-    webhooks.emit(session, "participant.left", webhooks.participant_data(membership.participant, group_id=group.id), now)
+    if announce:
+        webhooks.emit(session, "participant.left", webhooks.participant_data(membership.participant, group_id=group.id), now)
+    # Out of both collections (the participant's first: loading it later would autoflush the
+    # orphan away), or deleting the participant afterwards would delete the membership twice.
+    membership.participant.memberships.remove(membership)
     group.memberships.remove(membership)
     touch(group)
     session.flush()

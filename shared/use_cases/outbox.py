@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from shared.db.models import OutboxMessage
@@ -57,3 +57,9 @@ def undispatched(session: Session, now: datetime, *, older_than: timedelta) -> l
             .limit(1000)
         )
     )
+
+
+def purge(session: Session, now: datetime, *, older_than: timedelta) -> int:
+    return session.execute(
+        delete(OutboxMessage).where(OutboxMessage.dispatched_at.is_not(None), OutboxMessage.dispatched_at < now - older_than)
+    ).rowcount

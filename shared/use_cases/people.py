@@ -187,12 +187,6 @@ def update_participant(session: Session, participant: Participant, data: Mapping
     session.flush()
 
 
-def delete_participant(session: Session, participant: Participant) -> None:
-    session.delete(participant)
-    revoke_feed(session, "participant", participant.id)
-    session.flush()
-
-
 def revoke_feed(session: Session, kind: str, owner_id: uuid.UUID) -> None:
     """A removed owner's feed URL stops working with the removal."""
     session.execute(delete(FeedToken).where(FeedToken.owner_kind == kind, FeedToken.owner_id == owner_id))

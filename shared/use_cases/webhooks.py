@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from shared.actor import Actor
@@ -145,6 +145,8 @@ def _clients_concerned(session: DbSession, event_type: str, data: dict[str, Any]
 def fan_out(session: DbSession, payload: dict[str, Any], now: datetime) -> list[uuid.UUID]:
     """One delivery per enabled endpoint that wants this event and may see it."""
     event_type, data = payload["type"], payload["data"]
+    if event_type != "participant.erased" and _names_erased(session, data):
+        return []  # recorded before the person was erased: nothing may mention them any more
     concerned = _clients_concerned(session, event_type, data)
     endpoints = session.execute(
         select(Webhook, ApiClient.role)
@@ -161,11 +163,16 @@ def fan_out(session: DbSession, payload: dict[str, Any], now: datetime) -> list[
         delivery = WebhookDelivery(
             id=uuid.uuid4(), webhook_id=webhook.id, event_type=event_type,
             payload={"type": event_type, "timestamp": payload["timestamp"], "data": public_data(data)},
+            subject_id=uuid.UUID(data["participant_id"]) if "participant_id" in data else None,
             created_at=now, state=PENDING, next_attempt_at=now,
         )
         session.add(delivery)
         created.append(delivery.id)
     return created
+
+
+def _names_erased(session: DbSession, data: dict[str, Any]) -> bool:
+    return "participant_id" in data and session.get(Participant, uuid.UUID(data["participant_id"])) is None
 
 
 def public_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -282,6 +289,8 @@ def redeliver(
 
 def invitation_events(session: DbSession, invitations: Iterable[Invitation], now: datetime) -> None:
     for invitation in invitations:
+        if invitation.recipient_kind == "participant" and session.get(Participant, invitation.recipient_id) is None:
+            continue  # a CANCEL to someone erased: no event may name them
         data = {"invitation_id": str(invitation.id), "session_id": str(invitation.session_id)}
         if invitation.recipient_kind == "participant" and invitation.recipient_id is not None:
             data["participant_id"] = str(invitation.recipient_id)
@@ -292,3 +301,19 @@ def participant_data(participant: Participant, **ids: uuid.UUID) -> dict[str, An
     """Event data about a participant; ``client_ids`` routes it even after the person is erased
     (it is never sent)."""
     return {"participant_id": str(participant.id), **{k: str(v) for k, v in ids.items()}, "client_ids": [str(participant.client_id)]}
+
+
+def forget_subject(session: DbSession, participant_id: uuid.UUID) -> None:
+    """Delivery logs of events about an erased person go (the erasure event itself stays)."""
+    session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.subject_id == participant_id, WebhookDelivery.event_type != "participant.erased"
+        )
+    )
+
+
+def purge_log(session: DbSession, now: datetime, *, older_than: timedelta) -> int:
+    """Finished deliveries (delivered, failed, disabled) are kept for ``older_than``, then purged."""
+    return session.execute(
+        delete(WebhookDelivery).where(WebhookDelivery.state != PENDING, WebhookDelivery.created_at < now - older_than)
+    ).rowcount

@@ -88,7 +88,7 @@ def one_invitation(database, tmp_path):
             message_ids = list(session.scalars(select(OutboxMessage.id)))
         pending: list[uuid.UUID] = []
         for message_id in message_ids:
-            jobs.dispatch(runtime, message_id, pending.extend)
+            jobs.dispatch(runtime, message_id, pending.extend, lambda ids: None)
         yield runtime, mailbox, pending[0], session_factory
 
 
@@ -144,3 +144,41 @@ def test_mail_actors_retry_with_growing_backoff():
     options = actors.deliver_invitation.options
     assert options["max_retries"] >= 5
     assert 1_000 <= options["min_backoff"] < options["max_backoff"]
+
+
+def test_an_erased_member_is_mailed_cancels_and_then_forgotten(one_invitation):
+    runtime, mailbox, _, session_factory = one_invitation
+    with session_factory() as session:
+        pending = list(session.scalars(select(Invitation.id).where(Invitation.delivery_state == "pending")))
+    for invitation_id in pending:  # the plan's invitations go out first
+        jobs.deliver_invitation(runtime, invitation_id)
+    with session_factory() as session:
+        member = session.scalar(select(Invitation).where(Invitation.recipient_email == "lid0@example.org"))
+        member_id, admin_actor = member.recipient_id, _admin(session)
+    with session_factory.begin() as session:
+        from shared.use_cases import privacy
+
+        privacy.erase(session, admin_actor, member_id, runtime.clock())
+    from shared.db.models import OutboxMessage
+
+    with session_factory() as session:
+        left = [m.id for m in session.scalars(select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None)))]
+    cancels: list[uuid.UUID] = []
+    for message_id in left:
+        jobs.dispatch(runtime, message_id, cancels.extend, lambda ids: None)
+    assert len(cancels) == 9  # one CANCEL for every upcoming session
+    for invitation_id in cancels:
+        assert jobs.deliver_invitation(runtime, invitation_id) == "sent"
+    to_them = [m for m in mailbox.messages if m["To"].addresses[0].addr_spec == "lid0@example.org"]
+    cancel_mails = [m for m in to_them if m.get_payload()[1].get_param("method") == "CANCEL"]
+    assert len(cancel_mails) == 9
+    with session_factory() as session:
+        assert session.scalars(select(Invitation).where(Invitation.recipient_id == member_id)).all() == []
+
+
+def _admin(session):
+    from shared.actor import Actor
+    from shared.db.models import ApiClient
+
+    client = session.scalar(select(ApiClient).where(ApiClient.role == "admin"))
+    return Actor(client.id, "admin", client.name)

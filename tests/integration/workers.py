@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.api.app import create_app
+from services.scheduler.scheduler import Scheduler
 from shared.actor import Actor
 from shared.db.models import SchedulingRun
 from shared.db.models import Session as GroupSession
@@ -166,7 +167,8 @@ def run_status(session_factory, run_id) -> str:
 class Stack:
     def __init__(self, settings, env, session_factory, tmp_path):
         self.settings, self.env, self.session_factory, self.tmp_path = settings, env, session_factory, tmp_path
-        self.app = create_app(settings, session_factory=session_factory)
+        # Only sends: the workers under test are separate processes (or the test itself).
+        self.app = create_app(settings, session_factory=session_factory, scheduler=Scheduler(settings, session_factory, autostart=False))
         with session_factory.begin() as session:
             issued = create_client(session, role="admin", name="Organiser")
         self.key = issued.key

@@ -10,7 +10,13 @@ from flask.views import MethodView
 
 from services.api.context import actor, state, transaction
 from services.api.etag import check_if_match, check_if_none_match, headers_for
-from services.api.schemas.groups import ConstraintsSchema, GroupPatchSchema, GroupSchema, MemberSchema
+from services.api.schemas.groups import (
+    ConstraintsSchema,
+    GroupPatchSchema,
+    GroupSchema,
+    MemberSchema,
+    check_session_fits,
+)
 from services.api.spec import Blueprint, documented, page_of
 from shared.use_cases import groups as use_cases
 
@@ -66,6 +72,10 @@ class GroupById(MethodView):
             check_if_match(group)
             if "constraints" in data:
                 data["constraints"] = _merged_constraints(group.constraints, data["constraints"])
+            if "constraints" in data or "session_minutes" in data:
+                check_session_fits(
+                    data.get("session_minutes", group.session_minutes), data.get("constraints", group.constraints)
+                )
             use_cases.update_group(session, actor(), group, data)
         return group, headers_for(group)
 

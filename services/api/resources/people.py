@@ -7,12 +7,17 @@ import uuid
 from flask import url_for
 from flask.views import MethodView
 
-from services.api.context import actor, transaction
+from services.api.context import actor, state, transaction
 from services.api.etag import check_if_match, check_if_none_match, headers_for
 from services.api.schemas.common import AvailabilitySchema, patch_schema
-from services.api.schemas.people import FacilitatorSchema, ParticipantQuerySchema, ParticipantSchema
+from services.api.schemas.people import (
+    FacilitatorSchema,
+    ParticipantExportSchema,
+    ParticipantQuerySchema,
+    ParticipantSchema,
+)
 from services.api.spec import Blueprint, documented, page_of
-from shared.use_cases import people
+from shared.use_cases import people, privacy
 from shared.use_cases.people import ParticipantFilter
 
 facilitators = Blueprint(
@@ -141,11 +146,20 @@ class ParticipantById(MethodView):
     @documented.conditional_write
     @documented.errors(404)
     def delete(self, participant_id: uuid.UUID):
-        """Remove a participant and their memberships"""
+        """Erase a participant: they leave their groups (a CANCEL goes out), their feed dies, nothing mentions them after"""
         with transaction() as session:
-            participant = people.get_participant(session, actor(), participant_id)
-            check_if_match(participant)
-            people.delete_participant(session, participant)
+            check_if_match(people.get_participant(session, actor(), participant_id))
+            privacy.erase(session, actor(), participant_id, state().clock())
+
+
+@participants.route("/<uuid:participant_id>/export")
+class ParticipantExport(MethodView):
+    @participants.response(200, ParticipantExportSchema)
+    @documented.errors(404)
+    def get(self, participant_id: uuid.UUID):
+        """Everything stored about a participant (GDPR access)"""
+        with transaction() as session:
+            return privacy.export(session, actor(), participant_id, state().clock())
 
 
 @participants.route("/<uuid:participant_id>/availability")

@@ -131,6 +131,14 @@ class WeeklyWindowSchema(StrictSchema):
 
 
 class UnavailableSchema(StrictSchema):
+    class Meta(StrictSchema.Meta):
+        json_schema = {
+            "anyOf": [
+                {"properties": {"start": {"format": "date"}, "end": {"format": "date"}}},
+                {"properties": {"start": {"format": "date-time"}, "end": {"format": "date-time"}}},
+            ],
+        }
+
     start = DateOrDateTime(required=True, metadata={"example": "2027-03-08"})
     end = DateOrDateTime(required=True, metadata={"example": "2027-03-12"})
     note = fields.String(validate=validate.Length(max=200), allow_none=True)

@@ -107,12 +107,14 @@ class GroupSchema(StrictSchema):
     @ma.validates_schema
     def session_fits_the_day(self, data, **kwargs):
         constraints = data.get("constraints")
-        if constraints and "session_minutes" in data:
-            window = minutes(constraints["latest"]) - minutes(constraints["earliest"])
-            if window < data["session_minutes"]:
-                raise ma.ValidationError(
-                    "earliest–latest is shorter than one session", "constraints"
-                )
+        # A PATCH may send part of the constraints: its view checks them merged with the stored ones.
+        if constraints and "session_minutes" in data and {"earliest", "latest"} <= constraints.keys():
+            check_session_fits(data["session_minutes"], constraints)
+
+
+def check_session_fits(session_minutes: int, constraints: dict) -> None:
+    if minutes(constraints["latest"]) - minutes(constraints["earliest"]) < session_minutes:
+        raise ma.ValidationError("earliest–latest is shorter than one session", "constraints")
 
 
 ConstraintsPatchSchema = patch_schema(ConstraintsSchema)

@@ -53,3 +53,56 @@ class ParticipantQuerySchema(StrictSchema):
         metadata={"description": "true: only people not yet in a group; false: only people in one."}
     )
     group_id = fields.UUID()
+
+
+class ExportedMembershipSchema(ma.Schema):
+    group_id = fields.UUID()
+    group_name = fields.String(allow_none=True)
+    joined_at = fields.AwareDateTime()
+
+
+class ExportedSessionSchema(ma.Schema):
+    session_id = fields.UUID()
+    group_id = fields.UUID()
+    number = fields.Integer()
+    start = fields.AwareDateTime()
+    status = fields.String()
+    chair = fields.Boolean(metadata={"description": "They chair this session"})
+    absent = fields.Boolean(metadata={"description": "They were planned as absent"})
+
+
+class ExportedInvitationSchema(ma.Schema):
+    invitation_id = fields.UUID()
+    session_id = fields.UUID()
+    method = fields.String()
+    notice = fields.String()
+    sequence = fields.Integer()
+    issued_at = fields.AwareDateTime()
+    email = fields.String()
+    delivery_state = fields.String()
+    sent_at = fields.AwareDateTime(allow_none=True)
+
+
+class ExportedFeedSchema(ma.Schema):
+    exists = fields.Boolean()
+    created_at = fields.AwareDateTime(allow_none=True)
+
+
+class ExportedWebhookEventSchema(ma.Schema):
+    delivery_id = fields.UUID()
+    webhook_id = fields.UUID()
+    event_type = fields.String()
+    created_at = fields.AwareDateTime()
+    state = fields.String()
+
+
+class ParticipantExportSchema(ma.Schema):
+    """Everything stored about one participant. What is discussed in sessions is never stored."""
+
+    exported_at = fields.AwareDateTime()
+    participant = fields.Nested(ParticipantSchema)
+    memberships = fields.List(fields.Nested(ExportedMembershipSchema))
+    sessions = fields.List(fields.Nested(ExportedSessionSchema), metadata={"description": "Sessions of their groups"})
+    invitations = fields.List(fields.Nested(ExportedInvitationSchema), metadata={"description": "Calendar invitations sent to them"})
+    feed = fields.Nested(ExportedFeedSchema, metadata={"description": "Whether they have a feed URL (never the URL itself)"})
+    webhook_events = fields.List(fields.Nested(ExportedWebhookEventSchema), metadata={"description": "Webhook events that named them"})

@@ -14,14 +14,19 @@ class WebhookSchema(StrictSchema):
     url = fields.String(
         required=True,
         validate=validate.Length(min=1, max=2000),
-        metadata={"description": "https URL of your endpoint; loopback and private addresses are refused", "example": "https://platform.example.org/hooks/intervisie"},
+        metadata={
+            "description": "https URL of your endpoint; loopback and private addresses are refused",
+            "example": "https://platform.example.org/hooks/intervisie",
+            "format": "uri",
+            "pattern": "^https://",
+        },
     )
     events = fields.List(
         fields.String(validate=validate.OneOf(EVENT_TYPES)),
         load_default=None,
         allow_none=True,
         validate=validate.Length(min=1),
-        metadata={"description": "Event types to receive; leave out (or null) for all"},
+        metadata={"description": "Event types to receive; leave out (or null) for all", "uniqueItems": True},
     )
     created_at = fields.AwareDateTime(dump_only=True)
     disabled_at = fields.AwareDateTime(dump_only=True, allow_none=True)

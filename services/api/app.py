@@ -15,6 +15,7 @@ from services.api.resources.calendar import feed_blueprint, invitation_blueprint
 from services.api.resources.groups import groups
 from services.api.resources.operations import operations
 from services.api.resources.people import facilitators, participants
+from services.api.resources.proposals import blueprint as proposal_blueprint
 from services.api.resources.public_feeds import calendar_feeds
 from services.api.resources.scheduling import runs, sessions
 from services.api.resources.webhooks import blueprint as webhook_blueprint
@@ -39,6 +40,7 @@ sessions, and subscribe to calendar feeds.
 
 V1_BLUEPRINTS = (
     facilitators, participants, groups, runs, sessions, invitation_blueprint, feed_blueprint, webhook_blueprint,
+    proposal_blueprint,
 )
 
 

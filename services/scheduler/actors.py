@@ -19,10 +19,12 @@ PLAN_RUN = "plan_run"
 DISPATCH = "dispatch_outbox"
 DELIVER_INVITATION = "deliver_invitation"
 POST_WEBHOOK = "post_webhook"
+COMPOSE = "compose_groups"
 SCHEDULING_QUEUE = "scheduling"
 OUTBOX_QUEUE = "outbox"
 MAIL_QUEUE = "mail"
 WEBHOOK_QUEUE = "webhooks"
+COMPOSITION_QUEUE = "composition"
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,15 @@ class Actors:
     dispatch: dramatiq.Actor
     deliver_invitation: dramatiq.Actor
     post_webhook: dramatiq.Actor
+    compose_groups: dramatiq.Actor
 
     @property
     def queues(self) -> tuple[str, ...]:
-        return tuple(a.queue_name for a in (self.plan_run, self.dispatch, self.deliver_invitation, self.post_webhook))
+        every = (self.plan_run, self.dispatch, self.deliver_invitation, self.post_webhook, self.compose_groups)
+        return tuple(a.queue_name for a in every)
+
+    def request_composition(self, proposal_id: uuid.UUID) -> None:
+        self.compose_groups.send(str(proposal_id))
 
     def request_plan(self, run_id: uuid.UUID) -> None:
         self.plan_run.send(str(run_id))
@@ -67,6 +74,9 @@ def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str)
         outcome = jobs.dispatch(runtime, uuid.UUID(message_id), actors.send_deliveries, actors.send_webhooks)
         log.info("outbox %s: %s", message_id, outcome)
 
+    def compose_groups(proposal_id: str) -> None:
+        log.info("group proposal %s: %s", proposal_id, jobs.compose_proposal(runtime, uuid.UUID(proposal_id)))
+
     def post_webhook(delivery_id: str) -> None:
         outcome = jobs.post_webhook(runtime, uuid.UUID(delivery_id), actors.send_webhook_later)
         log.info("webhook delivery %s: %s", delivery_id, outcome)
@@ -86,5 +96,7 @@ def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str)
         # Webhook retries are scheduled by the job itself (the database keeps next_attempt_at),
         # so Dramatiq retries only what crashed, quickly.
         post_webhook=declare(post_webhook, POST_WEBHOOK, WEBHOOK_QUEUE, priority=20, max_retries=3, min_backoff=1_000, max_backoff=10_000, time_limit=60_000),
+        # The solver stops itself after the request's time limit (20 s by default).
+        compose_groups=declare(compose_groups, COMPOSE, COMPOSITION_QUEUE, priority=5, max_retries=5, min_backoff=2_000, max_backoff=60_000, time_limit=150_000),
     )
     return actors

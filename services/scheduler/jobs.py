@@ -15,12 +15,17 @@ from datetime import datetime, timedelta
 
 from services.scheduler import smtp, webhook_http
 from services.scheduler.runtime import Runtime
-from shared.db.models import Invitation, Webhook
+from shared.db.models import GroupProposal, Invitation, Webhook
 from shared.domain import webhooks as webhook_rules
+from shared.domain.composition import compose
 from shared.domain.planning import find_plan
-from shared.use_cases import idempotency, invitations, outbox, privacy, scheduling, webhooks
+from shared.use_cases import idempotency, invitations, leases, outbox, privacy, proposals, scheduling, webhooks
 
 log = logging.getLogger(__name__)
+
+
+PROPOSAL_LEASE = timedelta(minutes=3)
+"""Longer than the solver's time limit, so that a live worker keeps its proposal."""
 
 
 class RunHeldElsewhere(Exception):
@@ -60,6 +65,30 @@ def plan_run(runtime: Runtime, run_id: uuid.UUID) -> str:
     if changes is None:
         return "skipped: lease lost before the result was written"
     return type(result).__name__.lower()
+
+
+def compose_proposal(runtime: Runtime, proposal_id: uuid.UUID) -> str:
+    """Compose the groups of one proposal (the solver's time is bounded by the request)."""
+    now = runtime.clock()
+    with runtime.session_factory.begin() as session:
+        claimed = leases.claim(session, GroupProposal, proposal_id, runtime.name, now, PROPOSAL_LEASE)
+        state = leases.state(session, GroupProposal, proposal_id, runtime.name, now)
+    if not claimed:
+        if state.held_by_other:
+            raise RunHeldElsewhere(f"proposal {proposal_id} is being composed by another worker")
+        return f"skipped: proposal is {state.status or 'gone'}"
+    try:
+        with runtime.session_factory() as session:
+            request = proposals.composition_request(session, proposal_id)
+        composition = compose(request)
+    except Exception as error:  # noqa: BLE001 - say on the proposal why it failed
+        log.exception("group proposal %s failed", proposal_id)
+        with runtime.session_factory.begin() as session:
+            leases.fail(session, GroupProposal, proposal_id, runtime.name, f"{type(error).__name__}: {error}", runtime.clock())
+        return "failed"
+    with runtime.session_factory.begin() as session:
+        stored = proposals.record_composition(session, proposal_id, runtime.name, composition, request.session_minutes, runtime.clock())
+    return "succeeded" if stored else "skipped: lease lost before the result was written"
 
 
 def dispatch(
@@ -160,8 +189,9 @@ def resume_lost_work(
     dispatch_ids: Callable[[list[uuid.UUID]], None],
     deliver: Callable[[list[uuid.UUID]], None],
     post: Callable[[list[uuid.UUID]], None],
+    compose_later: Callable[[uuid.UUID], None],
 ) -> int:
-    """Send again what may have lost its message: runs, outbox rows, mails, webhook deliveries.
+    """Send again what may have lost its message: runs, proposals, outbox rows, mails, webhooks.
 
     The database is the source of truth; this runs at worker start and every sweep interval.
     """
@@ -169,18 +199,21 @@ def resume_lost_work(
     quiet = timedelta(seconds=runtime.settings.sweep_seconds)
     with runtime.session_factory() as session:
         run_ids = scheduling.runs_to_resume(session, now, queued_for=quiet)
+        proposal_ids = proposals.proposals_to_resume(session, now, queued_for=quiet)
         message_ids = outbox.undispatched(session, now, older_than=quiet)
         delivery_ids = invitations.deliveries_to_resume(session, now, older_than=quiet) if runtime.mails else []
         webhook_ids = [delivery_id for delivery_id, _ in webhooks.due(session, now - quiet)]
     for run_id in run_ids:
         plan(run_id)
+    for proposal_id in proposal_ids:
+        compose_later(proposal_id)
     if message_ids:
         dispatch_ids(message_ids)
     if delivery_ids:
         deliver(delivery_ids)
     if webhook_ids:
         post(webhook_ids)
-    found = len(run_ids) + len(message_ids) + len(delivery_ids) + len(webhook_ids)
+    found = len(run_ids) + len(proposal_ids) + len(message_ids) + len(delivery_ids) + len(webhook_ids)
     if found:
         log.info(
             "re-sent %d run(s), %d outbox message(s), %d mail(s), %d webhook(s)",

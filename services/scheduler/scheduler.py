@@ -41,7 +41,7 @@ class Sweeper(threading.Thread):
             jobs.purge_expired(self.runtime)
             return jobs.resume_lost_work(
                 self.runtime, self.actors.request_plan, self.actors.send_outbox,
-                self.actors.send_deliveries, self.actors.send_webhooks,
+                self.actors.send_deliveries, self.actors.send_webhooks, self.actors.request_composition,
             )
         except Exception:  # noqa: BLE001 - a failing sweep must not kill the worker; it runs again
             log.exception("sweep for lost scheduling runs failed")
@@ -85,32 +85,27 @@ class Scheduler:
     def embedded(self) -> bool:
         return self.settings.broker_url == EMBEDDED
 
-    def request_plan(self, run_id: uuid.UUID) -> None:
-        """Send "plan run X". The run is already committed: if sending fails, a sweep sends it later."""
+    def _send(self, what: str, send: Callable[..., None], argument: object) -> None:
+        """Send a message about work a committed transaction recorded. The row is the record and
+        the message only a hint: when sending fails, the sweep sends it again later."""
         if self.embedded and self.autostart:
             self.ensure_consuming()
         try:
-            self.actors.request_plan(run_id)
-        except Exception:  # noqa: BLE001 - the database row is the request; the message is a hint
-            log.warning("could not send scheduling run %s; the sweep will send it again", run_id, exc_info=True)
+            send(argument)
+        except Exception:  # noqa: BLE001
+            log.warning("could not send %s; the sweep will", what, exc_info=True)
+
+    def request_plan(self, run_id: uuid.UUID) -> None:
+        self._send(f"scheduling run {run_id}", self.actors.request_plan, run_id)
+
+    def request_composition(self, proposal_id: uuid.UUID) -> None:
+        self._send(f"group proposal {proposal_id}", self.actors.request_composition, proposal_id)
 
     def dispatch(self, message_ids: list[uuid.UUID]) -> None:
-        """Send outbox ids after their transaction committed; a failure is healed by the sweep."""
-        if self.embedded and self.autostart:
-            self.ensure_consuming()
-        try:
-            self.actors.send_outbox(message_ids)
-        except Exception:  # noqa: BLE001 - the outbox rows are the record; the message is a hint
-            log.warning("could not send %d outbox message(s); the sweep will", len(message_ids), exc_info=True)
+        self._send(f"{len(message_ids)} outbox message(s)", self.actors.send_outbox, message_ids)
 
     def post_webhooks(self, delivery_ids: list[uuid.UUID]) -> None:
-        """Send webhook deliveries now; a failure is healed by the sweep."""
-        if self.embedded and self.autostart:
-            self.ensure_consuming()
-        try:
-            self.actors.send_webhooks(delivery_ids)
-        except Exception:  # noqa: BLE001 - the delivery rows are the record; the message is a hint
-            log.warning("could not send %d webhook delivery(ies); the sweep will", len(delivery_ids), exc_info=True)
+        self._send(f"{len(delivery_ids)} webhook delivery(ies)", self.actors.send_webhooks, delivery_ids)
 
     def ensure_consuming(self) -> None:
         """Start the worker in this process once (again after a fork)."""

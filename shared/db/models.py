@@ -59,6 +59,19 @@ class Versioned:
         return {"version_id_col": cls.__table__.c.version}
 
 
+class LeasedJob:
+    """Columns of a job that a worker claims with a lease (see shared.use_cases.leases)."""
+
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="queued")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 class ApiClient(Base):
     """A caller of the API: the programme organiser (admin) or a school platform."""
 
@@ -204,7 +217,7 @@ class Membership(Base):
     participant: Mapped[Participant] = relationship(back_populates="memberships", lazy="joined")
 
 
-class SchedulingRun(Base):
+class SchedulingRun(LeasedJob, Base):
     """A request to plan a group's sessions: a job that the worker picks up.
 
     The row is the source of truth; the broker message only says "look at run X". ``lease_until``
@@ -218,16 +231,8 @@ class SchedulingRun(Base):
     group_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("groups.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    status: Mapped[str] = mapped_column(String(20), nullable=False, default="queued")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    lease_owner: Mapped[str | None] = mapped_column(String(100))
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     diagnostics: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
-    error: Mapped[str | None] = mapped_column(Text)
 
 
 class Session(Versioned, Base):
@@ -410,3 +415,18 @@ class IdempotencyRecord(Base):
     response_body: Mapped[str | None] = mapped_column(Text)
     response_headers: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     resource_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class GroupProposal(LeasedJob, Base):
+    """A request to compose groups from a pool of sign-ups: a job like a scheduling run."""
+
+    __tablename__ = "group_proposals"
+    __table_args__ = (Index("ix_group_proposals_status", "status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"), nullable=False)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
+    """What was asked: the pool (participant ids, resolved when asked), sizes, dates, facilitator."""
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_group_ids: Mapped[list[str] | None] = mapped_column(JSONDocument)

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,8 +41,15 @@ SECRET_PREFIX = "whsec_"
 # -- where webhooks may go ---------------------------------------------------------------------
 
 
+# RFC 3986: the characters a URI may hold, and a host name of DNS labels.
+_URI = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+")
+_HOST_NAME = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?")
+
+
 def url_problem(url: str, *, allow_private: bool) -> str | None:
     """Why ``url`` cannot be a webhook endpoint, or None. Checks only what the URL itself says."""
+    if not _URI.fullmatch(url):
+        return "not a valid URL (only the characters of RFC 3986, non-ASCII percent-encoded)"
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -61,6 +69,8 @@ def url_problem(url: str, *, allow_private: bool) -> str | None:
     literal = _ip_literal(parts.hostname)
     if literal is not None:
         return address_problem(literal, allow_private=allow_private)
+    if not _HOST_NAME.fullmatch(parts.hostname):
+        return "must name a host by its DNS name or IP address"
     return None
 
 

@@ -11,12 +11,11 @@ message was lost (or whose worker died) is found again by :func:`runs_to_resume`
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from shared.actor import Actor
@@ -37,12 +36,12 @@ from shared.domain.planning import (
     attendance_at,
 )
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.use_cases import outbox, webhooks
+from shared.use_cases import leases, outbox, webhooks
 from shared.use_cases.groups import get_group, visible_groups
+from shared.use_cases.leases import FAILED, IN_FLIGHT, QUEUED, RUNNING  # noqa: F401 - re-exported for callers
 from shared.use_cases.people import Page, paginate, require_admin
 
-QUEUED, RUNNING, SUCCEEDED, INFEASIBLE, FAILED = "queued", "running", "succeeded", "infeasible", "failed"
-IN_FLIGHT = (QUEUED, RUNNING)
+SUCCEEDED, INFEASIBLE = "succeeded", "infeasible"
 MIN_MEMBERS = 3
 MAX_ATTEMPTS = 5
 SESSION_EVENTS = {
@@ -173,52 +172,13 @@ def get_run(session: DbSession, actor: Actor, run_id: uuid.UUID) -> SchedulingRu
 # -- the worker's side ---------------------------------------------------------------------------
 
 
-def claim_run(
-    session: DbSession, run_id: uuid.UUID, owner: str, now: datetime, lease: timedelta
-) -> bool:
-    """Take the run if it is queued, or running under a lease that ran out. Atomic.
-
-    Planning takes milliseconds; the lease only matters when a worker dies mid-run.
-    """
-    claimable = or_(
-        SchedulingRun.status == QUEUED,
-        (SchedulingRun.status == RUNNING) & (SchedulingRun.lease_until < now),
-    )
-    result = session.execute(
-        update(SchedulingRun)
-        .where(SchedulingRun.id == run_id, claimable)
-        .values(
-            status=RUNNING,
-            lease_owner=owner,
-            lease_until=now + lease,
-            attempts=SchedulingRun.attempts + 1,
-            started_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+def claim_run(session: DbSession, run_id: uuid.UUID, owner: str, now: datetime, lease: timedelta) -> bool:
+    """Take the run if it is queued, or running under a lease that ran out (see leases)."""
+    return leases.claim(session, SchedulingRun, run_id, owner, now, lease)
 
 
-@dataclass(frozen=True)
-class RunState:
-    status: str | None
-    attempts: int
-    held_by_other: bool
-
-
-def run_state(session: DbSession, run_id: uuid.UUID, owner: str, now: datetime) -> RunState:
-    run = session.get(SchedulingRun, run_id)
-    if run is None:
-        return RunState(None, 0, False)
-    held = run.status == RUNNING and run.lease_owner != owner and run.lease_until is not None and run.lease_until >= now
-    return RunState(run.status, run.attempts, held)
-
-
-def _lock_owned_run(session: DbSession, run_id: uuid.UUID, owner: str) -> SchedulingRun | None:
-    run = session.scalar(select(SchedulingRun).where(SchedulingRun.id == run_id).with_for_update())
-    if run is None or run.status != RUNNING or run.lease_owner != owner:
-        return None
-    return run
+def run_state(session: DbSession, run_id: uuid.UUID, owner: str, now: datetime) -> leases.JobState:
+    return leases.state(session, SchedulingRun, run_id, owner, now)
 
 
 def load_run_input(session: DbSession, run_id: uuid.UUID, now: datetime) -> PlanRequest:
@@ -228,11 +188,7 @@ def load_run_input(session: DbSession, run_id: uuid.UUID, now: datetime) -> Plan
 
 
 def fail_run(session: DbSession, run_id: uuid.UUID, owner: str | None, error: str, now: datetime) -> bool:
-    run = session.scalar(select(SchedulingRun).where(SchedulingRun.id == run_id).with_for_update())
-    if run is None or run.status not in IN_FLIGHT or (owner is not None and run.lease_owner != owner):
-        return False
-    run.status, run.error, run.finished_at, run.lease_until = FAILED, error, now, None
-    return True
+    return leases.fail(session, SchedulingRun, run_id, owner, error, now)
 
 
 def record_result(
@@ -243,18 +199,17 @@ def record_result(
     Returns the sessions that changed with what happened to each (``created``, ``moved``,
     ``cancelled``), or None when the run was no longer ours (nothing is written then).
     """
-    run = _lock_owned_run(session, run_id, owner)
+    run = leases.lock_owned(session, SchedulingRun, run_id, owner)
     if run is None:
         return None
     group = session.scalar(select(Group).where(Group.id == run.group_id).with_for_update())
-    run.finished_at, run.lease_until = now, None
     if isinstance(result, Infeasible):
-        run.status = INFEASIBLE
+        leases.finish(run, INFEASIBLE, now)
         run.diagnostics = diagnostics_document(result, group)
         webhooks.emit(session, "group.infeasible", {"group_id": str(group.id), "run_id": str(run.id)}, now)
         return []
     rows, changes = apply_plan(session, group, run, result, now)
-    run.status = SUCCEEDED
+    leases.finish(run, SUCCEEDED, now)
     run.plan = plan_document(result, group, rows, changes)
     for row, change in changes:
         outbox.record(session, outbox.SESSION_CHANGED, {"session_id": str(row.id), "change": change}, now)
@@ -316,20 +271,7 @@ def apply_plan(
 
 
 def runs_to_resume(session: DbSession, now: datetime, *, queued_for: timedelta) -> list[uuid.UUID]:
-    """Runs whose message may be lost: queued for a while, or running under an expired lease."""
-    return list(
-        session.scalars(
-            select(SchedulingRun.id)
-            .where(
-                or_(
-                    (SchedulingRun.status == QUEUED) & (SchedulingRun.created_at < now - queued_for),
-                    (SchedulingRun.status == RUNNING) & (SchedulingRun.lease_until < now),
-                )
-            )
-            .order_by(SchedulingRun.created_at)
-            .limit(500)
-        )
-    )
+    return leases.to_resume(session, SchedulingRun, now, queued_for=queued_for)
 
 
 # -- documents shown by the API ------------------------------------------------------------------

@@ -70,3 +70,20 @@ def test_health_and_readiness(client):
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json["checks"]["database"] == "ok"
+
+
+def test_readiness_fails_with_503_when_the_database_is_unreachable():
+    from services.api.app import create_app
+    from services.scheduler.scheduler import Scheduler
+    from shared.config import Settings
+    from shared.db.session import make_engine, make_session_factory
+
+    settings = Settings(database_url="postgresql://nobody@127.0.0.1:9/none", secret_key="t")
+    factory = make_session_factory(make_engine(settings.database_url))
+    app = create_app(settings, session_factory=factory, scheduler=Scheduler(settings, factory, autostart=False))
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["status"] == "failing"
+    assert response.json["checks"]["database"].startswith("failing")
+    assert "nobody" not in response.get_data(as_text=True)  # no connection details leak
+    assert app.test_client().get("/healthz").status_code == 200

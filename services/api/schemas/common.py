@@ -8,7 +8,7 @@ database stores as JSON (availability, constraints) are normalised to canonical 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import available_timezones
 
@@ -62,6 +62,54 @@ class LocalTime(fields.String):
         return value
 
 
+# RFC 3339 (section 5.6), not the rest of ISO 8601: no week dates, no basic format, seconds and
+# offset required. Python's fromisoformat alone would accept all of those.
+RFC3339_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+RFC3339_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+OUT_OF_RANGE = "is out of the supported range (years 2 to 9998)"
+
+
+def parse_date_time(value: str) -> datetime | None:
+    """An RFC 3339 date-time, or None."""
+    if not RFC3339_DATE_TIME.fullmatch(value):
+        return None
+    try:
+        return datetime.fromisoformat(value.upper())
+    except ValueError:
+        return None
+
+
+def _check_range(parsed: datetime) -> None:
+    try:
+        year = parsed.astimezone(UTC).year
+    except OverflowError:
+        year = None
+    if year is None or not 2 <= year <= 9998:
+        raise ma.ValidationError(OUT_OF_RANGE)
+
+
+class Rfc3339Date(fields.Date):
+    """A calendar date written as RFC 3339 does (``2027-01-11``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not RFC3339_DATE.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Rfc3339DateTime(fields.AwareDateTime):
+    """An RFC 3339 date-time with offset, such as ``2027-03-09T19:30:00+01:00``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parsed = parse_date_time(value) if isinstance(value, str) else None
+        if parsed is None:
+            raise self.make_error("invalid", obj_type=self.OBJ_TYPE)
+        _check_range(parsed)
+        return parsed
+
+
 class DateOrDateTime(fields.Field):
     """A calendar date (``2027-03-08``) or an RFC 3339 date-time with offset, kept as text."""
 
@@ -76,17 +124,15 @@ class DateOrDateTime(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise self.make_error("invalid", value=value)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if RFC3339_DATE.fullmatch(value):
             try:
                 return date.fromisoformat(value).isoformat()
             except ValueError:
                 raise self.make_error("invalid", value=value) from None
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise self.make_error("invalid", value=value) from None
-        if parsed.tzinfo is None or "T" not in value.upper():
+        parsed = parse_date_time(value)
+        if parsed is None:
             raise self.make_error("invalid", value=value)
+        _check_range(parsed)
         return parsed.isoformat()
 
     def _serialize(self, value, attr, obj, **kwargs):

@@ -10,6 +10,7 @@ from services.api.schemas.common import (
     HolidayRegion,
     Language,
     LocalTime,
+    Rfc3339Date,
     Slug,
     StrictSchema,
     TimeZone,
@@ -89,7 +90,7 @@ class GroupSchema(StrictSchema):
     )
     guided_sessions = fields.Integer(load_default=3, validate=validate.Range(min=1, max=6))
     follow_up_sessions = fields.Integer(load_default=6, validate=validate.Range(min=0, max=24))
-    starts_on = fields.Date(required=True, metadata={"example": "2027-01-11"})
+    starts_on = Rfc3339Date(required=True, metadata={"example": "2027-01-11"})
     constraints = fields.Nested(ConstraintsSchema, load_default=lambda: dict(DEFAULT_CONSTRAINTS))
     members = fields.List(fields.Nested(MemberSchema), dump_only=True, attribute="memberships")
     member_count = fields.Method("count_members", dump_only=True)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from services.api.schemas.common import StrictSchema
+from services.api.schemas.common import Rfc3339DateTime, StrictSchema
 
 RUN_STATUSES = ("queued", "running", "succeeded", "infeasible", "failed")
 SESSION_STATUSES = ("scheduled", "cancelled")
@@ -87,7 +87,7 @@ class SessionSchema(StrictSchema):
     kind = fields.String(dump_only=True, validate=validate.OneOf(SESSION_KINDS))
     start = fields.Function(
         lambda row: _local(row, "start"),
-        deserialize=lambda value: fields.AwareDateTime().deserialize(value),
+        deserialize=lambda value: Rfc3339DateTime().deserialize(value),
         metadata={"description": "RFC 3339 with offset; send a new start to move the session", "type": "string", "format": "date-time"},
     )
     end = fields.Function(lambda row: _local(row, "end"), dump_only=True, metadata={"type": "string", "format": "date-time"})

@@ -122,6 +122,9 @@ def running_stack(
                 "INTERVISIE_DATABASE_URL": database_url,
                 "INTERVISIE_BROKER_URL": REDIS_URL,
                 "INTERVISIE_BROKER_NAMESPACE": namespace,
+                # A benchmark is one client sending as fast as it can: the per-key limit would
+                # measure the limiter, not the service.
+                "INTERVISIE_RATE_LIMIT": "1000000 per minute",
             }
             if worker_threads is not None:
                 env["INTERVISIE_WORKER_THREADS"] = str(worker_threads)

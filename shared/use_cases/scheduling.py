@@ -157,16 +157,18 @@ def request_run(session: DbSession, actor: Actor, group_id: uuid.UUID, now: date
     return run
 
 
-def get_run(session: DbSession, actor: Actor, run_id: uuid.UUID) -> SchedulingRun:
-    run = session.scalar(
-        select(SchedulingRun).where(
-            SchedulingRun.id == run_id,
-            SchedulingRun.group_id.in_(visible_groups(actor).with_only_columns(Group.id)),
-        )
+def _in_visible_group(session: DbSession, actor: Actor, model: type, object_id: uuid.UUID, label: str):
+    """A run or session of a group the actor may see; otherwise 404, never its data."""
+    found = session.scalar(
+        select(model).where(model.id == object_id, model.group_id.in_(visible_groups(actor).with_only_columns(Group.id)))
     )
-    if run is None:
-        raise NotFound(f"no scheduling run {run_id}")
-    return run
+    if found is None:
+        raise NotFound(f"no {label} {object_id}")
+    return found
+
+
+def get_run(session: DbSession, actor: Actor, run_id: uuid.UUID) -> SchedulingRun:
+    return _in_visible_group(session, actor, SchedulingRun, run_id, "scheduling run")
 
 
 # -- the worker's side ---------------------------------------------------------------------------
@@ -354,15 +356,7 @@ def list_sessions(
 
 
 def get_session(session: DbSession, actor: Actor, session_id: uuid.UUID) -> Session:
-    found = session.scalar(
-        select(Session).where(
-            Session.id == session_id,
-            Session.group_id.in_(visible_groups(actor).with_only_columns(Group.id)),
-        )
-    )
-    if found is None:
-        raise NotFound(f"no session {session_id}")
-    return found
+    return _in_visible_group(session, actor, Session, session_id, "session")
 
 
 def change_session(

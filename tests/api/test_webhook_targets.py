@@ -60,3 +60,28 @@ def test_the_sender_checks_the_resolved_address_again():
     # Registered while allowed (or resolving elsewhere), now resolving to loopback: not sent.
     outcome = webhook_http.post("https://localhost:1/hooks", "{}", {}, allow_private=False)
     assert outcome.status is None and outcome.error.startswith("refused")
+
+
+def test_a_receiver_that_never_answers_times_out(monkeypatch):
+    import socket
+    import threading
+
+    from shared.domain import webhooks as rules
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
+    monkeypatch.setattr(rules, "REQUEST_TIMEOUT_SECONDS", 1)
+    port = server.getsockname()[1]
+    outcome = webhook_http.post(f"http://127.0.0.1:{port}/hooks", "{}", {}, allow_private=True)
+    server.close()
+    assert outcome.status is None and "timed out" in outcome.error
+    assert 900 <= outcome.duration_ms < 5_000
+
+
+def test_the_request_timeout_is_ten_seconds():
+    from shared.domain import webhooks as rules
+
+    assert rules.REQUEST_TIMEOUT_SECONDS == 10

@@ -22,7 +22,7 @@ from services.api.resources.webhooks import blueprint as webhook_blueprint
 from services.api.spec import Api
 from services.scheduler.scheduler import Scheduler
 from shared.config import Settings
-from shared.db.session import make_engine, make_session_factory
+from shared.db.session import make_engine, make_read_session_factory, make_session_factory
 
 API_DESCRIPTION = """\
 Intervisie composes and schedules intervision (peer consultation) groups for education
@@ -81,6 +81,7 @@ def create_app(
     app.extensions[EXTENSION] = AppState(
         settings=settings,
         session_factory=session_factory,
+        read_session_factory=make_read_session_factory(session_factory),
         clock=clock,
         scheduler=scheduler,
         readiness_probes={"broker": scheduler.ping},

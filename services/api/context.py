@@ -23,6 +23,8 @@ EXTENSION = "intervisie"
 class AppState:
     settings: Settings
     session_factory: sessionmaker[Session]
+    read_session_factory: sessionmaker[Session]
+    """For feeds: reads without a transaction's extra round trips (see make_read_session_factory)."""
     clock: Callable[[], datetime]
     scheduler: Scheduler
     rendered_feeds: RenderedFeeds = field(default_factory=lambda: RenderedFeeds())

@@ -42,7 +42,9 @@ def install(app: Flask, settings: Settings) -> Limiter:
         application_limits_exempt_when=lambda: request.path.startswith(UNLIMITED_PATHS),
         storage_uri=settings.rate_limit_storage,
         key_prefix=f"{settings.broker_namespace}:ratelimit",
-        strategy="moving-window",
+        # A weighted count of this and the previous window: O(1) per request (moving-window keeps
+        # every hit and gets slower the higher the limit), and without fixed-window's burst at the edge.
+        strategy="sliding-window-counter",
         on_breach=_refusal,
     )
 

@@ -430,3 +430,16 @@ class GroupProposal(LeasedJob, Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_group_ids: Mapped[list[str] | None] = mapped_column(JSONDocument)
+
+
+class RenderedEvent(Base):
+    """A session's feed VEVENT as icalendar wrote it, kept so that a feed can be assembled
+    without serialising every event again in each new process. ``key`` is the
+    :func:`~shared.domain.ics.rendering_key` it was written for; another key means stale."""
+
+    __tablename__ = "rendered_events"
+
+    uid: Mapped[str] = mapped_column(ForeignKey("sessions.uid", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(2), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)

@@ -44,3 +44,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: views serialise what a committed transaction returned.
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_session_factory(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions for requests that only read a statement or two (feeds): on PostgreSQL without
+    BEGIN and ROLLBACK round trips (autocommit); elsewhere the ordinary factory."""
+    engine = session_factory.kw.get("bind")
+    if engine is None or engine.dialect.name != "postgresql":
+        return session_factory
+    return sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)

@@ -41,7 +41,11 @@ Choices that are not obvious from the RFCs:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -181,14 +185,27 @@ def build_invitation(
     return calendar.to_ical(sorted=False)
 
 
+RENDERING_VERSION = 1
+"""Bump when the bytes written for an unchanged event change: stored renderings and feed ETags
+then no longer match, and every client fetches anew."""
+
+
 def build_feed(
-    events: Sequence[SessionEvent], *, calendar_name: str, timezone: str, language: str
+    events: Sequence[SessionEvent],
+    *,
+    calendar_name: str,
+    timezone: str,
+    language: str,
+    rendered: Mapping[str, bytes] | None = None,
 ) -> bytes:
     """A subscribable ``METHOD:PUBLISH`` calendar of ``events``, byte-identical for equal input.
 
     ``timezone`` is the subscriber's zone (X-WR-TIMEZONE, which Google and Apple use as the
     calendar's default); each session keeps its own TZID. Events are sorted by start, then UID.
+    ``rendered`` maps a UID to its VEVENT bytes from :func:`published_vevent`, rendered earlier
+    for an equal event (see :func:`rendering_key`); the others are rendered now.
     """
+    rendered = rendered or {}
     ordered = sorted(events, key=lambda e: (e.start.astimezone(UTC), e.uid))
     seen: set[str] = set()
     for event in ordered:
@@ -208,9 +225,19 @@ def build_feed(
         timezones = [vtimezone.vtimezone_ical(*years) for years in _zone_years(ordered)]
     else:
         timezones = [vtimezone.vtimezone_ical(timezone, _EMPTY_FEED_YEAR, _EMPTY_FEED_YEAR)]
-    return _with_components(
-        calendar, [*timezones, *(_published_vevent(e, language) for e in ordered)]
-    )
+    vevents = (rendered.get(e.uid) or _published_vevent(e, language) for e in ordered)
+    return _with_components(calendar, [*timezones, *vevents])
+
+
+def published_vevent(event: SessionEvent, language: str) -> bytes:
+    """The VEVENT bytes of ``event`` as a feed shows it (no ATTENDEE, DTSTAMP its last change)."""
+    return _published_vevent(event, texts.language_of(language))
+
+
+def rendering_key(event: SessionEvent, language: str) -> str:
+    """Equal for events whose feed VEVENT is byte-identical: a key to keep rendered bytes by."""
+    material = repr((RENDERING_VERSION, event, event.start.utcoffset(), event.end.utcoffset(), texts.language_of(language)))
+    return hashlib.sha256(material.encode()).hexdigest()
 
 
 def build_calendar_object(event: SessionEvent, *, language: str) -> bytes:
@@ -234,7 +261,7 @@ def feed_last_modified(events: Iterable[SessionEvent]) -> datetime | None:
 
 def clear_caches() -> None:
     """Forget every serialised event and zone (for benchmarks of a cold start)."""
-    _published_vevent_cached.cache_clear()
+    _PUBLISHED.clear()
     _tzid_written_for.cache_clear()
     vtimezone.clear_caches()
 
@@ -288,20 +315,54 @@ def _tzid_written_for(timezone: str) -> str | None:
     return vDatetime(datetime(2000, 1, 1, tzinfo=ZoneInfo(timezone))).params.get("TZID")
 
 
-def _published_vevent(event: SessionEvent, language: str) -> bytes:
-    """The VEVENT of ``event`` in a feed or CalDAV object: no ATTENDEE, DTSTAMP its last change."""
+class _Memo:
+    """A small thread-safe LRU that can also be asked without computing (unlike lru_cache)."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_PUBLISHED = _Memo(_CACHED_EVENTS)
+
+
+def _memo_key(event: SessionEvent, language: str) -> tuple:
     # Aware datetimes in the same zone compare equal across a fold (02:30 before and after the
     # clocks go back), so the offsets join the key to keep such events apart.
-    return _published_vevent_cached(
-        event, event.start.utcoffset(), event.end.utcoffset(), language
-    )
+    return (event, event.start.utcoffset(), event.end.utcoffset(), language)
 
 
-@lru_cache(maxsize=_CACHED_EVENTS)
-def _published_vevent_cached(
-    event: SessionEvent, start_offset: timedelta, end_offset: timedelta, language: str
-) -> bytes:
-    return _vevent(event, language=language, dtstamp=event.last_modified).to_ical(sorted=False)
+def _published_vevent(event: SessionEvent, language: str) -> bytes:
+    """The VEVENT of ``event`` in a feed or CalDAV object: no ATTENDEE, DTSTAMP its last change."""
+    key = _memo_key(event, language)
+    found = _PUBLISHED.get(key)
+    if found is None:
+        found = _vevent(event, language=language, dtstamp=event.last_modified).to_ical(sorted=False)
+        _PUBLISHED.put(key, found)
+    return found
+
+
+def memoised_vevent(event: SessionEvent, language: str) -> bytes | None:
+    """The feed VEVENT of ``event`` if this process rendered it already, else None."""
+    return _PUBLISHED.get(_memo_key(event, texts.language_of(language)))
 
 
 def _vevent(
@@ -367,8 +428,11 @@ def _email(email: str) -> str:
     return email
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _has_control(text: str) -> bool:
-    return any(c < " " or c == "\x7f" for c in text)
+    return _CONTROL.search(text) is not None
 
 
 def _is_uri(text: str) -> bool:

@@ -16,19 +16,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, String, Uuid, bindparam, cast, func, select, union_all
+from sqlalchemy import ColumnElement, String, Uuid, bindparam, cast, delete, func, select, union_all
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session as DbSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer, lazyload
 
-from shared.db.models import Facilitator, FeedToken, Group, Membership, Participant, Session
-from shared.domain.ics import Contact, SessionEvent
+from shared.db.models import Facilitator, FeedToken, Group, Membership, Participant, RenderedEvent, Session
+from shared.domain.ics import RENDERING_VERSION, Contact, SessionEvent, published_vevent, rendering_key
 from shared.use_cases.invitations import session_event
 
 FACILITATOR, PARTICIPANT, GROUP = "facilitator", "participant", "group"
 OWNER_KINDS = (FACILITATOR, PARTICIPANT, GROUP)
-RENDER_VERSION = "1"
-"""Part of every feed ETag: bump it when the rendering changes, so clients fetch anew."""
 
 
 def derive_token(secret: bytes, kind: str, owner_id: uuid.UUID, generation: int) -> str:
@@ -142,7 +140,7 @@ def fingerprint(session: DbSession, owner: Owner, programme: Contact) -> str:
     """
     dialect = session.get_bind().dialect.name
     rows = session.execute(_fingerprint_statement(owner.kind, dialect), {"owner_id": owner.id})
-    digest = hashlib.sha256(repr((RENDER_VERSION, owner, programme)).encode())
+    digest = hashlib.sha256(repr((RENDERING_VERSION, owner, programme)).encode())
     for row in rows:
         digest.update(":".join(map(str, row)).encode() + b",")
     return digest.hexdigest()[:40]
@@ -152,13 +150,18 @@ def feed_events(session: DbSession, owner: Owner, programme: Contact) -> list[Se
     rows = list(
         session.scalars(
             select(Session)
+            .options(defer(Session.absent_ids), defer(Session.note))  # a feed shows neither
             .join(Group, Group.id == Session.group_id)
             .where(_owned_by(owner.kind, owner.id))
             .order_by(Session.start, Session.uid)
         )
     )
     group_ids = {row.group_id for row in rows}
-    groups = {g.id: g for g in session.scalars(select(Group).where(Group.id.in_(group_ids)))} if group_ids else {}
+    # Without their members: a feed names the group, not who is in it.
+    groups = (
+        {g.id: g for g in session.scalars(select(Group).options(lazyload(Group.memberships), defer(Group.constraints)).where(Group.id.in_(group_ids)))}
+        if group_ids else {}
+    )
     facilitator_ids = {g.facilitator_id for g in groups.values() if g.facilitator_id}
     facilitators = (
         {f.id: f for f in session.scalars(select(Facilitator).where(Facilitator.id.in_(facilitator_ids)))}
@@ -179,3 +182,33 @@ def feed_events(session: DbSession, owner: Owner, programme: Contact) -> list[Se
         )
         for row in rows
     ]
+
+
+# -- rendered events, kept between processes ------------------------------------------------------
+
+
+def stored_renderings(session: DbSession, events: list[SessionEvent], language: str) -> dict[str, bytes]:
+    """The VEVENT bytes already rendered for these events, where still current (same key)."""
+    if not events:
+        return {}
+    keys = {event.uid: rendering_key(event, language) for event in events}
+    rows = session.execute(
+        select(RenderedEvent.uid, RenderedEvent.key, RenderedEvent.body).where(
+            RenderedEvent.language == language, RenderedEvent.uid.in_(list(keys))
+        )
+    )
+    return {uid: body.encode() for uid, key, body in rows if keys[uid] == key}
+
+
+def store_renderings(session: DbSession, events: list[SessionEvent], language: str, stored: dict[str, bytes]) -> int:
+    """Keep the renderings that were missing or stale; returns how many were written."""
+    missing = [event for event in events if event.uid not in stored]
+    if not missing:
+        return 0
+    uids = [event.uid for event in missing]
+    session.execute(delete(RenderedEvent).where(RenderedEvent.language == language, RenderedEvent.uid.in_(uids)))
+    session.add_all(
+        RenderedEvent(uid=e.uid, language=language, key=rendering_key(e, language), body=published_vevent(e, language).decode())
+        for e in missing
+    )
+    return len(missing)

@@ -236,3 +236,37 @@ def test_a_participant_feed_follows_a_move_to_a_group_of_the_same_shape(client, 
     twin_uids = {s["uid"] for s in admin.get(f"/v1/groups/{twin['id']}/sessions?page_size=50").json}
     shown = {line.removeprefix("UID:") for line in after.get_data(as_text=True).splitlines() if line.startswith("UID:")}
     assert shown == twin_uids
+
+
+def test_rendered_events_are_kept_so_a_fresh_process_serves_the_feed_without_rendering(
+    app, client, admin, worker, planned, session_factory, monkeypatch
+):
+    from sqlalchemy import func, select
+
+    from services.api.feed_cache import RenderedFeeds
+    from shared.db.models import RenderedEvent
+    from shared.domain import ics
+
+    _, path = _feed(client, admin, f"/v1/groups/{planned['id']}/feed")
+    first = client.get(path)
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(RenderedEvent)) == 9
+
+    # A new process: nothing in memory. Serialising an event would now fail the test.
+    app.extensions["intervisie"].rendered_feeds = RenderedFeeds()
+    ics.clear_caches()
+
+    def no_rendering(*args, **kwargs):
+        raise AssertionError("an event was serialised again")
+
+    monkeypatch.setattr(ics, "_vevent", no_rendering)
+    again = client.get(path)
+    assert again.data == first.data
+
+    # A changed session no longer matches its stored rendering: it is rendered anew.
+    monkeypatch.undo()
+    admin.patch(f"/v1/sessions/{planned['run']['plan']['sessions'][2]['id']}", json={"status": "cancelled"})
+    changed = client.get(path)
+    assert changed.get_data(as_text=True).count("STATUS:CANCELLED") == 1
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(RenderedEvent)) == 9

@@ -7,19 +7,23 @@ feeds are kept in a small per-process cache keyed by that fingerprint.
 
 from __future__ import annotations
 
+import logging
 from email.utils import format_datetime
 from urllib.parse import quote
 
 from flask import Response, render_template, request
 from flask.views import MethodView
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.api.context import state
 from services.api.problems import problem_response
 from services.api.resources.calendar import CALENDAR_MEDIA_TYPE, feed_links
 from services.api.spec import Blueprint
 from shared.domain import texts
-from shared.domain.ics import Contact, SessionEvent, build_feed, feed_last_modified
+from shared.domain.ics import Contact, SessionEvent, build_feed, feed_last_modified, memoised_vevent
 from shared.use_cases import feeds
+
+log = logging.getLogger(__name__)
 
 calendar_feeds = Blueprint(
     "calendar-feeds", __name__, url_prefix="/feeds",
@@ -53,7 +57,7 @@ class CalendarFeed(MethodView):
         """A calendar feed to subscribe to (text/calendar)"""
         app_state = state()
         programme = contact_of_programme()
-        with app_state.session_factory() as session:
+        with app_state.read_session_factory() as session:
             owner = feeds.resolve(session, token)
             if owner is None:
                 return _not_found()
@@ -63,15 +67,36 @@ class CalendarFeed(MethodView):
                 return Response(status=304, headers={"ETag": etag, **FEED_HEADERS})
             cached = app_state.rendered_feeds.get(fingerprint)
             if cached is None:
+                language = texts.language_of(owner.language)
                 events = feeds.feed_events(session, owner, programme)
-                body = build_feed(events, calendar_name=_calendar_name(owner), timezone=owner.timezone, language=owner.language)
+                stored = {e.uid: b for e in events if (b := memoised_vevent(e, language)) is not None}
+                if len(stored) < len(events):
+                    stored |= feeds.stored_renderings(session, [e for e in events if e.uid not in stored], language)
+                body = build_feed(
+                    events, calendar_name=_calendar_name(owner), timezone=owner.timezone,
+                    language=language, rendered=stored,
+                )
                 cached = (body, feed_last_modified(events))
                 app_state.rendered_feeds.put(fingerprint, cached)
+                unstored = (events, language, stored) if len(stored) < len(events) else None
+            else:
+                unstored = None
+        if unstored:  # after the read transaction: SQLite lets one transaction at a time write
+            _keep_renderings(*unstored)
         body, last_modified = cached
         headers = {"ETag": etag, **FEED_HEADERS}
         if last_modified is not None:
             headers["Last-Modified"] = format_datetime(last_modified, usegmt=True)
         return Response(body, content_type=f"{CALENDAR_MEDIA_TYPE}; charset=utf-8", headers=headers)
+
+
+def _keep_renderings(events, language: str, stored: dict[str, bytes]) -> None:
+    """Store what this request rendered, so that another process need not render it again."""
+    try:
+        with state().session_factory.begin() as session:
+            feeds.store_renderings(session, events, language, stored)
+    except (IntegrityError, OperationalError):  # another request stored them first, or a lock
+        log.info("rendered events not stored this time", exc_info=True)
 
 
 def contact_of_programme() -> Contact:
@@ -105,7 +130,7 @@ class FeedPage(MethodView):
     def get(self, token: str):
         """The subscribe page of a feed (HTML)"""
         app_state = state()
-        with app_state.session_factory() as session:
+        with app_state.read_session_factory() as session:
             owner = feeds.resolve(session, token)
             if owner is None:
                 return _not_found()

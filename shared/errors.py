@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,12 @@ class ServiceError(Exception):
     slug = "bad-request"
     title = "Bad request"
 
-    def __init__(self, detail: str, *, errors: Sequence[FieldError] = ()) -> None:
+    def __init__(self, detail: str, *, errors: Sequence[FieldError] = (), extra: dict[str, Any] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = tuple(errors)
+        self.extra = extra or {}
+        """Further members of the problem document (RFC 9457 extension members)."""
 
 
 class NotFound(ServiceError):
@@ -44,6 +47,30 @@ class Conflict(ServiceError):
     status = 409
     slug = "conflict"
     title = "Conflict"
+
+
+class ScheduleConflict(Conflict):
+    """A session would book someone twice, or break a facilitator's capacity."""
+
+    slug = "schedule-conflict"
+    title = "Schedule conflict"
+
+    @classmethod
+    def of(cls, found: Sequence[tuple[str, Any]]) -> ScheduleConflict:
+        """From ``(session id, bookings.Conflict)`` pairs: the session being placed, and who
+        cannot have it because of which other session."""
+        conflicts = []
+        for session_id, conflict in found:
+            entry = {"session_id": conflict.session_id, "person_id": conflict.person_id, "reason": conflict.reason,
+                     "placed_session_id": session_id}
+            if entry not in conflicts:
+                conflicts.append(entry)
+        people = sorted({entry["person_id"] for entry in conflicts})
+        detail = (
+            f"{len(people)} person(s) would be booked twice or over capacity: "
+            + "; ".join(f"{e['person_id']} has session {e['session_id']} ({e['reason']})" for e in conflicts[:5])
+        )
+        return cls(detail, extra={"conflicts": conflicts})
 
 
 class PreconditionFailed(ServiceError):

@@ -17,7 +17,7 @@ from services.api.resources.operations import operations
 from services.api.resources.people import facilitators, participants
 from services.api.resources.proposals import blueprint as proposal_blueprint
 from services.api.resources.public_feeds import calendar_feeds
-from services.api.resources.scheduling import runs, sessions
+from services.api.resources.scheduling import batch_blueprint, runs, sessions
 from services.api.resources.webhooks import blueprint as webhook_blueprint
 from services.api.spec import Api
 from services.scheduler.scheduler import Scheduler
@@ -39,8 +39,8 @@ sessions, and subscribe to calendar feeds.
 """
 
 V1_BLUEPRINTS = (
-    facilitators, participants, groups, runs, sessions, invitation_blueprint, feed_blueprint, webhook_blueprint,
-    proposal_blueprint,
+    facilitators, participants, groups, runs, batch_blueprint, sessions, invitation_blueprint, feed_blueprint,
+    webhook_blueprint, proposal_blueprint,
 )
 
 

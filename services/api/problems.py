@@ -33,6 +33,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "not-found": "No such resource, or not one that your key may see.",
     "forbidden": "Your key's role may not do this.",
     "conflict": "The request conflicts with the resource's current state.",
+    "schedule-conflict": "The change would book a person into two sessions at once, or give a facilitator more sessions (or less time between them) than her capacity allows. `conflicts` lists each with the `session_id` of the other session, the `person_id`, the `reason` (overlap, break, day or week) and the `placed_session_id` of the session being placed. Nothing was changed.",
     "precondition-failed": "If-Match named a version that is no longer current.",
     "unauthorized": "No key, or not a valid one: send Authorization: Bearer <key>.",
     "payload-too-large": "The request body is larger than 1 MiB.",
@@ -49,6 +50,13 @@ class FieldErrorSchema(Schema):
     reason = fields.String()
 
 
+class ScheduleConflictSchema(Schema):
+    session_id = fields.String(metadata={"description": "The other session the person is booked into"})
+    person_id = fields.String()
+    reason = fields.String(metadata={"description": "overlap, break, day or week"})
+    placed_session_id = fields.String(metadata={"description": "The session being placed"})
+
+
 class ProblemSchema(Schema):
     """An RFC 9457 problem document."""
 
@@ -57,6 +65,7 @@ class ProblemSchema(Schema):
     status = fields.Integer()
     detail = fields.String()
     errors = fields.List(fields.Nested(FieldErrorSchema), metadata={"description": "Per-field reasons, for validation errors"})
+    conflicts = fields.List(fields.Nested(ScheduleConflictSchema), metadata={"description": "Who would be booked twice, for schedule-conflict"})
 
 
 def problem_response(
@@ -67,6 +76,7 @@ def problem_response(
     detail: str | None = None,
     errors: Iterable[FieldError] = (),
     headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Response:
     phrase = HTTPStatus(status).phrase
     body: dict[str, Any] = {
@@ -78,6 +88,7 @@ def problem_response(
     errors = list(errors)
     if errors:
         body["errors"] = [{"field": e.field, "location": e.location, "reason": e.reason} for e in errors]
+    body.update(extra or {})
     response = Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -153,7 +164,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError) -> Response:
         return problem_response(
-            error.status, slug=error.slug, title=error.title, detail=error.detail, errors=error.errors
+            error.status, slug=error.slug, title=error.title, detail=error.detail, errors=error.errors,
+            extra=error.extra,
         )
 
     @app.errorhandler(ValidationError)

@@ -60,11 +60,27 @@ class SchemaKeywords(BasePlugin):
         return dict(getattr(meta, "json_schema", {}))
 
 
+_OPEN_NULL = {"type": "object", "nullable": True}
+
+
+def nullable_reference(converter, field, ret, **kwargs) -> dict:
+    """A nested schema that may be null as ``allOf: [$ref]`` with ``nullable``, instead of
+    apispec's ``anyOf`` with an open object (which also admits any object, and which client
+    generators turn into placeholder classes)."""
+    any_of = ret.get("anyOf")
+    if not field.allow_none or not any_of or _OPEN_NULL not in any_of:
+        return {}
+    ret.pop("anyOf")
+    ret["allOf"] = [schema for schema in any_of if schema != _OPEN_NULL]
+    return {"nullable": True}
+
+
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ProblemSchema
 
     def _init_spec(self, *, extra_plugins=None, **options):
         super()._init_spec(extra_plugins=[*(extra_plugins or ()), SchemaKeywords()], **options)
+        self.ma_plugin.converter.add_attribute_function(nullable_reference)
 
     def _register_error_handlers(self):
         """Errors are rendered by :mod:`services.api.problems`, registered by the app factory."""

@@ -16,6 +16,7 @@ from services.scheduler.runtime import Runtime
 log = logging.getLogger(__name__)
 
 PLAN_RUN = "plan_run"
+PLAN_BATCH = "plan_batch"
 DISPATCH = "dispatch_outbox"
 DELIVER_INVITATION = "deliver_invitation"
 POST_WEBHOOK = "post_webhook"
@@ -30,6 +31,7 @@ COMPOSITION_QUEUE = "composition"
 @dataclass(frozen=True)
 class Actors:
     plan_run: dramatiq.Actor
+    plan_batch: dramatiq.Actor
     dispatch: dramatiq.Actor
     deliver_invitation: dramatiq.Actor
     post_webhook: dramatiq.Actor
@@ -37,7 +39,7 @@ class Actors:
 
     @property
     def queues(self) -> tuple[str, ...]:
-        every = (self.plan_run, self.dispatch, self.deliver_invitation, self.post_webhook, self.compose_groups)
+        every = (self.plan_run, self.plan_batch, self.dispatch, self.deliver_invitation, self.post_webhook, self.compose_groups)
         return tuple(a.queue_name for a in every)
 
     def request_composition(self, proposal_id: uuid.UUID) -> None:
@@ -45,6 +47,9 @@ class Actors:
 
     def request_plan(self, run_id: uuid.UUID) -> None:
         self.plan_run.send(str(run_id))
+
+    def request_batch(self, batch_id: uuid.UUID) -> None:
+        self.plan_batch.send(str(batch_id))
 
     def send_outbox(self, message_ids: Iterable[uuid.UUID]) -> None:
         for message_id in message_ids:
@@ -70,6 +75,9 @@ def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str)
     def plan_run(run_id: str) -> None:
         log.info("scheduling run %s: %s", run_id, jobs.plan_run(runtime, uuid.UUID(run_id)))
 
+    def plan_batch(batch_id: str) -> None:
+        log.info("scheduling batch %s: %s", batch_id, jobs.plan_batch(runtime, uuid.UUID(batch_id)))
+
     def dispatch_outbox(message_id: str) -> None:
         outcome = jobs.dispatch(runtime, uuid.UUID(message_id), actors.send_deliveries, actors.send_webhooks)
         log.info("outbox %s: %s", message_id, outcome)
@@ -90,6 +98,8 @@ def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str)
     actors = Actors(
         # A worker takes planning before invitations, and invitations before mail (lower first).
         plan_run=declare(plan_run, PLAN_RUN, SCHEDULING_QUEUE, priority=0, max_retries=20, min_backoff=1_000, max_backoff=30_000, time_limit=120_000),
+        # A batch solves for a few seconds and writes many plans; its lease is minutes long.
+        plan_batch=declare(plan_batch, PLAN_BATCH, SCHEDULING_QUEUE, priority=0, max_retries=20, min_backoff=1_000, max_backoff=30_000, time_limit=150_000),
         dispatch=declare(dispatch_outbox, DISPATCH, OUTBOX_QUEUE, priority=10, max_retries=20, min_backoff=1_000, max_backoff=60_000, time_limit=120_000),
         # Backoff from 5 s growing to 10 min over about an hour of SMTP trouble.
         deliver_invitation=declare(deliver_invitation, DELIVER_INVITATION, MAIL_QUEUE, priority=20, max_retries=10, min_backoff=5_000, max_backoff=600_000, time_limit=60_000),

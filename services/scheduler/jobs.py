@@ -17,9 +17,20 @@ from services.scheduler import smtp, webhook_http
 from services.scheduler.runtime import Runtime
 from shared.db.models import GroupProposal, Invitation, Webhook
 from shared.domain import webhooks as webhook_rules
+from shared.domain.cohort import plan_cohort
 from shared.domain.composition import compose
 from shared.domain.planning import find_plan
-from shared.use_cases import idempotency, invitations, leases, outbox, privacy, proposals, scheduling, webhooks
+from shared.use_cases import (
+    batches,
+    idempotency,
+    invitations,
+    leases,
+    outbox,
+    privacy,
+    proposals,
+    scheduling,
+    webhooks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +78,36 @@ def plan_run(runtime: Runtime, run_id: uuid.UUID) -> str:
     return type(result).__name__.lower()
 
 
+def plan_batch(runtime: Runtime, batch_id: uuid.UUID) -> str:
+    """Plan the groups of one scheduling batch together. Returns what happened."""
+    now = runtime.clock()
+    with runtime.session_factory.begin() as session:
+        claimed = batches.claim(session, batch_id, runtime.name, now)
+        state = batches.state(session, batch_id, runtime.name, now)
+    if not claimed:
+        if state.held_by_other:
+            raise RunHeldElsewhere(f"batch {batch_id} is being planned by another worker")
+        return f"skipped: batch is {state.status or 'gone'}"
+    if state.attempts > scheduling.MAX_ATTEMPTS:
+        with runtime.session_factory.begin() as session:
+            batches.fail(session, batch_id, runtime.name, f"gave up after {scheduling.MAX_ATTEMPTS} attempts", now)
+        return "failed: too many attempts"
+    try:
+        with runtime.session_factory() as session:
+            groups = batches.load_input(session, batch_id, now)
+        result = plan_cohort(groups)
+    except Exception as error:  # noqa: BLE001 - the input cannot be planned; say so on the runs
+        log.exception("scheduling batch %s failed", batch_id)
+        with runtime.session_factory.begin() as session:
+            batches.fail(session, batch_id, runtime.name, f"{type(error).__name__}: {error}", runtime.clock())
+        return "failed"
+    with runtime.transaction() as session:
+        written = batches.record(session, batch_id, runtime.name, result, [group.key for group in groups], runtime.clock())
+    if not written:
+        return "skipped: lease lost before the result was written"
+    return f"finished: {result.planned} of {len(groups)} planned (optimal: {result.optimal})"
+
+
 def compose_proposal(runtime: Runtime, proposal_id: uuid.UUID) -> str:
     """Compose the groups of one proposal (the solver's time is bounded by the request)."""
     now = runtime.clock()
@@ -79,7 +120,7 @@ def compose_proposal(runtime: Runtime, proposal_id: uuid.UUID) -> str:
         return f"skipped: proposal is {state.status or 'gone'}"
     try:
         with runtime.session_factory() as session:
-            request = proposals.composition_request(session, proposal_id)
+            request = proposals.composition_request(session, proposal_id, now)
         composition = compose(request)
     except Exception as error:  # noqa: BLE001 - say on the proposal why it failed
         log.exception("group proposal %s failed", proposal_id)
@@ -190,6 +231,7 @@ def resume_lost_work(
     deliver: Callable[[list[uuid.UUID]], None],
     post: Callable[[list[uuid.UUID]], None],
     compose_later: Callable[[uuid.UUID], None],
+    plan_together: Callable[[uuid.UUID], None],
 ) -> int:
     """Send again what may have lost its message: runs, proposals, outbox rows, mails, webhooks.
 
@@ -199,12 +241,15 @@ def resume_lost_work(
     quiet = timedelta(seconds=runtime.settings.sweep_seconds)
     with runtime.session_factory() as session:
         run_ids = scheduling.runs_to_resume(session, now, queued_for=quiet)
+        batch_ids = batches.batches_to_resume(session, now, queued_for=quiet)
         proposal_ids = proposals.proposals_to_resume(session, now, queued_for=quiet)
         message_ids = outbox.undispatched(session, now, older_than=quiet)
         delivery_ids = invitations.deliveries_to_resume(session, now, older_than=quiet) if runtime.mails else []
         webhook_ids = [delivery_id for delivery_id, _ in webhooks.due(session, now - quiet)]
     for run_id in run_ids:
         plan(run_id)
+    for batch_id in batch_ids:
+        plan_together(batch_id)
     for proposal_id in proposal_ids:
         compose_later(proposal_id)
     if message_ids:
@@ -213,11 +258,11 @@ def resume_lost_work(
         deliver(delivery_ids)
     if webhook_ids:
         post(webhook_ids)
-    found = len(run_ids) + len(proposal_ids) + len(message_ids) + len(delivery_ids) + len(webhook_ids)
+    found = len(run_ids) + len(batch_ids) + len(proposal_ids) + len(message_ids) + len(delivery_ids) + len(webhook_ids)
     if found:
         log.info(
-            "re-sent %d run(s), %d outbox message(s), %d mail(s), %d webhook(s)",
-            len(run_ids), len(message_ids), len(delivery_ids), len(webhook_ids),
+            "re-sent %d run(s), %d batch(es), %d proposal(s), %d outbox message(s), %d mail(s), %d webhook(s)",
+            len(run_ids), len(batch_ids), len(proposal_ids), len(message_ids), len(delivery_ids), len(webhook_ids),
         )
     return found
 

@@ -42,6 +42,7 @@ class Sweeper(threading.Thread):
             return jobs.resume_lost_work(
                 self.runtime, self.actors.request_plan, self.actors.send_outbox,
                 self.actors.send_deliveries, self.actors.send_webhooks, self.actors.request_composition,
+                self.actors.request_batch,
             )
         except Exception:  # noqa: BLE001 - a failing sweep must not kill the worker; it runs again
             log.exception("sweep for lost scheduling runs failed")
@@ -97,6 +98,9 @@ class Scheduler:
 
     def request_plan(self, run_id: uuid.UUID) -> None:
         self._send(f"scheduling run {run_id}", self.actors.request_plan, run_id)
+
+    def request_batch(self, batch_id: uuid.UUID) -> None:
+        self._send(f"scheduling batch {batch_id}", self.actors.request_batch, batch_id)
 
     def request_composition(self, proposal_id: uuid.UUID) -> None:
         self._send(f"group proposal {proposal_id}", self.actors.request_composition, proposal_id)

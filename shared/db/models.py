@@ -111,6 +111,8 @@ class Facilitator(Versioned, Base):
     timezone: Mapped[str] = mapped_column(String(64), nullable=False)
     language: Mapped[str] = mapped_column(String(2), nullable=False)
     availability: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
+    capacity: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    """``max_sessions_per_day``, ``max_sessions_per_week``, ``break_minutes`` (each may be null)."""
 
 
 class Participant(Versioned, Base):
@@ -233,6 +235,26 @@ class SchedulingRun(LeasedJob, Base):
     )
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     diagnostics: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("scheduling_batches.id", ondelete="CASCADE"), index=True
+    )
+    """Set when the run is planned together with others (its batch claims and writes it)."""
+
+
+class SchedulingBatch(LeasedJob, Base):
+    """Groups planned together (see shared.domain.cohort): a job like a run, over several runs."""
+
+    __tablename__ = "scheduling_batches"
+    __table_args__ = (Index("ix_scheduling_batches_status", "status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    group_ids: Mapped[list[str]] = mapped_column(JSONDocument, nullable=False)
+    """The groups in the order asked for: the order in which plans are completed and written."""
+    optimal: Mapped[bool | None] = mapped_column(Boolean)
+
+    runs: Mapped[list[SchedulingRun]] = relationship(
+        order_by="SchedulingRun.created_at, SchedulingRun.id", lazy="selectin"
+    )
 
 
 class Session(Versioned, Base):
@@ -430,6 +452,8 @@ class GroupProposal(LeasedJob, Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_group_ids: Mapped[list[str] | None] = mapped_column(JSONDocument)
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("scheduling_batches.id", ondelete="SET NULL"))
+    """The scheduling batch started when the proposal was accepted with ``schedule``."""
 
 
 class RenderedEvent(Base):

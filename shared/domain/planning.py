@@ -34,12 +34,14 @@ local wall-clock minutes of the group's zone, ``u`` names UTC minutes.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from . import availability as av
+from . import bookings as bk
 from .model import GroupConstraints, Person
 
 GUIDED = "guided"
@@ -172,6 +174,10 @@ class PlanRequest:
     not_before: datetime | None = None
     history: tuple[PastSession, ...] = ()
     language: str = "nl"
+    bookings: tuple[bk.Booking, ...] = ()
+    """The required people's other sessions: busy time (see :mod:`shared.domain.bookings`)."""
+    capacity: bk.Capacity | None = None
+    """The facilitator's capacity, kept with her bookings."""
 
 
 @dataclass(frozen=True)
@@ -227,6 +233,8 @@ class CandidateSlot:
     start: datetime
     attendees: int
     absent_ids: tuple[str, ...]
+    booked: tuple[bk.Conflict, ...] = ()
+    """Those of ``absent_ids`` who would be free but are booked into another session."""
 
 
 @dataclass(frozen=True)
@@ -393,6 +401,8 @@ class _Planner:
         )
         self.group = av.group_calendar(request.constraints, request.timezone, *self.range_u)
         self.calendars: dict[int, av.Calendar] = {}
+        self.free_calendars: dict[int, av.Calendar] = {}
+        self.blocks = self._blocks(request)
 
     def _aware(self, moment: datetime) -> datetime:
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=self.zone)
@@ -411,11 +421,51 @@ class _Planner:
         lists.extend(av.start_intervals(self._calendar(person).free(first_u, stop_u), minutes) for person in people)
         return av.sweep(lists, required=1)
 
+    @staticmethod
+    def _blocks(request: PlanRequest) -> dict[str, list[bk.Block]]:
+        """Per person id, where their bookings (and the facilitator's capacity) leave no room."""
+        if not request.bookings:
+            return {}
+        by_person: dict[str, list[bk.Booking]] = {}
+        for booking in request.bookings:
+            by_person.setdefault(booking.person_id, []).append(booking)
+        found = {}
+        for person in (request.facilitator, *request.members):
+            own = by_person.get(person.id)
+            if own:
+                capacity = request.capacity if person.id == request.facilitator.id else None
+                found[person.id] = bk.blocks(own, person.timezone, capacity)
+        return found
+
+    def _free_calendar(self, person: Person) -> av.Calendar:
+        """The person's own availability, bookings left out."""
+        calendar = self.free_calendars.get(id(person))
+        if calendar is None:
+            calendar = self.free_calendars[id(person)] = av.person_calendar(person, *self.range_u)
+        return calendar
+
     def _calendar(self, person: Person) -> av.Calendar:
+        """The person's availability minus the time their bookings take."""
         calendar = self.calendars.get(id(person))
         if calendar is None:
-            calendar = self.calendars[id(person)] = av.person_calendar(person, *self.range_u)
+            calendar = self._free_calendar(person)
+            blocks = self.blocks.get(person.id)
+            if blocks:
+                busy = [(block.start, block.end) for block in blocks]
+                calendar = replace(calendar, blocked=tuple(av.merge([*calendar.blocked, *busy])))
+            self.calendars[id(person)] = calendar
         return calendar
+
+    def _booked(self, person: Person, u: int) -> bk.Conflict | None:
+        """Why ``person``, free by their own availability, is booked at a session from ``u``."""
+        blocks = self.blocks.get(person.id)
+        if not blocks:
+            return None
+        end = u + self.minutes
+        if not any(a <= u and end <= b for a, b in self._free_calendar(person).free(u - 1, end + 1)):
+            return None
+        block = bk.first_block(blocks, u, end)
+        return bk.Conflict(person.id, block.session_id, block.reason) if block else None
 
     def _grid(self, first_u: int, stop_u: int) -> tuple[int, int] | None:
         """``(u, L)`` of the first 15-minute point of the group's wall clock in ``[first_u, stop_u)``."""
@@ -451,20 +501,24 @@ class _Planner:
 
     # -- guided series ---------------------------------------------------------------------
 
-    def _follow(self, starts: _Starts, previous: int, month: int, count: int, weekday: int, minute: int,
-                week: int | None, before: int | None = None) -> tuple[int, ...] | None:
-        """``count`` sessions on a weekday/time in consecutive months from ``month``, each at least
-        21 days after the one before: the preferred week when the rest of the series still works
-        from it, otherwise the earliest such day."""
+    def _follows(self, starts: _Starts, previous: int, month: int, count: int, weekday: int, minute: int,
+                 week: int | None, before: int | None = None) -> Iterator[tuple[int, ...]]:
+        """Every series of ``count`` sessions on a weekday/time in consecutive months from
+        ``month``, each at least 21 days after the one before, in the order the search prefers
+        them: the preferred week first, then by date, month by month."""
         if count == 0:
-            return ()
+            yield ()
+            return
         for local in _slot_candidates(month, weekday, minute, week):
             if local < previous + _GAP or local not in starts.members or (before is not None and local >= before):
                 continue
-            rest = self._follow(starts, local, month + 1, count - 1, weekday, minute, week)
-            if rest is not None:
-                return (local, *rest)
-        return None
+            for rest in self._follows(starts, local, month + 1, count - 1, weekday, minute, week):
+                yield (local, *rest)
+
+    def _follow(self, starts: _Starts, previous: int, month: int, count: int, weekday: int, minute: int,
+                week: int | None, before: int | None = None) -> tuple[int, ...] | None:
+        """The preferred series of :meth:`_follows`, or None."""
+        return next(self._follows(starts, previous, month, count, weekday, minute, week, before), None)
 
     def _earliest_series(self, starts: _Starts, previous: int, month: int, count: int) -> tuple[int, ...] | None:
         """The earliest feasible start in each of ``count`` months, 21 days apart (exact for
@@ -603,18 +657,103 @@ class _Planner:
         months = []
         for month in range(first_month, last_month + 1):
             ranked = sorted(by_month.get(month, []), key=lambda item: (-item[0], item[1]))[:TOP_CANDIDATES]
-            slots = tuple(
-                CandidateSlot(
+            slots = []
+            for attendees, u, present in ranked:
+                absent = [person for index, person in enumerate(people, start=1) if not present >> index & 1]
+                booked = (self._booked(person, u) for person in absent)
+                slots.append(CandidateSlot(
                     start=av.to_datetime(u, self.zone),
                     attendees=attendees,
-                    absent_ids=tuple(
-                        person.id for index, person in enumerate(people, start=1) if not present >> index & 1
-                    ),
-                )
-                for attendees, u, present in ranked
-            )
-            months.append(MonthDiagnostics(year=month // 12, month=month % 12 + 1, best_slots=slots))
+                    absent_ids=tuple(person.id for person in absent),
+                    booked=tuple(conflict for conflict in booked if conflict is not None),
+                ))
+            months.append(MonthDiagnostics(year=month // 12, month=month % 12 + 1, best_slots=tuple(slots)))
         return tuple(months)
+
+    # -- candidate series, for planning groups together ----------------------------------------
+
+    def candidates(self, limit: int) -> tuple[list[_Guided], bool]:
+        """Up to ``limit`` guided series, and whether that is every series there is.
+
+        In this order, each pass in date order and without repeats: per day the earliest
+        fixed-slot series; per day further start times a session apart; every other fixed-slot
+        series; then series without a fixed slot. So a short list still covers many days (which
+        a facilitator's daily limit makes matter) before it covers many times of one day.
+        """
+        remaining, low_day, high_day = self._guided_bounds()
+        if not remaining:
+            return [], True
+        people = (self.request.facilitator, *self.request.members)
+        low, high = low_day * _DAY, high_day * _DAY
+        last_past = self._local_of(self.history[-1].start) if self.history else None
+        horizon = _Horizon(self, people, self.clock.utc(low), _month_of_day(low_day))
+        low_u = self.clock.utc(low) if self.not_before_u is None else max(self.clock.utc(low), self.not_before_u)
+        low_L = max(low, last_past + _GAP) if last_past is not None else low
+        starts = _Starts()
+        starts.add(self._points(horizon.cover(_month_of_day(high_day - 1) + remaining - 1), horizon.everyone, low_u, low_L))
+        firsts = starts.ordered[bisect_left(starts.ordered, low):bisect_left(starts.ordered, high)]
+        days: dict[int, list[int]] = {}
+        for local in firsts:
+            days.setdefault(local // _DAY, []).append(local)
+
+        def fixed(local: int) -> Iterator[_Guided]:
+            day = local // _DAY
+            weekday, minute = av.weekday_of(day), local % _DAY
+            for rest in self._follows(starts, local, _month_of_day(day) + 1, remaining - 1, weekday, minute, _week_of_month(day)):
+                yield _Guided((local, *rest), (weekday, minute))
+
+        def spread(times: list[int]) -> list[int]:
+            chosen: list[int] = []
+            for local in times:
+                if not chosen or local >= chosen[-1] + self.minutes:
+                    chosen.append(local)
+            return chosen
+
+        def earliest_per_day() -> Iterator[_Guided]:
+            for times in days.values():
+                first = next((series for local in times for series in fixed(local)), None)
+                if first is not None:
+                    yield first
+
+        def spread_per_day() -> Iterator[_Guided]:
+            for times in days.values():
+                for local in spread(times):
+                    first = next(fixed(local), None)
+                    if first is not None:
+                        yield first
+
+        def every_fixed() -> Iterator[_Guided]:
+            for local in firsts:
+                yield from fixed(local)
+
+        def without_slot(previous: int, month: int, count: int) -> Iterator[tuple[int, ...]]:
+            if count == 0:
+                yield ()
+                return
+            first = max(previous + _GAP, self._month_start(month))
+            ordered = starts.ordered
+            for local in ordered[bisect_left(ordered, first):bisect_left(ordered, self._month_start(month + 1))]:
+                for rest in without_slot(local, month + 1, count - 1):
+                    yield (local, *rest)
+
+        def every_other() -> Iterator[_Guided]:
+            for local in firsts:
+                for rest in without_slot(local, _month_of_day(local // _DAY) + 1, remaining - 1):
+                    series = (local, *rest)
+                    if len({(av.weekday_of(point // _DAY), point % _DAY) for point in series}) > 1:
+                        yield _Guided(series, None)
+
+        found: list[_Guided] = []
+        seen: set[tuple[int, ...]] = set()
+        for candidates in (earliest_per_day(), spread_per_day(), every_fixed(), every_other()):
+            for candidate in candidates:
+                if candidate.starts in seen:
+                    continue
+                if len(found) == limit:
+                    return found, False
+                seen.add(candidate.starts)
+                found.append(candidate)
+        return found, True
 
     # -- self-directed ---------------------------------------------------------------------
 
@@ -753,34 +892,45 @@ class _Planner:
 
     # -- the whole plan ------------------------------------------------------------------------
 
-    def plan(self) -> Plan | Infeasible:
+    @property
+    def _not_before_day(self) -> int | None:
+        return self.clock.local(self.not_before_u) // _DAY if self.not_before_u is not None else None
+
+    def _guided_bounds(self) -> tuple[int, int, int]:
+        """How many guided sessions remain, and the local days ``[low, high)`` in which the
+        first of them must lie."""
+        request = self.request
+        past_guided = [self._local_of(past.start) for past in self.history if past.kind == GUIDED]
+        remaining = remaining_guided(request)
+        if past_guided:
+            low_day = _month_first_day(_month_of_day(past_guided[-1] // _DAY) + 1)
+        else:
+            low_day = av.day_number(request.starts_on)
+        low_day = max(low_day, av.day_number(request.starts_on))
+        if self._not_before_day is not None:
+            low_day = max(low_day, self._not_before_day)
+        high_day = av.day_number(_add_months(av.day_date(low_day), FIRST_SESSION_WINDOW_MONTHS))
+        return remaining, low_day, high_day
+
+    def plan(self, chosen: _Guided | None = None) -> Plan | Infeasible:
+        """The whole plan; with ``chosen``, that guided series instead of the search's own."""
         request = self.request
         history = self.history
         past_guided = [past for past in history if past.kind == GUIDED]
         past_self_directed = sum(1 for past in history if past.kind == SELF_DIRECTED)
-        remaining_guided = max(0, request.guided_sessions - len(past_guided))
+        remaining_guided, low_day, high_day = self._guided_bounds()
         remaining_follow_up = max(0, request.follow_up_sessions - past_self_directed)
         next_number = max((past.number for past in history), default=0) + 1
         last_past = self._local_of(history[-1].start) if history else None
-        not_before_day = (
-            self.clock.local(self.not_before_u) // _DAY if self.not_before_u is not None else None
-        )
+        not_before_day = self._not_before_day
 
         history_slot = self._shared_slot([self._local_of(past.start) for past in past_guided])
         slot: Slot | None = None
         sessions: list[PlannedSession] = []
         guided_locals = [self._local_of(past.start) for past in past_guided]
         if remaining_guided:
-            if past_guided:
-                low_day = _month_first_day(_month_of_day(guided_locals[-1] // _DAY) + 1)
-            else:
-                low_day = av.day_number(request.starts_on)
-            low_day = max(low_day, av.day_number(request.starts_on))
-            if not_before_day is not None:
-                low_day = max(low_day, not_before_day)
-            high_day = av.day_number(_add_months(av.day_date(low_day), FIRST_SESSION_WINDOW_MONTHS))
             people = (request.facilitator, *request.members)
-            found = self._guided(people, remaining_guided, low_day, high_day, last_past, history_slot)
+            found = chosen or self._guided(people, remaining_guided, low_day, high_day, last_past, history_slot)
             if isinstance(found, Infeasible):
                 return found
             if found.pattern is not None:
@@ -842,6 +992,68 @@ class _Planner:
 def find_plan(request: PlanRequest) -> Plan | Infeasible:
     """Plan a group's guided and self-directed sessions, or say why no guided plan exists."""
     return _Planner(request).plan()
+
+
+@dataclass(frozen=True)
+class Series:
+    """A possible series of a group's remaining guided sessions (see :func:`candidate_series`)."""
+
+    starts: tuple[datetime, ...]  # aware, in the group's zone
+    fixed_slot: bool  # one weekday and start time for all
+    same_week: bool  # and one week of the month
+
+
+def booking_conflicts(request: PlanRequest, plan: Plan) -> list[tuple[int, bk.Conflict]]:
+    """``(session number, conflict)`` for every planned session that runs into a booking of one
+    of its required people or breaks the facilitator's capacity (empty for a plan made from this
+    request; not empty when bookings changed since the plan was made)."""
+    people = (request.facilitator, *request.members)
+    proposals = [
+        bk.Proposal(
+            str(session.number), session.start, session.end,
+            tuple(
+                person.id for person in (people if session.kind == GUIDED else request.members)
+                if person.id not in session.absent_ids
+            ),
+        )
+        for session in plan.sessions
+    ]
+    timezones = {person.id: person.timezone for person in people}
+    capacities = {request.facilitator.id: request.capacity} if request.capacity else {}
+    return [(int(number), conflict) for number, conflict in bk.conflicts(proposals, request.bookings, timezones, capacities)]
+
+
+def remaining_guided(request: PlanRequest) -> int:
+    """How many guided sessions are still to be planned (the rest lie in ``history``)."""
+    return max(0, request.guided_sessions - sum(1 for past in request.history if past.kind == GUIDED))
+
+
+def candidate_series(request: PlanRequest, limit: int) -> tuple[tuple[Series, ...], bool]:
+    """Up to ``limit`` series the group's remaining guided sessions could take (each satisfying
+    every rule on its own, bookings included), the engine's preference first; and whether these
+    are all there are (none when no guided session remains, see :func:`remaining_guided`)."""
+    planner = _Planner(request)
+    found, complete = planner.candidates(limit)
+    series = tuple(
+        Series(
+            starts=tuple(av.to_datetime(planner.clock.utc(local), planner.zone) for local in chosen.starts),
+            fixed_slot=chosen.pattern is not None,
+            same_week=len({_week_of_month(local // _DAY) for local in chosen.starts}) == 1,
+        )
+        for chosen in found
+    )
+    return series, complete
+
+
+def plan_with_series(request: PlanRequest, series: Series) -> Plan:
+    """The group's plan with ``series`` as its guided sessions (one of :func:`candidate_series`
+    for the same request, or for one with more bookings that the series does not run into)."""
+    planner = _Planner(request)
+    starts = tuple(planner._local_of(start) for start in series.starts)
+    pattern = (av.weekday_of(starts[0] // _DAY), starts[0] % _DAY) if series.fixed_slot else None
+    plan = planner.plan(_Guided(starts, pattern))
+    assert isinstance(plan, Plan)
+    return plan
 
 
 def attendance_at(request: PlanRequest, start: datetime, kind: str) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from shared.actor import Actor
 from shared.db.models import Facilitator, Group, Membership, Participant
 from shared.db.models import Session as GroupSession
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.use_cases import outbox, webhooks
+from shared.use_cases import bookings, outbox, webhooks
 from shared.use_cases.people import Page, get_participant, paginate, require_admin, revoke_feed, touch
 
 MAX_MEMBERS = 8
@@ -61,10 +61,14 @@ def list_groups(session: Session, actor: Actor, page: Page) -> tuple[list[Group]
     return paginate(session, visible_groups(actor).order_by(Group.created_at, Group.id), page)
 
 
-def update_group(session: Session, actor: Actor, group: Group, data: Mapping[str, Any]) -> None:
+def update_group(session: Session, actor: Actor, group: Group, data: Mapping[str, Any], now: datetime) -> None:
+    """Change a group. A new facilitator takes over its upcoming guided sessions, so she must
+    be free for them (409 ``schedule-conflict`` otherwise)."""
     require_admin(actor, "groups")
     if "facilitator_id" in data:
         _check_facilitator(session, data["facilitator_id"])
+        if data["facilitator_id"] not in (None, group.facilitator_id):
+            _check_newcomer(session, group, now, facilitator_id=data["facilitator_id"])
     for name, value in data.items():
         setattr(group, name, value)
     touch(group)
@@ -86,6 +90,29 @@ def upcoming_sessions(session: Session, group_id: uuid.UUID, now: datetime) -> l
             .order_by(GroupSession.number)
         )
     )
+
+
+def _check_newcomer(
+    session: Session, group: Group, now: datetime, *,
+    participant_id: uuid.UUID | None = None, facilitator_id: uuid.UUID | None = None,
+) -> None:
+    """A new member (every session) or facilitator (guided ones) must be free for the group's
+    upcoming sessions: never booked twice, nor over a facilitator's capacity."""
+    upcoming = [
+        row for row in upcoming_sessions(session, group.id, now) if participant_id or row.kind == "guided"
+    ]
+    if not upcoming:
+        return
+    newcomer = participant_id or facilitator_id
+    # The group's row first, then the people: the order every writer of sessions keeps.
+    session.execute(select(Group.id).where(Group.id == group.id).with_for_update())
+    bookings.lock_people(session, [newcomer])
+    bookings.check(session, [
+        bookings.Placement(
+            row.id, row.start, row.end, facilitator_id, (participant_id,) if participant_id else ()
+        )
+        for row in upcoming
+    ], now)
 
 
 def membership_payload(group_id: uuid.UUID, participant: Participant, change: str) -> dict[str, Any]:
@@ -116,6 +143,7 @@ def add_member(
             return membership
     if len(group.memberships) >= MAX_MEMBERS:
         raise Conflict(f"the group already has {MAX_MEMBERS} members, the most a group can have")
+    _check_newcomer(session, group, now, participant_id=participant.id)
     position = max((m.position for m in group.memberships), default=0) + 1
     membership = Membership(group=group, participant=participant, joined_at=now, position=position)
     session.add(membership)

@@ -21,12 +21,14 @@ QUEUED, RUNNING, FAILED = "queued", "running", "failed"
 IN_FLIGHT = (QUEUED, RUNNING)
 
 
-def claim(session: Session, model: type, job_id: uuid.UUID, owner: str, now: datetime, lease: timedelta) -> bool:
+def claim(
+    session: Session, model: type, job_id: uuid.UUID, owner: str, now: datetime, lease: timedelta, *, where: Any = True
+) -> bool:
     """Take the job if it is queued, or running under a lease that ran out. Atomic."""
     claimable = or_(model.status == QUEUED, (model.status == RUNNING) & (model.lease_until < now))
     result = session.execute(
         update(model)
-        .where(model.id == job_id, claimable)
+        .where(model.id == job_id, claimable, where)
         .values(status=RUNNING, lease_owner=owner, lease_until=now + lease, attempts=model.attempts + 1, started_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -69,7 +71,7 @@ def fail(session: Session, model: type, job_id: uuid.UUID, owner: str | None, er
     return True
 
 
-def to_resume(session: Session, model: type, now: datetime, *, queued_for: timedelta) -> list[uuid.UUID]:
+def to_resume(session: Session, model: type, now: datetime, *, queued_for: timedelta, where: Any = True) -> list[uuid.UUID]:
     """Jobs whose message may be lost: queued for a while, or running under an expired lease."""
     return list(
         session.scalars(
@@ -78,7 +80,8 @@ def to_resume(session: Session, model: type, now: datetime, *, queued_for: timed
                 or_(
                     (model.status == QUEUED) & (model.created_at < now - queued_for),
                     (model.status == RUNNING) & (model.lease_until < now),
-                )
+                ),
+                where,
             )
             .order_by(model.created_at)
             .limit(500)

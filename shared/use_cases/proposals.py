@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session as DbSession
 
 from shared.actor import Actor
 from shared.db.models import Facilitator, Group, GroupProposal, Membership, Participant, ParticipantTheme
+from shared.domain import bookings as bk
 from shared.domain.composition import Candidate, Composition, CompositionRequest
 from shared.domain.model import WEEKDAYS
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.use_cases import groups, leases, scheduling
+from shared.use_cases import batches, bookings, groups, leases, scheduling
 from shared.use_cases.people import require_admin
 from shared.use_cases.scheduling import constraints_of, person_of
 
@@ -86,19 +87,31 @@ def get_proposal(session: DbSession, actor: Actor, proposal_id: uuid.UUID) -> Gr
 # -- the worker's side ---------------------------------------------------------------------------
 
 
-def composition_request(session: DbSession, proposal_id: uuid.UUID) -> CompositionRequest:
+def composition_request(session: DbSession, proposal_id: uuid.UUID, now: datetime) -> CompositionRequest:
+    """The pool as the composition sees it: everyone's other sessions (and the facilitator's
+    capacity) count as time they are not available."""
     parameters = session.get(GroupProposal, proposal_id).parameters
     ids = [uuid.UUID(p) for p in parameters["participant_ids"]]
     rows = {p.id: p for p in session.scalars(select(Participant).where(Participant.id.in_(ids)))} if ids else {}
+    facilitator_row = None
+    if parameters["facilitator_id"]:
+        facilitator_row = session.get(Facilitator, uuid.UUID(parameters["facilitator_id"]))
+    booked: dict[str, list[bk.Booking]] = {}
+    for booking in bookings.bookings_for(
+        session, facilitator_ids=[facilitator_row.id] if facilitator_row else [], participant_ids=list(rows), now=now
+    ):
+        booked.setdefault(booking.person_id, []).append(booking)
+
+    def busy(row: Participant | Facilitator, capacity: bk.Capacity | None = None):
+        person = person_of(row)
+        return bk.as_unavailable(person, bk.blocks(booked.get(person.id, []), person.timezone, capacity))
+
     candidates = tuple(
-        Candidate(id=str(p.id), organization=p.organization, role=p.role, themes=tuple(p.themes), person=person_of(p))
+        Candidate(id=str(p.id), organization=p.organization, role=p.role, themes=tuple(p.themes), person=busy(p))
         for pid in ids
         if (p := rows.get(pid)) is not None  # someone erased since the proposal was asked for
     )
-    facilitator = None
-    if parameters["facilitator_id"]:
-        row = session.get(Facilitator, uuid.UUID(parameters["facilitator_id"]))
-        facilitator = person_of(row) if row else None
+    facilitator = busy(facilitator_row, bookings.capacity_of(facilitator_row.capacity)) if facilitator_row else None
     return CompositionRequest(
         candidates=candidates,
         group_by=parameters["group_by"],
@@ -155,18 +168,19 @@ def accept(
     name_prefix: str,
     schedule: bool,
     now: datetime,
-) -> tuple[GroupProposal, list[uuid.UUID]]:
-    """Create the proposed groups with their members (and, when asked, their scheduling runs).
+) -> tuple[GroupProposal, uuid.UUID | None]:
+    """Create the proposed groups with their members (and, when asked, plan them together as
+    one scheduling batch).
 
     Accepting again changes nothing and answers the same groups. Returns the proposal and the
-    ids of the scheduling runs started now.
+    id of the scheduling batch started now (None when none was).
     """
     require_admin(actor, "group proposals")
     proposal = session.scalar(select(GroupProposal).where(GroupProposal.id == proposal_id).with_for_update())
     if proposal is None:
         raise NotFound(f"no group proposal {proposal_id}")
     if proposal.accepted_at is not None:
-        return proposal, []
+        return proposal, None
     if proposal.status != SUCCEEDED:
         raise Conflict(f"the proposal is {proposal.status}; only a finished proposal can be accepted")
     if session.get(Facilitator, facilitator_id) is None:
@@ -196,13 +210,12 @@ def accept(
         created.append(group)
     proposal.accepted_at = now
     proposal.accepted_group_ids = [str(g.id) for g in created]
-    runs = []
-    if schedule:
-        for group in created:
-            if len(group.memberships) >= scheduling.MIN_MEMBERS:
-                runs.append(scheduling.request_run(session, actor, group.id, now).id)
+    batch_id = None
+    schedulable = [group.id for group in created if len(group.memberships) >= scheduling.MIN_MEMBERS]
+    if schedule and schedulable:
+        proposal.batch_id = batch_id = batches.request_batch(session, actor, schedulable, now).id
     session.flush()
-    return proposal, runs
+    return proposal, batch_id
 
 
 def proposals_to_resume(session: DbSession, now: datetime, *, queued_for) -> list[uuid.UUID]:

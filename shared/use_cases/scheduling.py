@@ -10,6 +10,7 @@ message was lost (or whose worker died) is found again by :func:`runs_to_resume`
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -34,12 +35,16 @@ from shared.domain.planning import (
     Plan,
     PlanRequest,
     attendance_at,
+    booking_conflicts,
+    find_plan,
 )
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.use_cases import leases, outbox, webhooks
+from shared.use_cases import bookings, leases, outbox, webhooks
 from shared.use_cases.groups import get_group, visible_groups
 from shared.use_cases.leases import FAILED, IN_FLIGHT, QUEUED, RUNNING  # noqa: F401 - re-exported for callers
 from shared.use_cases.people import Page, paginate, require_admin
+
+log = logging.getLogger(__name__)
 
 SUCCEEDED, INFEASIBLE = "succeeded", "infeasible"
 MIN_MEMBERS = 3
@@ -107,8 +112,12 @@ def group_sessions(session: DbSession, group_id: uuid.UUID) -> list[Session]:
     )
 
 
-def plan_request_for(session: DbSession, group: Group, now: datetime) -> PlanRequest:
-    """The plan search's input for a group as it is stored now; past sessions become history."""
+def plan_request_for(
+    session: DbSession, group: Group, now: datetime, *, replacing: set[uuid.UUID] | None = None
+) -> PlanRequest:
+    """The plan search's input for a group as it is stored now: past sessions become history,
+    the people's other sessions bookings. ``replacing``: the groups whose upcoming sessions the
+    plan replaces (default: this group's own)."""
     if group.facilitator_id is None:
         raise InvalidInput.field("facilitator_id", "the group has no facilitator")
     facilitator = session.get(Facilitator, group.facilitator_id)
@@ -117,6 +126,10 @@ def plan_request_for(session: DbSession, group: Group, now: datetime) -> PlanReq
         PastSession(number=s.number, kind=s.kind, start=s.start)
         for s in group_sessions(session, group.id)
         if s.status == "scheduled" and s.start < now
+    )
+    booked = bookings.bookings_for(
+        session, facilitator_ids=[facilitator.id], participant_ids=group.member_ids, now=now,
+        replacing=replacing if replacing is not None else {group.id},
     )
     return PlanRequest(
         timezone=group.timezone,
@@ -130,27 +143,37 @@ def plan_request_for(session: DbSession, group: Group, now: datetime) -> PlanReq
         not_before=now,
         history=history,
         language=group.language,
+        bookings=tuple(booked),
+        capacity=bookings.capacity_of(facilitator.capacity),
     )
 
 
 # -- requesting and reading runs -----------------------------------------------------------------
 
 
-def request_run(session: DbSession, actor: Actor, group_id: uuid.UUID, now: datetime) -> SchedulingRun:
-    """Record a scheduling run for a group; the caller sends its message after the commit."""
-    require_admin(actor, "scheduling runs")
-    group = get_group(session, actor, group_id, lock=True)
+def schedulability(session: DbSession, group: Group) -> tuple[str, str] | None:
+    """Why a group cannot be scheduled now, as ``(field, reason)``; None when it can. A run in
+    flight is a :class:`Conflict`."""
     if group.facilitator_id is None:
-        raise InvalidInput.field("facilitator_id", "the group needs a facilitator before it can be scheduled")
+        return "facilitator_id", "the group needs a facilitator before it can be scheduled"
     if len(group.memberships) < MIN_MEMBERS:
-        raise InvalidInput(
-            f"the group has {len(group.memberships)} member(s); scheduling needs at least {MIN_MEMBERS}",
-        )
+        return "members", f"the group has {len(group.memberships)} member(s); scheduling needs at least {MIN_MEMBERS}"
     in_flight = session.scalar(
         select(SchedulingRun).where(SchedulingRun.group_id == group.id, SchedulingRun.status.in_(IN_FLIGHT))
     )
     if in_flight is not None:
-        raise Conflict(f"scheduling run {in_flight.id} for this group is still {in_flight.status}")
+        raise Conflict(f"scheduling run {in_flight.id} for group {group.id} is still {in_flight.status}")
+    return None
+
+
+def request_run(session: DbSession, actor: Actor, group_id: uuid.UUID, now: datetime) -> SchedulingRun:
+    """Record a scheduling run for a group; the caller sends its message after the commit."""
+    require_admin(actor, "scheduling runs")
+    group = get_group(session, actor, group_id, lock=True)
+    refusal = schedulability(session, group)
+    if refusal is not None:
+        field, reason = refusal
+        raise InvalidInput.field(field, reason) if field == "facilitator_id" else InvalidInput(reason)
     run = SchedulingRun(group_id=group.id, status=QUEUED, created_at=now)
     session.add(run)
     session.flush()
@@ -175,8 +198,9 @@ def get_run(session: DbSession, actor: Actor, run_id: uuid.UUID) -> SchedulingRu
 
 
 def claim_run(session: DbSession, run_id: uuid.UUID, owner: str, now: datetime, lease: timedelta) -> bool:
-    """Take the run if it is queued, or running under a lease that ran out (see leases)."""
-    return leases.claim(session, SchedulingRun, run_id, owner, now, lease)
+    """Take the run if it is queued, or running under a lease that ran out (see leases); never
+    a run of a batch (the batch takes those)."""
+    return leases.claim(session, SchedulingRun, run_id, owner, now, lease, where=SchedulingRun.batch_id.is_(None))
 
 
 def run_state(session: DbSession, run_id: uuid.UUID, owner: str, now: datetime) -> leases.JobState:
@@ -198,6 +222,10 @@ def record_result(
 ) -> list[tuple[Session, str]] | None:
     """Store the outcome and, for a plan, the sessions — only if ``owner`` still holds the run.
 
+    The people of the group are locked first and the plan checked against their bookings as
+    they are now: when another run booked one of them meanwhile, the group is planned again
+    here, under the lock (a lost race re-plans; it does not fail).
+
     Returns the sessions that changed with what happened to each (``created``, ``moved``,
     ``cancelled``), or None when the run was no longer ours (nothing is written then).
     """
@@ -205,9 +233,38 @@ def record_result(
     if run is None:
         return None
     group = session.scalar(select(Group).where(Group.id == run.group_id).with_for_update())
+    bookings.lock_people(session, people_of(group))
+    result, _ = current_result(session, group, result, now)
+    return write_outcome(session, run, group, result, now)
+
+
+def people_of(group: Group) -> list[uuid.UUID]:
+    return [person for person in (group.facilitator_id, *group.member_ids) if person is not None]
+
+
+def current_result(
+    session: DbSession, group: Group, result: Plan | Infeasible, now: datetime, *, replacing: set[uuid.UUID] | None = None
+) -> tuple[Plan | Infeasible, bool]:
+    """``result`` if it still fits the bookings read now (under lock), else a new plan made
+    from them; and whether it had to be made again."""
+    if not isinstance(result, Plan):
+        return result, False
+    request = plan_request_for(session, group, now, replacing=replacing)
+    if not booking_conflicts(request, result):
+        return result, False
+    log.info("group %s: someone was booked meanwhile; planning it again", group.id)
+    return find_plan(request), True
+
+
+def write_outcome(
+    session: DbSession, run: SchedulingRun, group: Group, result: Plan | Infeasible, now: datetime,
+    *, planned_ids: dict[str, str] | None = None,
+) -> list[tuple[Session, str]]:
+    """Finish the run with its outcome: the plan and its sessions, or the diagnostics
+    (``planned_ids`` names sessions planned in the same batch, see :mod:`shared.domain.cohort`)."""
     if isinstance(result, Infeasible):
         leases.finish(run, INFEASIBLE, now)
-        run.diagnostics = diagnostics_document(result, group)
+        run.diagnostics = diagnostics_document(result, group, planned_ids or {})
         webhooks.emit(session, "group.infeasible", {"group_id": str(group.id), "run_id": str(run.id)}, now)
         return []
     rows, changes = apply_plan(session, group, run, result, now)
@@ -273,7 +330,8 @@ def apply_plan(
 
 
 def runs_to_resume(session: DbSession, now: datetime, *, queued_for: timedelta) -> list[uuid.UUID]:
-    return leases.to_resume(session, SchedulingRun, now, queued_for=queued_for)
+    """Single runs whose message may be lost (a batch's runs are resumed with their batch)."""
+    return leases.to_resume(session, SchedulingRun, now, queued_for=queued_for, where=SchedulingRun.batch_id.is_(None))
 
 
 # -- documents shown by the API ------------------------------------------------------------------
@@ -318,10 +376,11 @@ def plan_document(
     }
 
 
-def diagnostics_document(result: Infeasible, group: Group) -> dict[str, Any]:
+def diagnostics_document(result: Infeasible, group: Group, planned_ids: dict[str, str] | None = None) -> dict[str, Any]:
     zone = ZoneInfo(group.timezone)
     minutes = timedelta(minutes=group.session_minutes)
     required = len(group.memberships) + 1
+    planned_ids = planned_ids or {}
     return {
         "reason": result.reason,
         "blockers": list(result.blockers),
@@ -335,6 +394,14 @@ def diagnostics_document(result: Infeasible, group: Group) -> dict[str, Any]:
                         "attendees": c.attendees,
                         "required": required,
                         "absent_ids": list(c.absent_ids),
+                        "booked": [
+                            {
+                                "person_id": b.person_id,
+                                "session_id": planned_ids.get(b.session_id, b.session_id),
+                                "reason": b.reason,
+                            }
+                            for b in c.booked
+                        ],
                     }
                     for c in m.best_slots
                 ],
@@ -371,19 +438,26 @@ def change_session(
     if row.end <= now:
         raise Conflict("the session has already taken place; past sessions are not changed")
     outcome = None
-    if "start" in data and data["start"] != row.start:
+    group = session.scalar(select(Group).where(Group.id == row.group_id).with_for_update())
+    moving = "start" in data and data["start"] != row.start
+    status = data.get("status", row.status)
+    if moving or status != row.status:
+        bookings.lock_people(session, people_of(group))
+    if moving:
         start = data["start"]
         if start <= now:
             raise InvalidInput.field("start", "must be in the future")
-        group = session.get(Group, row.group_id)
         request = plan_request_for(session, group, now)
-        row.start = start.astimezone(UTC)
-        row.end = row.start + timedelta(minutes=group.session_minutes)
-        row.absent_ids = list(attendance_at(request, start, row.kind))
-        row.keeps_slot = False
+        absent = list(attendance_at(request, start, row.kind))
+        end = start.astimezone(UTC) + timedelta(minutes=group.session_minutes)
+        if status == "scheduled":
+            bookings.check(session, [placement(group, row, start.astimezone(UTC), end, absent)], now)
+        row.start, row.end, row.absent_ids, row.keeps_slot = start.astimezone(UTC), end, absent, False
         outcome = "moved"
-    if "status" in data and data["status"] != row.status:
-        row.status = data["status"]
+    if status != row.status:
+        if status == "scheduled" and not moving:
+            bookings.check(session, [placement(group, row, row.start, row.end, row.absent_ids)], now)
+        row.status = status
         outcome = "cancelled" if row.status == "cancelled" else "reinstated"
     if outcome is not None:
         row.sequence += 1
@@ -392,3 +466,14 @@ def change_session(
         outbox.record(session, outbox.SESSION_CHANGED, {"session_id": str(row.id), "change": outcome}, now)
         webhooks.emit(session, SESSION_EVENTS[outcome], {"session_id": str(row.id), "group_id": str(row.group_id)}, now)
     return outcome
+
+
+def placement(group: Group, row: Session, start: datetime, end: datetime, absent: list[str]) -> bookings.Placement:
+    """Session ``row`` of ``group`` at ``start``–``end``, booking whoever it requires but ``absent``."""
+    return bookings.Placement(
+        session_id=row.id,
+        start=start,
+        end=end,
+        facilitator_id=group.facilitator_id if row.kind == "guided" and str(group.facilitator_id) not in absent else None,
+        participant_ids=tuple(pid for pid in group.member_ids if str(pid) not in absent),
+    )

@@ -8,7 +8,8 @@ bodies, invalid data refused, valid data accepted, authentication enforced.
 One app and one SQLite database serve the whole run: they are built at import, because
 schemathesis builds its coverage cases (with their credentials) when pytest collects. The
 database is seeded once with facilitators, a scheduled group with members, sessions,
-invitations, feed tokens, a webhook with deliveries and a group proposal; path parameters (and
+invitations, feed tokens, a webhook with deliveries, a group proposal and a second group
+planned in a scheduling batch (around the first, which shares its people); path parameters (and
 ids in bodies) are then often those of real rows, so the 2xx paths run and not only the 404s.
 Every operation starts from that seeded copy.
 """
@@ -63,6 +64,7 @@ RULES_BEYOND_JSON_SCHEMA = [
         r"^earliest–latest is shorter than one session$",
         r"^no facilitator [0-9a-f-]{36}$",  # a reference to a row that does not exist
         r"^no participants [0-9a-f-]{36}(, [0-9a-f-]{36})*$",
+        r"^no group [0-9a-f-]{36}$",
         r"^min_size ≤ ideal_size ≤ max_size must hold$",  # an order between three fields
         r"^must be in the future$",  # a session is moved against the clock
         rf"^{re.escape(OUT_OF_RANGE)}$",  # OpenAPI 3.0 has no bounds for date-times
@@ -164,6 +166,9 @@ def flatmap_body(context, body):
     ids = body.get("participant_ids")
     if isinstance(ids, list) and ids and all(_is_uuid(i) for i in ids):
         choices["participant_ids"] = st.sampled_from([ids, KNOWN.get("participant_id", ids)])
+    groups = body.get("group_ids")
+    if isinstance(groups, list) and groups and all(_is_uuid(i) for i in groups):
+        choices["group_ids"] = st.sampled_from([groups, KNOWN.get("group_id", groups)[:1]])
     if isinstance(body.get("timezone"), str):
         choices["timezone"] = st.sampled_from([body["timezone"], *TIME_ZONES])
     return st.fixed_dictionaries(choices)
@@ -225,10 +230,14 @@ def _seed():
     empty_group = call("POST", "/v1/groups", payloads.group(name="Lege groep"))
     members = [call("POST", "/v1/participants", payloads.participant(n, availability=TUESDAY_EVENING)) for n in range(4)]
     loner = call("POST", "/v1/participants", payloads.participant(9))
+    second_group = call("POST", "/v1/groups", payloads.group(name="Tweede groep", facilitator_id=facilitator["id"]))
     for member in members:
         call("PUT", f"/v1/groups/{group['id']}/members/{member['id']}")
+        call("PUT", f"/v1/groups/{second_group['id']}/members/{member['id']}")
     SCHEDULER.start_consuming()
     run = call("POST", f"/v1/groups/{group['id']}/scheduling-runs")
+    SCHEDULER.drain()
+    batch = call("POST", "/v1/scheduling-batches", {"group_ids": [second_group["id"]]})
     pool = {"group_by": "theme", "participant_ids": [m["id"] for m in members], "starts_on": "2027-01-11"}
     proposal = call("POST", "/v1/group-proposals", pool)
     SCHEDULER.drain()
@@ -246,6 +255,7 @@ def _seed():
         participant_id=[m["id"] for m in members] + [loner["id"]],
         group_id=[group["id"], empty_group["id"]],
         run_id=[run["id"]],
+        batch_id=[batch["id"]],
         session_id=[s["id"] for s in sessions[:3]],
         invitation_id=[i["id"] for i in invitations[:2]],
         webhook_id=[webhook["id"]],

@@ -74,7 +74,7 @@ def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
     assert january["month"] == "2028-01"
     assert january["best_slots"][0] == {
         "start": "2028-01-11T18:30:00+01:00", "end": "2028-01-11T20:00:00+01:00",
-        "attendees": 3, "required": 4, "absent_ids": [facilitator],
+        "attendees": 3, "required": 4, "absent_ids": [facilitator], "booked": [],
     }
 
     invitation_lines = [line.split() for line in result.stdout.splitlines() if line.startswith(("REQUEST ", "CANCEL "))]

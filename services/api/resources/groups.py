@@ -64,9 +64,13 @@ class GroupById(MethodView):
     @groups.arguments(GroupPatchSchema)
     @groups.response(200, GroupSchema, headers=documented.etag)
     @documented.conditional_write
-    @documented.errors(403, 404)
+    @documented.errors(403, 404, 409)
     def patch(self, data, group_id: uuid.UUID):
-        """Change a group; `constraints` may be sent in part"""
+        """Change a group; `constraints` may be sent in part
+
+        A new facilitator must be free for the group's upcoming guided sessions and within her
+        capacity; otherwise 409 `schedule-conflict` names who is booked by which session.
+        """
         with transaction() as session:
             group = use_cases.get_group(session, actor(), group_id)
             check_if_match(group)
@@ -76,7 +80,7 @@ class GroupById(MethodView):
                 check_session_fits(
                     data.get("session_minutes", group.session_minutes), data.get("constraints", group.constraints)
                 )
-            use_cases.update_group(session, actor(), group, data)
+            use_cases.update_group(session, actor(), group, data, state().clock())
         return group, headers_for(group)
 
     @groups.response(204)
@@ -103,7 +107,11 @@ class GroupMember(MethodView):
     @groups.response(200, MemberSchema)
     @documented.errors(403, 404, 409)
     def put(self, group_id: uuid.UUID, participant_id: uuid.UUID):
-        """Put a participant in the group (idempotent; a 9th member is 409)"""
+        """Put a participant in the group (idempotent; a 9th member is 409)
+
+        The participant must be free for the group's upcoming sessions; otherwise 409
+        `schedule-conflict` names the sessions they are already booked into.
+        """
         with transaction() as session:
             return use_cases.add_member(session, actor(), group_id, participant_id, state().clock())
 

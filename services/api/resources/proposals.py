@@ -54,7 +54,7 @@ class GroupProposalAcceptance(MethodView):
     def post(self, data, proposal_id: uuid.UUID):
         """Create the proposed groups (once; accepting again answers the same groups)"""
         with transaction() as session:
-            proposal, runs = proposals.accept(session, actor(), proposal_id, now=state().clock(), **data)
-        for run_id in runs:
-            state().scheduler.request_plan(run_id)
+            proposal, batch_id = proposals.accept(session, actor(), proposal_id, now=state().clock(), **data)
+        if batch_id is not None:
+            state().scheduler.request_batch(batch_id)
         return proposal

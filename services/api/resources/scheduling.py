@@ -9,14 +9,26 @@ from flask.views import MethodView
 
 from services.api.context import actor, state, transaction
 from services.api.etag import check_if_match, check_if_none_match, headers_for
-from services.api.schemas.scheduling import SchedulingRunSchema, SessionPatchSchema, SessionSchema
+from services.api.schemas.scheduling import (
+    SchedulingBatchRequestSchema,
+    SchedulingBatchSchema,
+    SchedulingRunSchema,
+    SessionPatchSchema,
+    SessionSchema,
+)
 from services.api.spec import Blueprint, documented, page_of
-from shared.use_cases import scheduling
+from shared.use_cases import batches, scheduling
 
 runs = Blueprint(
     "scheduling-runs", __name__, url_prefix="/v1",
     description="Ask for a plan of a group's sessions; the worker computes it. Runs go "
     "queued → running → succeeded | infeasible | failed.",
+)
+batch_blueprint = Blueprint(
+    "scheduling-batches", __name__, url_prefix="/v1",
+    description="Plan several groups together (admin keys only): nobody is booked twice, facilitators' "
+    "capacity is kept, and as many groups as possible get a plan — also where planning them one by one "
+    "would leave one without. Each group gets an ordinary scheduling run.",
 )
 sessions = Blueprint(
     "sessions", __name__, url_prefix="/v1",
@@ -51,6 +63,39 @@ class SchedulingRunById(MethodView):
         return run
 
 
+@batch_blueprint.route("/scheduling-batches")
+class SchedulingBatches(MethodView):
+    @batch_blueprint.arguments(SchedulingBatchRequestSchema)
+    @batch_blueprint.response(202, SchedulingBatchSchema, headers={"Location": {"description": "The batch to poll", "schema": {"type": "string"}}})
+    @documented.errors(403)
+    def post(self, data):
+        """Plan several groups together
+
+        Every group needs a facilitator, at least 3 members and no run in flight (422 names the
+        group otherwise). Poll the `Location` until `status` is `finished`; each run then carries
+        its group's plan or diagnostics.
+        """
+        with transaction() as session:
+            batch = batches.request_batch(session, actor(), data["group_ids"], state().clock())
+            body = batches.document(batch)
+        state().scheduler.request_batch(batch.id)
+        return body, {"Location": url_for("scheduling-batches.SchedulingBatchById", batch_id=batch.id)}
+
+
+@batch_blueprint.route("/scheduling-batches/<uuid:batch_id>")
+class SchedulingBatchById(MethodView):
+    @batch_blueprint.response(200, SchedulingBatchSchema)
+    @documented.errors(403, 404)
+    def get(self, batch_id: uuid.UUID):
+        """Get a scheduling batch; poll until it is finished"""
+        with transaction() as session:
+            batch = batches.get_batch(session, actor(), batch_id)
+            body = batches.document(batch)
+        if batch.status in scheduling.IN_FLIGHT:
+            return body, {"Retry-After": IN_FLIGHT_RETRY_AFTER}
+        return body
+
+
 @sessions.route("/groups/<uuid:group_id>/sessions")
 class GroupSessions(MethodView):
     @sessions.response(200, SessionSchema(many=True))
@@ -81,7 +126,12 @@ class SessionById(MethodView):
     @documented.conditional_write
     @documented.errors(403, 404, 409)
     def patch(self, data, session_id: uuid.UUID):
-        """Move a session (new start; absent_ids then lists who cannot attend) or cancel it"""
+        """Move a session (new start; absent_ids then lists who cannot attend) or cancel it
+
+        A move (or reinstating a cancelled session) onto another session of someone it books, or
+        past the facilitator's capacity, is 409 `schedule-conflict` with `conflicts`, and changes
+        nothing.
+        """
         with transaction() as session:
             row = scheduling.get_session(session, actor(), session_id)
             check_if_match(row)

@@ -8,8 +8,31 @@ from marshmallow import fields, validate
 from services.api.schemas.common import NAME_LENGTH, HolidayRegion, PersonSchema, Slug, StrictSchema
 
 
+class CapacitySchema(StrictSchema):
+    """How much a facilitator takes on. Every plan, batch and move keeps it; leave a field out
+    (or null) for no limit."""
+
+    max_sessions_per_day = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=24),
+        metadata={"description": "At most this many of her sessions start on one day (her time zone)"},
+    )
+    max_sessions_per_week = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=100),
+        metadata={"description": "At most this many in one ISO week, Monday to Sunday (her time zone)"},
+    )
+    break_minutes = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=1440),
+        metadata={"description": "At least this many minutes between two of her sessions"},
+    )
+
+
 class FacilitatorSchema(PersonSchema):
-    pass
+    capacity = fields.Nested(
+        CapacitySchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Limits on her sessions (null: none). A PATCH replaces it whole."},
+    )
 
 
 class ParticipantSchema(PersonSchema):

@@ -74,9 +74,10 @@ class GroupProposalSchema(ma.Schema):
     error = fields.String(allow_none=True)
     accepted_at = fields.AwareDateTime(allow_none=True)
     accepted_group_ids = fields.List(fields.String(), allow_none=True)
+    batch_id = fields.UUID(allow_none=True, metadata={"description": "The scheduling batch that plans the accepted groups together (accepted with schedule)"})
 
 
 class AcceptProposalSchema(StrictSchema):
     facilitator_id = fields.UUID(required=True)
     name_prefix = fields.String(load_default="Intervisiegroep", validate=NAME_LENGTH)
-    schedule = fields.Boolean(load_default=False, metadata={"description": "Also start each group's scheduling run"})
+    schedule = fields.Boolean(load_default=False, metadata={"description": "Also plan the groups, together as one scheduling batch"})

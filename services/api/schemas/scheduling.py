@@ -45,12 +45,29 @@ class PlanSchema(ma.Schema):
     changes = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "How many sessions were created, moved, changed or cancelled"})
 
 
+BOOKING_REASONS = ("overlap", "break", "day", "week")
+
+
+class BookedSchema(ma.Schema):
+    person_id = fields.String()
+    session_id = fields.String(metadata={"description": "The other session they are booked into"})
+    reason = fields.String(
+        validate=validate.OneOf(BOOKING_REASONS),
+        metadata={"description": "overlap; break (too close to it for the facilitator's break_minutes); "
+                  "day or week (her max_sessions_per_day or _per_week is reached, counting it)"},
+    )
+
+
 class CandidateSlotSchema(ma.Schema):
     start = fields.String()
     end = fields.String()
     attendees = fields.Integer(metadata={"description": "How many of the required people can attend"})
     required = fields.Integer()
-    absent_ids = fields.List(fields.String(), metadata={"description": "Who cannot attend"})
+    absent_ids = fields.List(fields.String(), metadata={"description": "Who cannot attend: not available, or booked"})
+    booked = fields.List(
+        fields.Nested(BookedSchema),
+        metadata={"description": "Those of absent_ids who would be available but are booked into another session"},
+    )
 
 
 class MonthDiagnosticsSchema(ma.Schema):
@@ -67,6 +84,7 @@ class DiagnosticsSchema(ma.Schema):
 class SchedulingRunSchema(ma.Schema):
     id = fields.UUID()
     group_id = fields.UUID()
+    batch_id = fields.UUID(allow_none=True, metadata={"description": "The scheduling batch that plans it with other groups"})
     status = fields.String(validate=validate.OneOf(RUN_STATUSES))
     created_at = fields.AwareDateTime()
     started_at = fields.AwareDateTime(allow_none=True)
@@ -113,3 +131,38 @@ class SessionPatchSchema(SessionSchema):
     def something_to_change(self, data, **kwargs):
         if not data:
             raise ma.ValidationError("send start, status or both")
+
+
+BATCH_STATUSES = ("queued", "running", "finished")
+
+
+class SchedulingBatchRequestSchema(StrictSchema):
+    group_ids = fields.List(
+        fields.UUID(), required=True, validate=validate.Length(min=1, max=200),
+        metadata={"description": "The groups to plan together, 1–200; their plans are completed in this order",
+                  "uniqueItems": True},
+    )
+
+    @ma.validates("group_ids")
+    def unique(self, value, **kwargs):
+        if len(set(value)) != len(value):
+            raise ma.ValidationError("Groups must not repeat.")
+
+
+class BatchRunSchema(ma.Schema):
+    group_id = fields.UUID()
+    id = fields.UUID(metadata={"description": "The group's scheduling run (see /v1/scheduling-runs/{id})"})
+    status = fields.String(validate=validate.OneOf(RUN_STATUSES))
+
+
+class SchedulingBatchSchema(ma.Schema):
+    id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(BATCH_STATUSES))
+    created_at = fields.AwareDateTime()
+    finished_at = fields.AwareDateTime(allow_none=True)
+    optimal = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "When finished: whether the solver proved that no choice plans more groups, or "
+                  "the same number earlier (false also when the candidates it chose from were a sample)"},
+    )
+    runs = fields.List(fields.Nested(BatchRunSchema))

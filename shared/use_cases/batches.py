@@ -1,0 +1,180 @@
+"""Scheduling batches: groups planned together (see :mod:`shared.domain.cohort`).
+
+A batch is a job like a run (see :mod:`leases`) that owns one ordinary scheduling run per group.
+The API records the batch and its runs as ``queued``; a worker claims the batch (and with it the
+runs), plans all groups jointly outside any transaction, and writes every run's outcome in one
+transaction that first locks the groups and then their people, and checks each plan against the
+bookings as they are then. A batch whose message was lost, or whose worker died, is found again
+by :func:`batches_to_resume`; its runs are never resumed on their own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session as DbSession
+
+from shared.actor import Actor
+from shared.db.models import Group, SchedulingBatch, SchedulingRun, Session
+from shared.domain.cohort import CohortGroup, CohortResult, planned_session_id
+from shared.domain.planning import Plan
+from shared.errors import FieldError, InvalidInput, NotFound
+from shared.use_cases import bookings, leases, scheduling
+from shared.use_cases.people import require_admin
+
+FINISHED = "finished"
+MAX_GROUPS = 200
+LEASE = timedelta(minutes=3)
+"""Longer than the solver's limits, so that a live worker keeps its batch."""
+
+
+def request_batch(session: DbSession, actor: Actor, group_ids: list[uuid.UUID], now: datetime) -> SchedulingBatch:
+    """Record a batch and a queued run for each of its groups; the caller sends its message
+    after the commit."""
+    require_admin(actor, "scheduling batches")
+    wanted = list(group_ids)
+    found = {
+        group.id: group
+        for group in session.scalars(select(Group).where(Group.id.in_(wanted)).order_by(Group.id).with_for_update())
+    }
+    errors = [
+        FieldError(f"group_ids.{index}", f"no group {group_id}")
+        for index, group_id in enumerate(wanted) if group_id not in found
+    ]
+    for index, group_id in enumerate(wanted):
+        if group_id in found and (refusal := scheduling.schedulability(session, found[group_id])) is not None:
+            errors.append(FieldError(f"group_ids.{index}", refusal[1]))
+    if errors:
+        raise InvalidInput("; ".join(f"{e.field}: {e.reason}" for e in errors), errors=errors)
+    batch = SchedulingBatch(status=leases.QUEUED, created_at=now, group_ids=[str(g) for g in wanted])
+    session.add(batch)
+    session.flush()
+    session.add_all(
+        SchedulingRun(group_id=group_id, status=leases.QUEUED, created_at=now, batch_id=batch.id) for group_id in wanted
+    )
+    session.flush()
+    return batch
+
+
+def get_batch(session: DbSession, actor: Actor, batch_id: uuid.UUID) -> SchedulingBatch:
+    require_admin(actor, "scheduling batches")
+    batch = session.get(SchedulingBatch, batch_id)
+    if batch is None:
+        raise NotFound(f"no scheduling batch {batch_id}")
+    return batch
+
+
+def ordered_runs(batch: SchedulingBatch) -> list[SchedulingRun]:
+    """The batch's runs in the order its groups were asked for."""
+    position = {group_id: index for index, group_id in enumerate(batch.group_ids)}
+    return sorted(batch.runs, key=lambda run: position.get(str(run.group_id), len(position)))
+
+
+# -- the worker's side ---------------------------------------------------------------------------
+
+
+def claim(session: DbSession, batch_id: uuid.UUID, owner: str, now: datetime) -> bool:
+    """Take the batch (see :func:`leases.claim`); its unfinished runs go ``running`` with it."""
+    if not leases.claim(session, SchedulingBatch, batch_id, owner, now, LEASE):
+        return False
+    session.execute(
+        update(SchedulingRun)
+        .where(SchedulingRun.batch_id == batch_id, SchedulingRun.status.in_(leases.IN_FLIGHT))
+        .values(status=leases.RUNNING, lease_owner=owner, lease_until=now + LEASE, started_at=now, attempts=SchedulingRun.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
+def state(session: DbSession, batch_id: uuid.UUID, owner: str, now: datetime) -> leases.JobState:
+    return leases.state(session, SchedulingBatch, batch_id, owner, now)
+
+
+def load_input(session: DbSession, batch_id: uuid.UUID, now: datetime) -> list[CohortGroup]:
+    """Each group's plan request, its bookings leaving out every batch group's upcoming sessions."""
+    batch = session.get(SchedulingBatch, batch_id)
+    ids = [uuid.UUID(group_id) for group_id in batch.group_ids]
+    groups = {group.id: group for group in session.scalars(select(Group).where(Group.id.in_(ids)))}
+    return [
+        CohortGroup(str(group_id), scheduling.plan_request_for(session, groups[group_id], now, replacing=set(ids)))
+        for group_id in ids
+        if group_id in groups  # a group deleted since: its run went with it
+    ]
+
+
+def record(session: DbSession, batch_id: uuid.UUID, owner: str, result: CohortResult, keys: list[str], now: datetime) -> bool:
+    """Write every run's outcome, if ``owner`` still holds the batch; False (and nothing
+    written) otherwise. Plans are written in the batch's order, each checked under lock against
+    the bookings as they are then (a group that another writer booked meanwhile is planned again,
+    and the batch is then not claimed optimal)."""
+    batch = leases.lock_owned(session, SchedulingBatch, batch_id, owner)
+    if batch is None:
+        return False
+    runs = {str(run.group_id): run for run in batch.runs}
+    groups = {
+        str(group.id): group
+        for group in session.scalars(select(Group).where(Group.id.in_([uuid.UUID(k) for k in keys])).order_by(Group.id).with_for_update())
+    }
+    bookings.lock_people(session, [person for group in groups.values() for person in scheduling.people_of(group)])
+    outcomes = dict(zip(keys, result.results, strict=True))
+    # Groups without a plan keep their sessions: they are bookings for the rest from now on.
+    pending = {uuid.UUID(key) for key, outcome in outcomes.items() if isinstance(outcome, Plan) and key in groups}
+    replanned = False
+    for key, outcome in outcomes.items():
+        if key in groups and isinstance(outcome, Plan):
+            group = groups[key]
+            outcome, again = scheduling.current_result(session, group, outcome, now, replacing=pending)
+            replanned = replanned or again
+            scheduling.write_outcome(session, runs[key], group, outcome, now)
+            pending.discard(group.id)
+    # Diagnostics may name sessions planned just now, by their key in the batch.
+    planned_ids = {
+        planned_session_id(str(group_id), number): str(session_id)
+        for session_id, group_id, number in session.execute(
+            select(Session.id, Session.group_id, Session.number)
+            .where(Session.group_id.in_([group.id for group in groups.values()]), Session.status == "scheduled")
+        )
+    }
+    for key, outcome in outcomes.items():
+        if key in groups and not isinstance(outcome, Plan):
+            scheduling.write_outcome(session, runs[key], groups[key], outcome, now, planned_ids=planned_ids)
+    leases.finish(batch, FINISHED, now)
+    batch.optimal = result.optimal and not replanned
+    return True
+
+
+def fail(session: DbSession, batch_id: uuid.UUID, owner: str | None, error: str, now: datetime) -> bool:
+    """Give up on a batch: it is finished, and every run still in flight fails with ``error``."""
+    batch = session.scalar(select(SchedulingBatch).where(SchedulingBatch.id == batch_id).with_for_update())
+    if batch is None or batch.status not in leases.IN_FLIGHT or (owner is not None and batch.lease_owner != owner):
+        return False
+    for run in batch.runs:
+        if run.status in leases.IN_FLIGHT:
+            leases.finish(run, leases.FAILED, now)
+            run.error = error
+    leases.finish(batch, FINISHED, now)
+    batch.error = error
+    return True
+
+
+def batches_to_resume(session: DbSession, now: datetime, *, queued_for: timedelta) -> list[uuid.UUID]:
+    return leases.to_resume(session, SchedulingBatch, now, queued_for=queued_for)
+
+
+def batch_of_run(session: DbSession, run_id: uuid.UUID) -> uuid.UUID | None:
+    return session.scalar(select(SchedulingRun.batch_id).where(SchedulingRun.id == run_id))
+
+
+def document(batch: SchedulingBatch) -> dict[str, Any]:
+    """The batch as the API shows it."""
+    return {
+        "id": batch.id,
+        "status": batch.status,
+        "created_at": batch.created_at,
+        "finished_at": batch.finished_at,
+        "optimal": batch.optimal,
+        "runs": [{"group_id": run.group_id, "id": run.id, "status": run.status} for run in ordered_runs(batch)],
+    }

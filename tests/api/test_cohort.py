@@ -1,0 +1,346 @@
+"""Many groups, one calendar, through the API: runs plan around other groups' sessions, moves and
+joins that would book someone twice are 409, facilitators' capacity, and scheduling batches."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+
+from services.scheduler import jobs
+from shared.db.models import SchedulingRun
+from shared.domain.planning import find_plan
+from shared.use_cases import scheduling
+from tests.api import payloads
+from tests.api.scenarios import TUESDAY_EVENING, run_to_completion
+
+TUESDAY_AND_THURSDAY = {"weekly": [{"day": "tue", "start": "19:00", "end": "21:30"}, {"day": "thu", "start": "19:00", "end": "21:30"}]}
+# Free only on the second Tuesdays of January, February and March 2027.
+ONLY_THREE_TUESDAYS = {
+    "weekly": [{"day": "tue", "start": "19:00", "end": "21:30"}],
+    "unavailable": [
+        {"start": "2027-01-01", "end": "2027-01-11"},
+        {"start": "2027-01-13", "end": "2027-02-08"},
+        {"start": "2027-02-10", "end": "2027-03-08"},
+        {"start": "2027-03-10", "end": "2028-12-31"},
+    ],
+}
+
+
+def new_group(admin, facilitator_id: str, availability: dict, first: int, count: int = 4, **changes) -> dict:
+    group = admin.post("/v1/groups", json=payloads.group(facilitator_id=facilitator_id, **changes)).json
+    for n in range(first, first + count):
+        person = admin.post("/v1/participants", json=payloads.participant(n, availability=availability)).json
+        assert admin.put(f"/v1/groups/{group['id']}/members/{person['id']}").status_code == 200
+    return group
+
+
+def sessions_of(admin, group_id: str) -> list[dict]:
+    return admin.get(f"/v1/groups/{group_id}/sessions?page_size=50").json
+
+
+def overlapping(first: list[dict], second: list[dict], kinds=("guided", "self_directed")) -> list[tuple[str, str]]:
+    """Pairs of scheduled sessions of two groups that overlap (of ``kinds``: a facilitator has
+    only the guided sessions)."""
+
+    def span(s):
+        return datetime.fromisoformat(s["start"]), datetime.fromisoformat(s["end"])
+
+    def held(sessions):
+        return [s for s in sessions if s["status"] == "scheduled" and s["kind"] in kinds]
+
+    return [(a["id"], b["id"]) for a in held(first) for b in held(second) if span(a)[0] < span(b)[1] and span(b)[0] < span(a)[1]]
+
+
+def test_a_second_group_of_the_same_facilitator_is_planned_around_the_first(admin, worker, group):
+    first = run_to_completion(admin, worker, group["id"])
+    assert first["plan"]["sessions"][0]["start"] == "2027-01-12T19:00:00+01:00"
+    second_group = new_group(admin, group["facilitator"]["id"], TUESDAY_EVENING, first=10)
+    second = run_to_completion(admin, worker, second_group["id"])
+    assert second["status"] == "succeeded", second
+    guided = [s for s in sessions_of(admin, second_group["id"]) if s["kind"] == "guided"]
+    assert [s["start"] for s in guided] == ["2027-01-19T19:00:00+01:00", "2027-02-16T19:00:00+01:00", "2027-03-16T19:00:00+01:00"]
+    assert overlapping(sessions_of(admin, group["id"]), guided, kinds=("guided",)) == []
+    # A re-run is not kept away by its own sessions: it keeps them where they are.
+    again = run_to_completion(admin, worker, group["id"])
+    assert again["plan"]["changes"] == {"created": 0, "moved": 0, "changed": 0, "cancelled": 0}
+
+
+def test_a_participant_in_two_groups_is_never_booked_twice(admin, worker, group):
+    run_to_completion(admin, worker, group["id"])
+    other = admin.post("/v1/facilitators", json=payloads.facilitator(name="Otto", email="otto@example.org")).json
+    second_group = new_group(admin, other["id"], TUESDAY_EVENING, first=20, count=2)
+    shared = group["member_list"][0]
+    assert admin.put(f"/v1/groups/{second_group['id']}/members/{shared['id']}").status_code == 200  # no sessions yet
+    run = run_to_completion(admin, worker, second_group["id"])
+    assert run["status"] == "succeeded", run
+    assert run["plan"]["sessions"][0]["start"] == "2027-01-19T19:00:00+01:00"  # the 12th is taken
+    assert overlapping(sessions_of(admin, group["id"]), sessions_of(admin, second_group["id"])) == []
+
+
+def test_joining_a_group_whose_sessions_clash_with_your_own_is_409(admin, worker, group):
+    run_to_completion(admin, worker, group["id"])
+    other = admin.post("/v1/facilitators", json=payloads.facilitator(name="Otto", email="otto@example.org")).json
+    second_group = new_group(admin, other["id"], TUESDAY_EVENING, first=20, count=3)
+    run_to_completion(admin, worker, second_group["id"])
+    clash = [s for s in sessions_of(admin, second_group["id"]) if s["number"] == 1][0]
+    moved = admin.patch(f"/v1/sessions/{clash['id']}", json={"start": "2027-01-12T19:30:00+01:00"})
+    assert moved.status_code == 200, moved.json  # nobody of this group is booked then (yet)
+    newcomer = group["member_list"][1]
+    response = admin.put(f"/v1/groups/{second_group['id']}/members/{newcomer['id']}")
+    assert response.status_code == 409
+    assert response.content_type == "application/problem+json"
+    assert response.json["type"] == "/problems/schedule-conflict"
+    first_session = sessions_of(admin, group["id"])[0]
+    assert {"session_id": first_session["id"], "person_id": newcomer["id"], "reason": "overlap",
+            "placed_session_id": clash["id"]} in response.json["conflicts"]
+    assert newcomer["id"] not in [m["participant_id"] for m in admin.get(f"/v1/groups/{second_group['id']}").json["members"]]
+
+
+def test_a_new_facilitator_who_is_booked_then_is_409(admin, worker, group):
+    run_to_completion(admin, worker, group["id"])
+    other = admin.post("/v1/facilitators", json=payloads.facilitator(name="Otto", email="otto@example.org")).json
+    second_group = new_group(admin, other["id"], TUESDAY_EVENING, first=20)
+    run_to_completion(admin, worker, second_group["id"])  # Otto is free on the second Tuesdays too
+    response = admin.patch(f"/v1/groups/{second_group['id']}", json={"facilitator_id": group["facilitator"]["id"]})
+    assert response.status_code == 409
+    assert {c["person_id"] for c in response.json["conflicts"]} == {group["facilitator"]["id"]}
+    assert admin.get(f"/v1/groups/{second_group['id']}").json["facilitator_id"] == other["id"]
+
+
+def test_a_move_onto_another_session_of_someone_it_books_is_409_and_changes_nothing(admin, worker, group):
+    run = run_to_completion(admin, worker, group["id"])
+    second_group = new_group(admin, group["facilitator"]["id"], TUESDAY_EVENING, first=10)
+    run_to_completion(admin, worker, second_group["id"])
+    mine = [s for s in sessions_of(admin, second_group["id"]) if s["number"] == 2][0]
+    taken = run["plan"]["sessions"][1]  # 9 February, 19:00, with the same facilitator
+    response = admin.patch(f"/v1/sessions/{mine['id']}", json={"start": "2027-02-09T19:30:00+01:00"})
+    assert response.status_code == 409
+    assert response.json["type"] == "/problems/schedule-conflict"
+    assert response.json["conflicts"] == [
+        {"session_id": taken["id"], "person_id": group["facilitator"]["id"], "reason": "overlap", "placed_session_id": mine["id"]},
+    ]
+    assert admin.get(f"/v1/sessions/{mine['id']}").json == mine
+    # Back to back is no conflict, unless the facilitator asked for a break.
+    facilitator = f"/v1/facilitators/{group['facilitator']['id']}"
+    admin.patch(facilitator, json={"availability": {"weekly": [{"day": "tue", "start": "17:00", "end": "21:30"}]}})
+    back_to_back = admin.patch(f"/v1/sessions/{mine['id']}", json={"start": "2027-02-09T17:30:00+01:00"})
+    assert back_to_back.status_code == 200 and group["facilitator"]["id"] not in back_to_back.json["absent_ids"]
+    admin.patch(facilitator, json={"capacity": {"break_minutes": 15}})
+    response = admin.patch(f"/v1/sessions/{mine['id']}", json={"start": "2027-02-09T17:20:00+01:00"})
+    assert response.status_code == 409 and response.json["conflicts"][0]["reason"] == "break"
+    # Someone who cannot attend anyway is not booked by the session: no conflict for them.
+    admin.patch(facilitator, json={"availability": TUESDAY_EVENING})
+    assert admin.patch(f"/v1/sessions/{mine['id']}", json={"start": "2027-02-09T19:15:00+01:00"}).status_code == 409
+    unavailable = admin.patch(f"/v1/sessions/{mine['id']}", json={"start": "2027-02-09T17:15:00+01:00"})
+    assert unavailable.status_code == 200 and group["facilitator"]["id"] in unavailable.json["absent_ids"]
+
+
+def test_reinstating_a_session_whose_time_someone_took_since_is_409(admin, worker, group):
+    run = run_to_completion(admin, worker, group["id"])
+    first = run["plan"]["sessions"][0]
+    assert admin.patch(f"/v1/sessions/{first['id']}", json={"status": "cancelled"}).status_code == 200
+    second_group = new_group(admin, group["facilitator"]["id"], TUESDAY_EVENING, first=10)
+    second = run_to_completion(admin, worker, second_group["id"])
+    assert second["plan"]["sessions"][0]["start"] == first["start"]  # the freed evening is used
+    response = admin.patch(f"/v1/sessions/{first['id']}", json={"status": "scheduled"})
+    assert response.status_code == 409
+    assert admin.get(f"/v1/sessions/{first['id']}").json["status"] == "cancelled"
+
+
+# -- capacity ----------------------------------------------------------------------------------
+
+
+def test_a_facilitators_capacity_is_stored_shown_and_replaced_whole(admin):
+    created = admin.post("/v1/facilitators", json=payloads.facilitator(capacity={"max_sessions_per_week": 2, "break_minutes": 30}))
+    assert created.status_code == 201, created.json
+    assert created.json["capacity"] == {"max_sessions_per_day": None, "max_sessions_per_week": 2, "break_minutes": 30}
+    plain = admin.post("/v1/facilitators", json=payloads.facilitator()).json
+    assert plain["capacity"] is None
+    url = f"/v1/facilitators/{created.json['id']}"
+    changed = admin.patch(url, json={"capacity": {"max_sessions_per_day": 1}})
+    assert changed.json["capacity"] == {"max_sessions_per_day": 1, "max_sessions_per_week": None, "break_minutes": None}
+    assert admin.patch(url, json={"capacity": None}).json["capacity"] is None
+
+
+@pytest.mark.parametrize(
+    ("capacity", "field"),
+    [
+        ({"max_sessions_per_day": 0}, "capacity.max_sessions_per_day"),
+        ({"max_sessions_per_week": -1}, "capacity.max_sessions_per_week"),
+        ({"break_minutes": 2.5}, "capacity.break_minutes"),
+        ({"break_minutes": "30"}, "capacity.break_minutes"),
+        ({"max_sessions_per_day": True}, "capacity.max_sessions_per_day"),
+        ({"per_month": 3}, "capacity.per_month"),
+        ([1, 2], "capacity"),
+    ],
+)
+def test_capacity_takes_positive_integers_only(admin, capacity, field):
+    response = admin.post("/v1/facilitators", json=payloads.facilitator(capacity=capacity))
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert [e["field"] for e in response.json["errors"]] == [field]
+    assert admin.get("/v1/facilitators").json == []
+
+
+def test_a_weekly_limit_keeps_the_facilitators_groups_in_different_weeks(admin, worker, group):
+    admin.patch(f"/v1/facilitators/{group['facilitator']['id']}", json={"capacity": {"max_sessions_per_week": 1}})
+    run_to_completion(admin, worker, group["id"])
+    thursday_group = new_group(admin, group["facilitator"]["id"], TUESDAY_AND_THURSDAY, first=10)
+    admin.patch(f"/v1/facilitators/{group['facilitator']['id']}", json={"availability": TUESDAY_AND_THURSDAY})
+    run = run_to_completion(admin, worker, thursday_group["id"])
+    # Thursday 14 January would be free, but it is in the week of Tuesday the 12th.
+    assert run["plan"]["sessions"][0]["start"] == "2027-01-19T19:00:00+01:00"
+
+
+def test_diagnostics_say_who_is_booked_and_by_which_session(admin, worker, group):
+    first = run_to_completion(admin, worker, group["id"])
+    admin.patch(f"/v1/facilitators/{group['facilitator']['id']}", json={"capacity": {"max_sessions_per_week": 1}})
+    blocked = new_group(admin, group["facilitator"]["id"], ONLY_THREE_TUESDAYS, first=10)
+    run = run_to_completion(admin, worker, blocked["id"])
+    assert run["status"] == "infeasible"
+    assert run["diagnostics"]["blockers"] == [group["facilitator"]["id"]]
+    best = run["diagnostics"]["months"][0]["best_slots"][0]
+    assert best["start"] == "2027-01-12T19:00:00+01:00"
+    assert best["absent_ids"] == [group["facilitator"]["id"]]
+    assert best["booked"] == [
+        {"person_id": group["facilitator"]["id"], "session_id": first["plan"]["sessions"][0]["id"], "reason": "overlap"},
+    ]
+
+
+# -- batches -----------------------------------------------------------------------------------
+
+
+def batch_to_completion(admin, worker, group_ids: list[str]) -> dict:
+    response = admin.post("/v1/scheduling-batches", json={"group_ids": group_ids})
+    assert response.status_code == 202, response.json
+    assert response.json["status"] == "queued"
+    assert [run["group_id"] for run in response.json["runs"]] == group_ids
+    assert response.headers["Location"] == f"/v1/scheduling-batches/{response.json['id']}"
+    worker.drain()
+    batch = admin.get(response.headers["Location"])
+    assert batch.status_code == 200
+    return batch.json
+
+
+def test_a_batch_plans_what_planning_one_by_one_misses(admin, worker):
+    """Group A can meet on Tuesday or Thursday, group B only on three Tuesdays, and their
+    facilitator once an evening: planned first, A takes the earliest Tuesday and B is left
+    without; planned together, both are planned."""
+    # Windows of one session each, so that the batch sees every series there is and can prove
+    # its answer optimal.
+    one_session = [{"day": day, "start": "19:00", "end": "20:30"} for day in ("tue", "thu")]
+    facilitator = admin.post("/v1/facilitators", json=payloads.facilitator(
+        availability={"weekly": one_session}, capacity={"max_sessions_per_day": 1},
+    )).json
+    a = new_group(admin, facilitator["id"], {"weekly": one_session}, first=1, name="A")
+    b = new_group(admin, facilitator["id"], {**ONLY_THREE_TUESDAYS, "weekly": one_session[:1]}, first=10, name="B")
+    assert run_to_completion(admin, worker, a["id"])["plan"]["sessions"][0]["start"] == "2027-01-12T19:00:00+01:00"
+    alone = run_to_completion(admin, worker, b["id"])
+    assert alone["status"] == "infeasible"
+
+    batch = batch_to_completion(admin, worker, [a["id"], b["id"]])
+    assert batch["status"] == "finished" and batch["finished_at"] is not None
+    assert batch["optimal"] is True
+    runs = [admin.get(f"/v1/scheduling-runs/{run['id']}").json for run in batch["runs"]]
+    assert [run["status"] for run in runs] == ["succeeded", "succeeded"]
+    assert all(run["batch_id"] == batch["id"] for run in runs)
+    a_sessions, b_sessions = sessions_of(admin, a["id"]), sessions_of(admin, b["id"])
+    assert [s["start"] for s in b_sessions if s["kind"] == "guided"] == [
+        "2027-01-12T19:00:00+01:00", "2027-02-09T19:00:00+01:00", "2027-03-09T19:00:00+01:00",
+    ]
+    assert a_sessions[0]["start"] == "2027-01-14T19:00:00+01:00"  # A moved to Thursday
+    assert overlapping(a_sessions, b_sessions, kinds=("guided",)) == []
+    assert a_sessions[0]["sequence"] == 1  # the same session, moved
+
+
+def test_a_batch_answers_each_group_with_an_ordinary_run(admin, worker, group):
+    facilitator = group["facilitator"]["id"]
+    others = [new_group(admin, facilitator, TUESDAY_EVENING, first=10 * n, name=f"Groep {n}") for n in (1, 2)]
+    ids = [group["id"], *(g["id"] for g in others)]
+    batch = batch_to_completion(admin, worker, ids)
+    assert [run["status"] for run in batch["runs"]] == ["succeeded"] * 3
+    firsts = sorted(admin.get(f"/v1/scheduling-runs/{run['id']}").json["plan"]["sessions"][0]["start"] for run in batch["runs"])
+    assert firsts == ["2027-01-12T19:00:00+01:00", "2027-01-19T19:00:00+01:00", "2027-01-26T19:00:00+01:00"]
+    for first_id in ids:
+        for second_id in ids:
+            if first_id < second_id:
+                assert overlapping(sessions_of(admin, first_id), sessions_of(admin, second_id), kinds=("guided",)) == []
+    assert admin.post(f"/v1/groups/{group['id']}/scheduling-runs").status_code == 202  # no longer in flight
+
+
+def test_batch_requests_are_checked_before_anything_is_recorded(admin, platform, worker, group):
+    empty = admin.post("/v1/groups", json=payloads.group(name="Leeg")).json
+    unknown = str(uuid.uuid4())
+    for body, fields in [
+        ({"group_ids": []}, ["group_ids"]),
+        ({"group_ids": [group["id"], group["id"]]}, ["group_ids"]),
+        ({"group_ids": [str(uuid.uuid4()) for _ in range(201)]}, ["group_ids"]),
+        ({"group_ids": ["not-a-uuid"]}, ["group_ids.0"]),
+        ({}, ["group_ids"]),
+        ({"group_ids": [group["id"], unknown]}, ["group_ids.1"]),
+        ({"group_ids": [empty["id"], group["id"]]}, ["group_ids.0"]),
+    ]:
+        response = admin.post("/v1/scheduling-batches", json=body)
+        assert response.status_code == 422, (body, response.json)
+        assert [e["field"] for e in response.json["errors"]] == fields, response.json
+    assert platform.post("/v1/scheduling-batches", json={"group_ids": [group["id"]]}).status_code == 403
+    assert admin.get(f"/v1/scheduling-batches/{uuid.uuid4()}").status_code == 404
+    in_flight = admin.post(f"/v1/groups/{group['id']}/scheduling-runs")
+    response = admin.post("/v1/scheduling-batches", json={"group_ids": [group["id"]]})
+    assert response.status_code == 409 and in_flight.json["id"] in response.json["detail"]
+    worker.drain()
+    assert admin.get(f"/v1/scheduling-runs/{in_flight.json['id']}").json["status"] == "succeeded"
+
+
+def test_a_run_of_a_batch_is_planned_with_its_batch_never_on_its_own(admin, platform, scheduler, group):
+    batch = admin.post("/v1/scheduling-batches", json={"group_ids": [group["id"]]}).json
+    polled = admin.get(f"/v1/scheduling-batches/{batch['id']}")
+    assert polled.json["status"] == "queued" and polled.headers["Retry-After"] == "1"
+    assert platform.get(f"/v1/scheduling-batches/{batch['id']}").status_code == 403
+    run_id = batch["runs"][0]["id"]
+    assert jobs.plan_run(scheduler.runtime, uuid.UUID(run_id)) == "skipped: run is queued"
+    assert admin.get(f"/v1/scheduling-runs/{run_id}").json["status"] == "queued"
+    assert jobs.plan_batch(scheduler.runtime, uuid.UUID(batch["id"])) == "finished: 1 of 1 planned (optimal: True)"
+    assert admin.get(f"/v1/scheduling-runs/{run_id}").json["status"] == "succeeded"
+    assert jobs.plan_batch(scheduler.runtime, uuid.UUID(batch["id"])) == "skipped: batch is finished"
+
+
+def test_a_batch_whose_message_was_lost_is_planned_by_the_sweep(admin, scheduler, group, clock, monkeypatch):
+    def broker_down(message, *, delay=None):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(scheduler.broker, "enqueue", broker_down)
+    response = admin.post("/v1/scheduling-batches", json={"group_ids": [group["id"]]})
+    assert response.status_code == 202
+    monkeypatch.undo()
+    clock.now += timedelta(seconds=scheduler.settings.sweep_seconds + 1)
+    scheduler.start_consuming()
+    scheduler.drain()
+    batch = admin.get(response.headers["Location"]).json
+    assert batch["status"] == "finished" and batch["runs"][0]["status"] == "succeeded"
+
+
+def test_a_run_that_loses_a_race_plans_again_under_the_lock(admin, scheduler, session_factory, group, clock):
+    """Two groups of one facilitator planned at once: the second writer finds the first's
+    sessions where it planned its own, and plans again instead of booking her twice."""
+    second_group = new_group(admin, group["facilitator"]["id"], TUESDAY_EVENING, first=10)
+    first_run = admin.post(f"/v1/groups/{group['id']}/scheduling-runs").json
+    second_run = admin.post(f"/v1/groups/{second_group['id']}/scheduling-runs").json
+    runtime = scheduler.runtime
+    with session_factory.begin() as session:
+        for run in (first_run, second_run):
+            assert scheduling.claim_run(session, uuid.UUID(run["id"]), runtime.name, clock.now, timedelta(minutes=1))
+    with session_factory() as session:  # both plan from the same picture: nobody booked yet
+        stale = [find_plan(scheduling.load_run_input(session, uuid.UUID(run["id"]), clock.now)) for run in (first_run, second_run)]
+    assert stale[0].sessions[0].start == stale[1].sessions[0].start
+    for run, result in zip((first_run, second_run), stale):
+        with session_factory.begin() as session:
+            assert scheduling.record_result(session, uuid.UUID(run["id"]), runtime.name, result, clock.now) is not None
+    second = admin.get(f"/v1/scheduling-runs/{second_run['id']}").json
+    assert second["status"] == "succeeded"
+    assert second["plan"]["sessions"][0]["start"] == "2027-01-19T19:00:00+01:00"
+    assert overlapping(sessions_of(admin, group["id"]), sessions_of(admin, second_group["id"]), kinds=("guided",)) == []
+    with session_factory() as session:
+        assert session.get(SchedulingRun, uuid.UUID(second_run["id"])).attempts == 1

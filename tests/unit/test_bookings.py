@@ -1,0 +1,178 @@
+"""Other sessions as busy time: the booking rules, and the plan engine keeping them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from shared.domain import availability as av
+from shared.domain import bookings as bk
+from shared.domain.model import Availability, GroupConstraints, Person, WeeklyWindow
+from shared.domain.planning import (
+    Infeasible,
+    Plan,
+    PlanRequest,
+    booking_conflicts,
+    candidate_series,
+    find_plan,
+    plan_with_series,
+)
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+TUESDAY = Availability(weekly=(WeeklyWindow(1, time(19), time(21, 30)),))
+TUESDAY_AND_THURSDAY = Availability(weekly=(WeeklyWindow(1, time(19), time(21, 30)), WeeklyWindow(3, time(19), time(21, 30))))
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=AMSTERDAM)
+
+
+def booking(person: str, session: str, day: date, hour: int, minute: int = 0, minutes: int = 90) -> bk.Booking:
+    start = at(day, hour, minute)
+    return bk.Booking(person, session, start, start + timedelta(minutes=minutes))
+
+
+def request(facilitator=TUESDAY, member=TUESDAY, **changes) -> PlanRequest:
+    plain = PlanRequest(
+        timezone="Europe/Amsterdam", starts_on=date(2027, 1, 1), session_minutes=90, guided_sessions=3,
+        follow_up_sessions=3, facilitator=Person("fien", "Europe/Amsterdam", facilitator),
+        members=tuple(Person(f"m{n}", "Europe/Amsterdam", member) for n in range(4)),
+        constraints=GroupConstraints(),
+    )
+    return replace(plain, **changes)
+
+
+def minutes(moment: datetime) -> int:
+    return av.utc_minutes(moment)
+
+
+# -- the rules ---------------------------------------------------------------------------------
+
+
+def test_a_booking_blocks_its_own_time_and_with_a_break_the_minutes_around_it():
+    one = booking("fien", "s1", date(2027, 1, 5), 19)
+    assert [(b.reason, b.session_id) for b in bk.blocks([one], "Europe/Amsterdam")] == [("overlap", "s1")]
+    found = bk.blocks([one], "Europe/Amsterdam", bk.Capacity(break_minutes=30))
+    assert [(b.start - minutes(one.start), b.end - minutes(one.start), b.reason) for b in found] == [
+        (-30, 0, "break"), (0, 90, "overlap"), (90, 120, "break"),
+    ]
+
+
+def test_a_full_day_and_a_full_week_are_blocked_in_the_facilitators_own_zone():
+    # Two sessions on Tuesday 5 January in New York; the day there is 06:00 to 06:00 in Amsterdam.
+    new_york = ZoneInfo("America/New_York")
+    first = bk.Booking("f", "s1", datetime(2027, 1, 5, 9, tzinfo=new_york), datetime(2027, 1, 5, 10, 30, tzinfo=new_york))
+    second = bk.Booking("f", "s2", datetime(2027, 1, 5, 20, tzinfo=new_york), datetime(2027, 1, 5, 21, 30, tzinfo=new_york))
+    found = bk.blocks([first, second], "America/New_York", bk.Capacity(max_sessions_per_day=2, max_sessions_per_week=3))
+    day = [b for b in found if b.reason == "day"]
+    assert [(b.start, b.end, b.session_id) for b in day] == [
+        (minutes(datetime(2027, 1, 5, tzinfo=new_york)), minutes(datetime(2027, 1, 6, tzinfo=new_york)), "s1"),
+    ]
+    assert not [b for b in found if b.reason == "week"]  # two of three: room for one more
+    third = bk.Booking("f", "s3", datetime(2027, 1, 10, 9, tzinfo=new_york), datetime(2027, 1, 10, 10, tzinfo=new_york))
+    week = [b for b in bk.blocks([first, second, third], "America/New_York", bk.Capacity(max_sessions_per_week=3)) if b.reason == "week"]
+    assert [(b.start, b.end) for b in week] == [
+        (minutes(datetime(2027, 1, 4, tzinfo=new_york)), minutes(datetime(2027, 1, 11, tzinfo=new_york))),  # Monday to Monday
+    ]
+
+
+def test_violations_name_the_new_session_and_the_one_it_runs_into():
+    old = bk.Timed("old", 0, 90, new=False)
+    assert bk.violations([old, bk.Timed("new", 60, 150, new=True)], "UTC") == [("new", "old", "overlap")]
+    assert bk.violations([old, bk.Timed("new", 90, 180, new=True)], "UTC") == []  # back to back is fine
+    assert bk.violations([old, bk.Timed("new", 100, 190, new=True)], "UTC", bk.Capacity(break_minutes=15)) == [("new", "old", "break")]
+    assert bk.violations([old, bk.Timed("other-old", 30, 60, new=False)], "UTC") == []  # old ones are not judged
+    day = [old, bk.Timed("new", 600, 690, new=True)]
+    assert bk.violations(day, "UTC", bk.Capacity(max_sessions_per_day=1)) == [("new", "old", "day")]
+    assert bk.violations(day, "UTC", bk.Capacity(max_sessions_per_day=2)) == []
+
+
+@pytest.mark.parametrize("value", [0, -3])
+def test_a_capacity_is_positive(value):
+    with pytest.raises(ValueError):
+        bk.Capacity(max_sessions_per_day=value)
+
+
+# -- the plan engine ---------------------------------------------------------------------------
+
+
+def test_a_facilitators_other_sessions_are_busy_time_for_her_next_group():
+    alone = find_plan(request())
+    assert alone.sessions[0].start == at(date(2027, 1, 5), 19)
+    booked = tuple(
+        bk.Booking("fien", f"other-{s.number}", s.start, s.end) for s in alone.sessions if s.kind == "guided"
+    )
+    second = find_plan(request(bookings=booked))
+    assert [s.start for s in second.sessions[:3]] == [at(date(2027, 1, 12), 19), at(date(2027, 2, 9), 19), at(date(2027, 3, 9), 19)]
+    assert booking_conflicts(request(bookings=booked), second) == []
+    assert booking_conflicts(request(bookings=booked), alone) == [
+        (1, bk.Conflict("fien", "other-1", "overlap")),
+        (2, bk.Conflict("fien", "other-2", "overlap")),
+        (3, bk.Conflict("fien", "other-3", "overlap")),
+    ]
+
+
+def test_a_members_booking_counts_for_self_directed_sessions_too():
+    plain = find_plan(request())
+    fourth = plain.sessions[3]
+    booked = (bk.Booking("m2", "elsewhere", fourth.start - timedelta(minutes=30), fourth.start + timedelta(minutes=30)),)
+    moved = find_plan(request(bookings=booked))
+    assert moved.sessions[:3] == plain.sessions[:3]
+    assert moved.sessions[3].start != fourth.start and moved.sessions[3].absent_ids == ()
+
+
+def test_the_facilitators_break_and_weekly_limit_keep_her_next_group_away():
+    other = (booking("fien", "late", date(2027, 1, 5), 17, 30),)  # ends 19:00 on the first Tuesday
+    assert find_plan(request(bookings=other)).sessions[0].start == at(date(2027, 1, 5), 19)
+    with_break = find_plan(request(bookings=other, capacity=bk.Capacity(break_minutes=30)))
+    assert with_break.sessions[0].start == at(date(2027, 1, 5), 19, 30)
+    # Sunday 10 January is in the first Tuesday's ISO week (4–10 January).
+    sunday = (booking("fien", "sunday", date(2027, 1, 10), 11),)
+    weekly = find_plan(request(bookings=sunday, capacity=bk.Capacity(max_sessions_per_week=1)))
+    assert weekly.sessions[0].start == at(date(2027, 1, 12), 19)
+
+
+def test_diagnostics_say_who_is_booked_by_which_session_apart_from_who_is_unavailable():
+    every_tuesday = tuple(
+        booking("fien", f"tue-{week}", date(2027, 1, 5) + timedelta(weeks=week), 18, 30, minutes=210) for week in range(60)
+    )
+    result = find_plan(request(bookings=every_tuesday))
+    assert isinstance(result, Infeasible)
+    assert result.blockers == ("fien",)
+    best = result.months[0].best_slots[0]
+    assert best.start == at(date(2027, 1, 5), 19)
+    assert best.absent_ids == ("fien",)
+    assert best.booked == (bk.Conflict("fien", "tue-0", "overlap"),)
+    unavailable = find_plan(request(facilitator=Availability(weekly=(WeeklyWindow(2, time(9), time(12)),))))
+    assert unavailable.months[0].best_slots[0].booked == ()  # simply not available: not booked
+
+
+def test_candidate_series_start_with_the_engines_own_choice_and_each_fits_on_its_own():
+    one_start = Availability(weekly=(WeeklyWindow(1, time(19), time(20, 30)), WeeklyWindow(3, time(19), time(20, 30))))
+    narrow = request(facilitator=one_start, member=one_start)
+    series, complete = candidate_series(narrow, limit=10_000)
+    assert complete
+    assert series[0].starts == tuple(s.start for s in find_plan(narrow).sessions[:3])
+    assert all(s.fixed_slot for s in series[:3]) and not series[-1].fixed_slot
+    assert len({s.starts for s in series}) == len(series)
+    assert candidate_series(narrow, limit=len(series) - 1) == (series[:-1], False)
+    for chosen in series[:: max(1, len(series) // 25)]:
+        plan = plan_with_series(narrow, chosen)
+        assert tuple(s.start for s in plan.sessions[:3]) == chosen.starts
+        assert (plan.slot is not None) == chosen.fixed_slot
+
+
+def test_a_short_list_of_candidates_covers_many_days_before_many_times():
+    open_week = Availability()  # no weekly restriction: every quarter hour of 08:00–22:00 on weekdays
+    series, complete = candidate_series(request(facilitator=open_week, member=open_week), limit=60)
+    assert not complete and len(series) == 60
+    assert len({s.starts[0].date() for s in series}) == 60
+
+
+def test_a_group_without_guided_sessions_left_has_no_series_to_choose():
+    done = request(guided_sessions=0)
+    assert candidate_series(done, limit=10) == ((), True)
+    assert isinstance(find_plan(done), Plan)

@@ -216,14 +216,16 @@ def conflicts(
         start, end = av.utc_minutes(proposal.start), av.utc_minutes(proposal.end, ceil=True)
         for person_id in proposal.person_ids:
             timed[person_id].append(Timed(proposal.session_id, start, end, new=True))
-    found = []
+    found: dict[tuple[str, str, str], str] = {}
     for person_id in sorted(timed):
         sessions = timed[person_id]
         if not any(session.new for session in sessions):
             continue
         for new_id, other_id, reason in violations(sessions, timezones.get(person_id, "UTC"), capacities.get(person_id)):
-            found.append((new_id, Conflict(person_id, other_id, reason)))
-    return found
+            key = (new_id, person_id, other_id)
+            if key not in found or REASONS.index(reason) < REASONS.index(found[key]):
+                found[key] = reason  # one reason per pair: the most telling (an overlap is also a full day)
+    return [(new_id, Conflict(person_id, other_id, reason)) for (new_id, person_id, other_id), reason in found.items()]
 
 
 def as_unavailable(person: Person, found: list[Block]) -> Person:

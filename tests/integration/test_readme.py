@@ -31,7 +31,7 @@ def _json_lines(text: str) -> list:
 
 def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
     blocks = walkthrough_blocks()
-    assert len(blocks) == 5
+    assert len(blocks) == 6
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parents[1])
     port = free_port()
     env = {
@@ -86,3 +86,15 @@ def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
     feed = result.stdout.split(json.dumps(links, separators=(",", ":")), 1)[1]
     assert "HTTP/1.1 200 OK" in feed and "Content-Type: text/calendar; charset=utf-8" in feed
     assert "METHOD:PUBLISH" in feed and "X-WR-CALNAME:Intervisie – Fien Jansen" in feed
+
+    batch, conflict = outputs[9], outputs[10]
+    assert batch["status"] == "finished" and batch["optimal"] is True
+    assert [run["status"] for run in batch["runs"]] == ["succeeded", "succeeded"]
+    assert batch["runs"][0]["group_id"] == group["id"]
+    second_group = [line.split()[1:] for line in result.stdout.splitlines() if line.startswith("session ")]
+    assert second_group == [
+        ["1", "2028-01-13T19:00:00+01:00"], ["2", "2028-02-10T19:00:00+01:00"], ["3", "2028-03-09T19:00:00+01:00"],
+    ]
+    assert conflict["status"] == 409 and conflict["type"] == "/problems/schedule-conflict"
+    first_session = succeeded["plan"]["sessions"][0]["id"]
+    assert [(c["session_id"], c["person_id"], c["reason"]) for c in conflict["conflicts"]] == [(first_session, facilitator, "overlap")]

@@ -431,7 +431,7 @@ _INTERESTING = (
 
 
 def _frame_name(frame: str) -> str:
-    """``find_plan (shared/domain/planning.py:840)`` → ``find_plan (shared/domain/planning.py)``."""
+    """``find_plan (shared/domain/planning/planner.py:110)`` → ``find_plan (shared/domain/planning/planner.py)``."""
     name, _, where = frame.partition(" (")
     path = where.rstrip(")").rsplit(":", 1)[0]
     for marker in ("site-packages/", "/main/", "lib/python3.11/"):

@@ -30,7 +30,8 @@ from datetime import date
 
 from . import availability as av
 from .model import GroupConstraints, Person
-from .planning import FIRST_SESSION_WINDOW_MONTHS, GRID_MINUTES, MIN_GAP_DAYS, _add_months
+from .planning import FIRST_SESSION_WINDOW_MONTHS, GRID_MINUTES, MIN_GAP_DAYS
+from .planning.months import add_months
 
 _DAY = av.MINUTES_PER_DAY
 
@@ -181,7 +182,7 @@ def build_grid(
     if session_minutes <= 0 or guided_sessions <= 0:
         raise ValueError("session_minutes and guided_sessions must be positive")
     first_day = av.day_number(starts_on)
-    high_day = av.day_number(_add_months(starts_on, FIRST_SESSION_WINDOW_MONTHS))
+    high_day = av.day_number(add_months(starts_on, FIRST_SESSION_WINDOW_MONTHS))
     last_month = _month_index(av.day_date(high_day - 1)) + guided_sessions - 1
     stop_day = _month_start_day(last_month + 1)
     clock = av.zone_clock(timezone, starts_on.year - 1, last_month // 12 + 1)

@@ -256,6 +256,29 @@ class _Model:
         return chosen, result.termination.reason == mathopt.TerminationReason.OPTIMAL
 
 
+def conflicts_of(plans: Sequence[tuple[PlanRequest, Plan]]) -> list[tuple[int, int, bk.Conflict]]:
+    """``(plan index, session number, conflict)`` for every planned session that runs into a
+    booking of one of its people, their facilitator's capacity, or a session of another of
+    these plans. Empty for plans made together from these requests; not empty when bookings
+    changed since (someone else booked one of the people meanwhile)."""
+    proposals, timezones, capacities = [], {}, {}
+    booked: dict[tuple[str, str], bk.Booking] = {}
+    for index, (request, plan) in enumerate(plans):
+        for session in plan.sessions:
+            people = _required(request, session.kind, session.absent_ids)
+            proposals.append(bk.Proposal(f"{index}#{session.number}", session.start, session.end, tuple(people)))
+        for person in (request.facilitator, *request.members):
+            timezones[person.id] = person.timezone
+        if request.capacity:
+            capacities[request.facilitator.id] = request.capacity
+        booked.update(((booking.person_id, booking.session_id), booking) for booking in request.bookings)
+    return [
+        (int(index), int(number), conflict)
+        for placed, conflict in bk.conflicts(proposals, list(booked.values()), timezones, capacities)
+        for index, number in [placed.split("#")]
+    ]
+
+
 def _planned(results: tuple[Plan | Infeasible, ...]) -> int:
     return sum(isinstance(result, Plan) for result in results)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from shared.actor import Actor
 from shared.db.models import Group, SchedulingBatch, SchedulingRun, Session
-from shared.domain.cohort import CohortGroup, CohortResult, planned_session_id
+from shared.domain.cohort import CohortGroup, CohortResult, conflicts_of, planned_session_id
 from shared.domain.planning import Plan
 from shared.errors import FieldError, InvalidInput, NotFound
 from shared.use_cases import bookings, leases, scheduling
@@ -97,19 +97,18 @@ def load_input(session: DbSession, batch_id: uuid.UUID, now: datetime) -> list[C
     """Each group's plan request, its bookings leaving out every batch group's upcoming sessions."""
     batch = session.get(SchedulingBatch, batch_id)
     ids = [uuid.UUID(group_id) for group_id in batch.group_ids]
-    groups = {group.id: group for group in session.scalars(select(Group).where(Group.id.in_(ids)))}
-    return [
-        CohortGroup(str(group_id), scheduling.plan_request_for(session, groups[group_id], now, replacing=set(ids)))
-        for group_id in ids
-        if group_id in groups  # a group deleted since: its run went with it
-    ]
+    found = {group.id: group for group in session.scalars(select(Group).where(Group.id.in_(ids)))}
+    groups = [found[group_id] for group_id in ids if group_id in found]  # a deleted group took its run along
+    requests = scheduling.plan_requests_for(session, groups, now, replacing=set(ids))
+    return [CohortGroup(str(group.id), request) for group, request in zip(groups, requests, strict=True)]
 
 
 def record(session: DbSession, batch_id: uuid.UUID, owner: str, result: CohortResult, keys: list[str], now: datetime) -> bool:
     """Write every run's outcome, if ``owner`` still holds the batch; False (and nothing
-    written) otherwise. Plans are written in the batch's order, each checked under lock against
-    the bookings as they are then (a group that another writer booked meanwhile is planned again,
-    and the batch is then not claimed optimal)."""
+    written) otherwise. Under lock, the plans are checked together against the bookings as they
+    are now; when someone booked one of their people meanwhile, they are written in the batch's
+    order, each checked again and, where needed, planned again (and the batch is then not
+    claimed optimal)."""
     batch = leases.lock_owned(session, SchedulingBatch, batch_id, owner)
     if batch is None:
         return False
@@ -119,17 +118,20 @@ def record(session: DbSession, batch_id: uuid.UUID, owner: str, result: CohortRe
         for group in session.scalars(select(Group).where(Group.id.in_([uuid.UUID(k) for k in keys])).order_by(Group.id).with_for_update())
     }
     bookings.lock_people(session, [person for group in groups.values() for person in scheduling.people_of(group)])
-    outcomes = dict(zip(keys, result.results, strict=True))
+    outcomes = {key: outcome for key, outcome in zip(keys, result.results, strict=True) if key in groups}
+    planned = [key for key, outcome in outcomes.items() if isinstance(outcome, Plan)]
     # Groups without a plan keep their sessions: they are bookings for the rest from now on.
-    pending = {uuid.UUID(key) for key, outcome in outcomes.items() if isinstance(outcome, Plan) and key in groups}
+    pending = {groups[key].id for key in planned}
+    requests = scheduling.plan_requests_for(session, [groups[key] for key in planned], now, replacing=pending)
+    unchanged = not conflicts_of([(request, outcomes[key]) for key, request in zip(planned, requests, strict=True)])
     replanned = False
-    for key, outcome in outcomes.items():
-        if key in groups and isinstance(outcome, Plan):
-            group = groups[key]
+    for key in planned:
+        group, outcome = groups[key], outcomes[key]
+        if not unchanged:  # someone was booked meanwhile: check, and plan again, group by group
             outcome, again = scheduling.current_result(session, group, outcome, now, replacing=pending)
             replanned = replanned or again
-            scheduling.write_outcome(session, runs[key], group, outcome, now)
-            pending.discard(group.id)
+        scheduling.write_outcome(session, runs[key], group, outcome, now)
+        pending.discard(group.id)
     # Diagnostics may name sessions planned just now, by their key in the batch.
     planned_ids = {
         planned_session_id(str(group_id), number): str(session_id)
@@ -139,7 +141,7 @@ def record(session: DbSession, batch_id: uuid.UUID, owner: str, result: CohortRe
         )
     }
     for key, outcome in outcomes.items():
-        if key in groups and not isinstance(outcome, Plan):
+        if not isinstance(outcome, Plan):
             scheduling.write_outcome(session, runs[key], groups[key], outcome, now, planned_ids=planned_ids)
     leases.finish(batch, FINISHED, now)
     batch.optimal = result.optimal and not replanned

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session as DbSession
 
 from shared.actor import Actor
 from shared.db.models import Facilitator, Group, Participant, SchedulingRun, Session
+from shared.domain.bookings import Booking
+from shared.domain.cohort import conflicts_of
 from shared.domain.model import (
     WEEKDAYS,
     Availability,
@@ -35,7 +37,6 @@ from shared.domain.planning import (
     Plan,
     PlanRequest,
     attendance_at,
-    booking_conflicts,
     find_plan,
 )
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -115,37 +116,57 @@ def group_sessions(session: DbSession, group_id: uuid.UUID) -> list[Session]:
 def plan_request_for(
     session: DbSession, group: Group, now: datetime, *, replacing: set[uuid.UUID] | None = None
 ) -> PlanRequest:
-    """The plan search's input for a group as it is stored now: past sessions become history,
-    the people's other sessions bookings. ``replacing``: the groups whose upcoming sessions the
-    plan replaces (default: this group's own)."""
-    if group.facilitator_id is None:
-        raise InvalidInput.field("facilitator_id", "the group has no facilitator")
-    facilitator = session.get(Facilitator, group.facilitator_id)
-    members = tuple(person_of(m.participant) for m in group.memberships)
-    history = tuple(
-        PastSession(number=s.number, kind=s.kind, start=s.start)
-        for s in group_sessions(session, group.id)
-        if s.status == "scheduled" and s.start < now
-    )
-    booked = bookings.bookings_for(
-        session, facilitator_ids=[facilitator.id], participant_ids=group.member_ids, now=now,
-        replacing=replacing if replacing is not None else {group.id},
-    )
-    return PlanRequest(
-        timezone=group.timezone,
-        starts_on=group.starts_on,
-        session_minutes=group.session_minutes,
-        guided_sessions=group.guided_sessions,
-        follow_up_sessions=group.follow_up_sessions,
-        facilitator=person_of(facilitator),
-        members=members,
-        constraints=constraints_of(group.constraints),
-        not_before=now,
-        history=history,
-        language=group.language,
-        bookings=tuple(booked),
-        capacity=bookings.capacity_of(facilitator.capacity),
-    )
+    """The plan search's input for a group as it is stored now (see :func:`plan_requests_for`)."""
+    return plan_requests_for(session, [group], now, replacing=replacing)[0]
+
+
+def plan_requests_for(
+    session: DbSession, groups: list[Group], now: datetime, *, replacing: set[uuid.UUID] | None = None
+) -> list[PlanRequest]:
+    """The plan search's input for each group as it is stored now, in three queries however
+    many groups: past sessions become history, the people's other sessions bookings.
+    ``replacing``: the groups whose upcoming sessions the plans replace (default: these)."""
+    for group in groups:
+        if group.facilitator_id is None:
+            raise InvalidInput.field("facilitator_id", f"group {group.id} has no facilitator")
+    ids = [group.id for group in groups]
+    facilitators = {
+        row.id: row
+        for row in session.scalars(select(Facilitator).where(Facilitator.id.in_({g.facilitator_id for g in groups})))
+    }
+    history: dict[uuid.UUID, list[PastSession]] = {group_id: [] for group_id in ids}
+    for row in session.scalars(
+        select(Session)
+        .where(Session.group_id.in_(ids), Session.status == "scheduled", Session.start < now)
+        .order_by(Session.number, Session.start)
+    ):
+        history[row.group_id].append(PastSession(number=row.number, kind=row.kind, start=row.start))
+    booked: dict[str, list[Booking]] = {}
+    for booking in bookings.bookings_for(
+        session, facilitator_ids=list(facilitators), participant_ids={pid for g in groups for pid in g.member_ids},
+        now=now, replacing=replacing if replacing is not None else set(ids),
+    ):
+        booked.setdefault(booking.person_id, []).append(booking)
+    requests = []
+    for group in groups:
+        facilitator = facilitators[group.facilitator_id]
+        people = [str(facilitator.id), *(str(pid) for pid in group.member_ids)]
+        requests.append(PlanRequest(
+            timezone=group.timezone,
+            starts_on=group.starts_on,
+            session_minutes=group.session_minutes,
+            guided_sessions=group.guided_sessions,
+            follow_up_sessions=group.follow_up_sessions,
+            facilitator=person_of(facilitator),
+            members=tuple(person_of(m.participant) for m in group.memberships),
+            constraints=constraints_of(group.constraints),
+            not_before=now,
+            history=tuple(history[group.id]),
+            language=group.language,
+            bookings=tuple(booking for person in people for booking in booked.get(person, ())),
+            capacity=bookings.capacity_of(facilitator.capacity),
+        ))
+    return requests
 
 
 # -- requesting and reading runs -----------------------------------------------------------------
@@ -250,7 +271,7 @@ def current_result(
     if not isinstance(result, Plan):
         return result, False
     request = plan_request_for(session, group, now, replacing=replacing)
-    if not booking_conflicts(request, result):
+    if not conflicts_of([(request, result)]):
         return result, False
     log.info("group %s: someone was booked meanwhile; planning it again", group.id)
     return find_plan(request), True

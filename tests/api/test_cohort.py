@@ -344,3 +344,32 @@ def test_a_run_that_loses_a_race_plans_again_under_the_lock(admin, scheduler, se
     assert overlapping(sessions_of(admin, group["id"]), sessions_of(admin, second_group["id"]), kinds=("guided",)) == []
     with session_factory() as session:
         assert session.get(SchedulingRun, uuid.UUID(second_run["id"])).attempts == 1
+
+
+def test_a_batch_that_loses_a_race_plans_the_affected_groups_again(admin, scheduler, session_factory, clock):
+    """While a batch is being solved, a single run books its facilitator where the batch meant
+    to: the batch's write notices, plans again around it, and does not claim optimality."""
+    from shared.domain.cohort import plan_cohort
+    from shared.use_cases import batches
+
+    one_session = {"weekly": [{"day": "tue", "start": "19:00", "end": "20:30"}]}
+    facilitator = admin.post("/v1/facilitators", json=payloads.facilitator(availability=one_session)).json["id"]
+    group, second_group, outsider = (new_group(admin, facilitator, one_session, first=10 * n) for n in (1, 2, 3))
+    batch = admin.post("/v1/scheduling-batches", json={"group_ids": [group["id"], second_group["id"]]}).json
+    runtime = scheduler.runtime
+    with session_factory.begin() as session:
+        assert batches.claim(session, uuid.UUID(batch["id"]), runtime.name, clock.now)
+    with session_factory() as session:
+        inputs = batches.load_input(session, uuid.UUID(batch["id"]), clock.now)
+    result = plan_cohort(inputs)
+    assert result.optimal
+    assert jobs.plan_run(runtime, uuid.UUID(admin.post(f"/v1/groups/{outsider['id']}/scheduling-runs").json["id"])) == "plan"
+    with session_factory.begin() as session:
+        assert batches.record(session, uuid.UUID(batch["id"]), runtime.name, result, [g.key for g in inputs], clock.now)
+    finished = admin.get(f"/v1/scheduling-batches/{batch['id']}").json
+    assert finished["optimal"] is False
+    assert [run["status"] for run in finished["runs"]] == ["succeeded", "succeeded"]
+    everyone = [sessions_of(admin, g["id"]) for g in (group, second_group, outsider)]
+    for first in range(3):
+        for second in range(first + 1, 3):
+            assert overlapping(everyone[first], everyone[second], kinds=("guided",)) == []

@@ -10,12 +10,12 @@ import pytest
 
 from shared.domain import availability as av
 from shared.domain import bookings as bk
+from shared.domain.cohort import conflicts_of
 from shared.domain.model import Availability, GroupConstraints, Person, WeeklyWindow
 from shared.domain.planning import (
     Infeasible,
     Plan,
     PlanRequest,
-    booking_conflicts,
     candidate_series,
     find_plan,
     plan_with_series,
@@ -107,12 +107,15 @@ def test_a_facilitators_other_sessions_are_busy_time_for_her_next_group():
     )
     second = find_plan(request(bookings=booked))
     assert [s.start for s in second.sessions[:3]] == [at(date(2027, 1, 12), 19), at(date(2027, 2, 9), 19), at(date(2027, 3, 9), 19)]
-    assert booking_conflicts(request(bookings=booked), second) == []
-    assert booking_conflicts(request(bookings=booked), alone) == [
-        (1, bk.Conflict("fien", "other-1", "overlap")),
-        (2, bk.Conflict("fien", "other-2", "overlap")),
-        (3, bk.Conflict("fien", "other-3", "overlap")),
+    assert conflicts_of([(request(bookings=booked), second)]) == []
+    assert conflicts_of([(request(bookings=booked), alone)]) == [
+        (0, 1, bk.Conflict("fien", "other-1", "overlap")),
+        (0, 2, bk.Conflict("fien", "other-2", "overlap")),
+        (0, 3, bk.Conflict("fien", "other-3", "overlap")),
     ]
+    # Two plans made apart from each other clash with each other (each pair is named once).
+    twice = conflicts_of([(request(), alone), (request(), alone)])
+    assert {(i, n) for i, n, _ in twice} == {(0, s.number) for s in alone.sessions}
 
 
 def test_a_members_booking_counts_for_self_directed_sessions_too():

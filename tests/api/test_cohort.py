@@ -373,3 +373,26 @@ def test_a_batch_that_loses_a_race_plans_the_affected_groups_again(admin, schedu
     for first in range(3):
         for second in range(first + 1, 3):
             assert overlapping(everyone[first], everyone[second], kinds=("guided",)) == []
+
+
+def test_the_plans_behind_a_proposal_keep_away_from_the_facilitators_other_sessions(admin, worker, group, session_factory, clock):
+    from shared.use_cases import proposals
+
+    run = run_to_completion(admin, worker, group["id"])
+    pool = [admin.post("/v1/participants", json=payloads.participant(30 + n, availability=TUESDAY_EVENING)).json["id"] for n in range(5)]
+    asked = admin.post("/v1/group-proposals", json={
+        "group_by": "theme", "participant_ids": pool, "starts_on": "2027-01-11", "facilitator_id": group["facilitator"]["id"],
+    })
+    with session_factory() as session:
+        request = proposals.composition_request(session, uuid.UUID(asked.json["id"]), clock.now)
+    busy = [(u.start, u.end) for u in request.facilitator.availability.unavailable]
+    guided = [s for s in run["plan"]["sessions"] if s["kind"] == "guided"]
+    assert [(start.isoformat(), end.isoformat()) for start, end in busy] == [
+        (datetime.fromisoformat(s["start"]).astimezone(start.tzinfo).isoformat(), datetime.fromisoformat(s["end"]).astimezone(start.tzinfo).isoformat())
+        for s, (start, _) in zip(guided, busy, strict=True)
+    ]
+    worker.drain()
+    proposal = admin.get(f"/v1/group-proposals/{asked.json['id']}").json
+    assert proposal["status"] == "succeeded"
+    first = proposal["groups"][0]["first_session"]
+    assert first not in [s["start"] for s in guided] and first.startswith("2027-01-19T19:00")

@@ -66,7 +66,11 @@ def test_accepting_creates_the_groups_once_and_can_start_their_plans(admin, work
         group = admin.get(f"/v1/groups/{group_id}").json
         assert [m["participant_id"] for m in group["members"]] == proposed["member_ids"]
         assert group["theme"] == "ouderbetrokkenheid" and group["facilitator_id"] == facilitator["id"]
+    assert again.json["batch_id"] == first.json["batch_id"] is not None  # planned together, once
     worker.drain()
+    batch = admin.get(f"/v1/scheduling-batches/{first.json['batch_id']}").json
+    assert batch["status"] == "finished"
+    assert [run["group_id"] for run in batch["runs"]] == group_ids
     for group_id in group_ids:
         sessions = admin.get(f"/v1/groups/{group_id}/sessions?page_size=50").json
         assert len(sessions) == 9 and sessions[0]["start"].startswith("2027-01-")

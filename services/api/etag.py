@@ -38,7 +38,8 @@ ETAG_HEADER = {"description": "Version of the resource, for If-Match and If-None
 
 
 def etag_of(row: Any) -> str:
-    digest = hashlib.blake2b(f"{row.id}:{row.version}".encode(), digest_size=10).hexdigest()
+    material = f"{row.id}:{row.version}:{getattr(row, 'etag_material', '')}"
+    digest = hashlib.blake2b(material.encode(), digest_size=10).hexdigest()
     return f'"{digest}"'
 
 

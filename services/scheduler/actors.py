@@ -12,6 +12,7 @@ import dramatiq
 
 from services.scheduler import jobs
 from services.scheduler.runtime import Runtime
+from shared.db.models import Invitation, Notice
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +20,7 @@ PLAN_RUN = "plan_run"
 PLAN_BATCH = "plan_batch"
 DISPATCH = "dispatch_outbox"
 DELIVER_INVITATION = "deliver_invitation"
+DELIVER_NOTICE = "deliver_notice"
 POST_WEBHOOK = "post_webhook"
 COMPOSE = "compose_groups"
 SCHEDULING_QUEUE = "scheduling"
@@ -34,12 +36,16 @@ class Actors:
     plan_batch: dramatiq.Actor
     dispatch: dramatiq.Actor
     deliver_invitation: dramatiq.Actor
+    deliver_notice: dramatiq.Actor
     post_webhook: dramatiq.Actor
     compose_groups: dramatiq.Actor
 
     @property
     def queues(self) -> tuple[str, ...]:
-        every = (self.plan_run, self.plan_batch, self.dispatch, self.deliver_invitation, self.post_webhook, self.compose_groups)
+        every = (
+            self.plan_run, self.plan_batch, self.dispatch, self.deliver_invitation, self.deliver_notice,
+            self.post_webhook, self.compose_groups,
+        )
         return tuple(a.queue_name for a in every)
 
     def request_composition(self, proposal_id: uuid.UUID) -> None:
@@ -58,6 +64,10 @@ class Actors:
     def send_deliveries(self, invitation_ids: Iterable[uuid.UUID]) -> None:
         for invitation_id in invitation_ids:
             self.deliver_invitation.send(str(invitation_id))
+
+    def send_notices(self, notice_ids: Iterable[uuid.UUID]) -> None:
+        for notice_id in notice_ids:
+            self.deliver_notice.send(str(notice_id))
 
     def send_webhooks(self, delivery_ids: Iterable[uuid.UUID]) -> None:
         for delivery_id in delivery_ids:
@@ -79,7 +89,7 @@ def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str)
         log.info("scheduling batch %s: %s", batch_id, jobs.plan_batch(runtime, uuid.UUID(batch_id)))
 
     def dispatch_outbox(message_id: str) -> None:
-        outcome = jobs.dispatch(runtime, uuid.UUID(message_id), actors.send_deliveries, actors.send_webhooks)
+        outcome = jobs.dispatch(runtime, uuid.UUID(message_id), actors.send_deliveries, actors.send_webhooks, actors.send_notices)
         log.info("outbox %s: %s", message_id, outcome)
 
     def compose_groups(proposal_id: str) -> None:
@@ -90,7 +100,10 @@ def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str)
         log.info("webhook delivery %s: %s", delivery_id, outcome)
 
     def deliver_invitation(invitation_id: str) -> None:
-        log.info("invitation %s: %s", invitation_id, jobs.deliver_invitation(runtime, uuid.UUID(invitation_id)))
+        log.info("invitation %s: %s", invitation_id, jobs.deliver_mail(runtime, Invitation, uuid.UUID(invitation_id)))
+
+    def deliver_notice(notice_id: str) -> None:
+        log.info("notice %s: %s", notice_id, jobs.deliver_mail(runtime, Notice, uuid.UUID(notice_id)))
 
     def declare(fn, name: str, queue: str, **options) -> dramatiq.Actor:
         return dramatiq.actor(fn, broker=broker, actor_name=name, queue_name=f"{namespace}.{queue}", **options)
@@ -103,6 +116,7 @@ def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str)
         dispatch=declare(dispatch_outbox, DISPATCH, OUTBOX_QUEUE, priority=10, max_retries=20, min_backoff=1_000, max_backoff=60_000, time_limit=120_000),
         # Backoff from 5 s growing to 10 min over about an hour of SMTP trouble.
         deliver_invitation=declare(deliver_invitation, DELIVER_INVITATION, MAIL_QUEUE, priority=20, max_retries=10, min_backoff=5_000, max_backoff=600_000, time_limit=60_000),
+        deliver_notice=declare(deliver_notice, DELIVER_NOTICE, MAIL_QUEUE, priority=20, max_retries=10, min_backoff=5_000, max_backoff=600_000, time_limit=60_000),
         # Webhook retries are scheduled by the job itself (the database keeps next_attempt_at),
         # so Dramatiq retries only what crashed, quickly.
         post_webhook=declare(post_webhook, POST_WEBHOOK, WEBHOOK_QUEUE, priority=20, max_retries=3, min_backoff=1_000, max_backoff=10_000, time_limit=60_000),

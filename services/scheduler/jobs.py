@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from services.scheduler import smtp, webhook_http
 from services.scheduler.runtime import Runtime
-from shared.db.models import GroupProposal, Invitation, Webhook
+from shared.db.models import GroupProposal, Invitation, Notice, Webhook
 from shared.domain import webhooks as webhook_rules
 from shared.domain.cohort import plan_cohort
 from shared.domain.composition import compose
@@ -25,12 +25,14 @@ from shared.use_cases import (
     idempotency,
     invitations,
     leases,
+    notices,
     outbox,
     privacy,
     proposals,
     scheduling,
     webhooks,
 )
+from shared.use_cases import deliveries as mail_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -137,22 +139,29 @@ def dispatch(
     message_id: uuid.UUID,
     deliver: Callable[[list[uuid.UUID]], None],
     post: Callable[[list[uuid.UUID]], None],
+    notify: Callable[[list[uuid.UUID]], None],
 ) -> str:
-    """Do the work an outbox message stands for: issue the invitations a change implies, or fan a
-    webhook event out to the endpoints that want it. ``deliver`` mails invitations and ``post``
-    sends webhook deliveries, after the commit."""
+    """Do the work an outbox message stands for: issue the invitations a change implies, the
+    alarm about a session at risk, or fan a webhook event out to the endpoints that want it.
+    ``deliver`` mails invitations, ``notify`` notices and ``post`` sends webhook deliveries,
+    after the commit."""
     now = runtime.clock()
     with runtime.transaction() as session:
         message = outbox.claim(session, message_id, now)
         if message is None:
             return "skipped: already dispatched"
-        issued, deliveries = [], []
+        issued, alarms, deliveries = [], [], []
         if message.topic == outbox.WEBHOOK_EVENT:
             deliveries = webhooks.fan_out(session, message.payload, now)
             message.payload = {**message.payload, "data": webhooks.public_data(message.payload["data"])}
         elif message.topic == outbox.SESSION_CHANGED:
             issued = invitations.issue_for_session_change(
                 session, uuid.UUID(message.payload["session_id"]), message.payload["change"],
+                now=now, programme=runtime.programme, mail=runtime.mails,
+            )
+        elif message.topic == outbox.AT_RISK:
+            alarms = notices.issue_at_risk(
+                session, uuid.UUID(message.payload["session_id"]), message.id,
                 now=now, programme=runtime.programme, mail=runtime.mails,
             )
         elif message.topic == outbox.MEMBERSHIP_CHANGED:
@@ -166,12 +175,15 @@ def dispatch(
         else:
             raise ValueError(f"unknown outbox topic {message.topic!r}")
         webhooks.invitation_events(session, issued, now)
-        pending = [i.id for i in issued if i.delivery_state == invitations.PENDING]
+        pending = [i.id for i in issued if i.delivery_state == mail_deliveries.PENDING]
+        pending_notices = [n.id for n in alarms if n.delivery_state == mail_deliveries.PENDING]
     if pending:
         deliver(pending)
+    if pending_notices:
+        notify(pending_notices)
     if deliveries:
         post(deliveries)
-    return f"issued {len(issued)} invitation(s), {len(deliveries)} webhook delivery(ies)"
+    return f"issued {len(issued)} invitation(s), {len(alarms)} notice(s), {len(deliveries)} webhook delivery(ies)"
 
 
 def post_webhook(runtime: Runtime, delivery_id: uuid.UUID, later: Callable[[uuid.UUID, datetime], None]) -> str:
@@ -199,14 +211,16 @@ def post_webhook(runtime: Runtime, delivery_id: uuid.UUID, later: Callable[[uuid
     return verdict.state
 
 
-def deliver_invitation(runtime: Runtime, invitation_id: uuid.UUID) -> str:
-    """Mail one invitation. Raises :class:`DeliveryDeferred` so that Dramatiq retries with backoff."""
+def deliver_mail(runtime: Runtime, model: type, delivery_id: uuid.UUID) -> str:
+    """Mail one invitation or notice. Raises :class:`DeliveryDeferred` so that Dramatiq retries
+    with backoff."""
+    build = invitations.email_for if model is Invitation else notices.email_for
     now = runtime.clock()
     with runtime.session_factory.begin() as session:
-        if not invitations.claim_delivery(session, invitation_id, now):
-            state = session.get(Invitation, invitation_id)
+        if not mail_deliveries.claim(session, model, delivery_id, now):
+            state = session.get(model, delivery_id)
             return f"skipped: delivery is {state.delivery_state if state else 'gone'}"
-        message = invitations.email_for(session, invitation_id, runtime.programme, now)
+        message = build(session, delivery_id, runtime.programme, now)
     error, permanent = None, False
     try:
         smtp.send(runtime.settings.smtp_url, message)
@@ -215,12 +229,13 @@ def deliver_invitation(runtime: Runtime, invitation_id: uuid.UUID) -> str:
     except (smtplib.SMTPException, OSError) as failure:
         error = f"{type(failure).__name__}: {failure}"
     with runtime.session_factory.begin() as session:
-        state = invitations.record_delivery(session, invitation_id, now=runtime.clock(), error=error, permanent=permanent)
-        recipient = session.get(Invitation, invitation_id)
-        if state != invitations.PENDING and recipient.recipient_kind == "participant" and recipient.recipient_id:
+        state = mail_deliveries.record(session, model, delivery_id, now=runtime.clock(), error=error, permanent=permanent)
+        recipient = session.get(model, delivery_id)
+        if (model is Invitation and state != mail_deliveries.PENDING
+                and recipient.recipient_kind == "participant" and recipient.recipient_id):
             privacy.forget_invitations_of_erased(session, recipient.recipient_id)
-    if state == invitations.PENDING:
-        raise DeliveryDeferred(f"invitation {invitation_id}: {error}")
+    if state == mail_deliveries.PENDING:
+        raise DeliveryDeferred(f"{model.__tablename__} {delivery_id}: {error}")
     return state
 
 
@@ -232,6 +247,7 @@ def resume_lost_work(
     post: Callable[[list[uuid.UUID]], None],
     compose_later: Callable[[uuid.UUID], None],
     plan_together: Callable[[uuid.UUID], None],
+    notify: Callable[[list[uuid.UUID]], None],
 ) -> int:
     """Send again what may have lost its message: runs, proposals, outbox rows, mails, webhooks.
 
@@ -244,7 +260,8 @@ def resume_lost_work(
         batch_ids = batches.batches_to_resume(session, now, queued_for=quiet)
         proposal_ids = proposals.proposals_to_resume(session, now, queued_for=quiet)
         message_ids = outbox.undispatched(session, now, older_than=quiet)
-        delivery_ids = invitations.deliveries_to_resume(session, now, older_than=quiet) if runtime.mails else []
+        delivery_ids = mail_deliveries.to_resume(session, Invitation, now, older_than=quiet) if runtime.mails else []
+        notice_ids = mail_deliveries.to_resume(session, Notice, now, older_than=quiet) if runtime.mails else []
         webhook_ids = [delivery_id for delivery_id, _ in webhooks.due(session, now - quiet)]
     for run_id in run_ids:
         plan(run_id)
@@ -256,13 +273,17 @@ def resume_lost_work(
         dispatch_ids(message_ids)
     if delivery_ids:
         deliver(delivery_ids)
+    if notice_ids:
+        notify(notice_ids)
     if webhook_ids:
         post(webhook_ids)
-    found = len(run_ids) + len(batch_ids) + len(proposal_ids) + len(message_ids) + len(delivery_ids) + len(webhook_ids)
+    found = len(run_ids) + len(batch_ids) + len(proposal_ids) + len(message_ids) + len(delivery_ids) + len(notice_ids) + len(webhook_ids)
     if found:
         log.info(
-            "re-sent %d run(s), %d batch(es), %d proposal(s), %d outbox message(s), %d mail(s), %d webhook(s)",
-            len(run_ids), len(batch_ids), len(proposal_ids), len(message_ids), len(delivery_ids), len(webhook_ids),
+            "re-sent %d run(s), %d batch(es), %d proposal(s), %d outbox message(s), %d invitation mail(s), "
+            "%d notice(s), %d webhook(s)",
+            len(run_ids), len(batch_ids), len(proposal_ids), len(message_ids), len(delivery_ids), len(notice_ids),
+            len(webhook_ids),
         )
     return found
 

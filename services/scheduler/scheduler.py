@@ -42,7 +42,7 @@ class Sweeper(threading.Thread):
             return jobs.resume_lost_work(
                 self.runtime, self.actors.request_plan, self.actors.send_outbox,
                 self.actors.send_deliveries, self.actors.send_webhooks, self.actors.request_composition,
-                self.actors.request_batch,
+                self.actors.request_batch, self.actors.send_notices,
             )
         except Exception:  # noqa: BLE001 - a failing sweep must not kill the worker; it runs again
             log.exception("sweep for lost scheduling runs failed")

@@ -285,6 +285,44 @@ class Session(Versioned, Base):
         ForeignKey("scheduling_runs.id", ondelete="SET NULL")
     )
 
+    # Derived, not stored: set by shared.use_cases.attendance.attach before a session is shown.
+    attendance = None
+    at_risk = None
+
+    @property
+    def etag_material(self) -> str:
+        """Besides the version, what the ETag covers: the answers, which change no row here."""
+        answers = self.attendance or ()
+        return ";".join(f"{a.person_id}:{a.response}:{a.responded_at}" for a in answers)
+
+
+class Attendance(Base):
+    """One person's answer to one session's invitation (see shared.domain.attendance). Only
+    answers are stored: a required person without a row has not answered (``needs_action``)."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (Index("ix_attendance_person", "person_id"),)
+
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    response: Mapped[str] = mapped_column(String(20), nullable=False)
+    responded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    source: Mapped[str] = mapped_column(String(10), nullable=False)
+    comment: Mapped[str | None] = mapped_column(String(500))
+
+
+class AnswerLink(Base):
+    """The secret in a person's answer link for one session, stored as its SHA-256 only."""
+
+    __tablename__ = "answer_links"
+    __table_args__ = (UniqueConstraint("session_id", "person_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
 
 class OutboxMessage(Base):
     """Work that a change implies, recorded in the change's own transaction.
@@ -304,29 +342,17 @@ class OutboxMessage(Base):
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Invitation(Base):
-    """One iTIP message to one recipient about one session, as issued; mailed when SMTP is set."""
+class MailDelivery:
+    """A message to one person, as issued, and how its delivery went (see
+    shared.use_cases.deliveries): ``stored`` without SMTP, else ``pending`` → ``sending`` →
+    ``sent`` or ``failed``."""
 
-    __tablename__ = "invitations"
-    __table_args__ = (
-        Index("ix_invitations_session", "session_id", "issued_at"),
-        Index("ix_invitations_delivery", "delivery_state"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    session_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False
-    )
     recipient_kind: Mapped[str] = mapped_column(String(20), nullable=False)
     recipient_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     recipient_name: Mapped[str] = mapped_column(String(200), nullable=False)
     recipient_email: Mapped[str] = mapped_column(String(254), nullable=False)
     language: Mapped[str] = mapped_column(String(2), nullable=False)
-    method: Mapped[str] = mapped_column(String(10), nullable=False)
-    notice: Mapped[str] = mapped_column(String(20), nullable=False)
-    sequence: Mapped[int] = mapped_column(Integer, nullable=False)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    ics: Mapped[str] = mapped_column(Text, nullable=False)
     delivery_state: Mapped[str] = mapped_column(String(20), nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -341,6 +367,42 @@ class Invitation(Base):
             "name": self.recipient_name,
             "email": self.recipient_email,
         }
+
+
+class Invitation(MailDelivery, Base):
+    """One iTIP message to one recipient about one session, as issued; mailed when SMTP is set."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        Index("ix_invitations_session", "session_id", "issued_at"),
+        Index("ix_invitations_delivery", "delivery_state"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    method: Mapped[str] = mapped_column(String(10), nullable=False)
+    notice: Mapped[str] = mapped_column(String(20), nullable=False)
+    sequence: Mapped[int] = mapped_column(Integer, nullable=False)
+    ics: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Notice(MailDelivery, Base):
+    """A plain mail about a session to one person: the alarm when it is at risk, a reminder.
+
+    ``key`` makes it once only: a reminder is keyed by session, person and start (a moved
+    session reminds again), an alarm by the change that raised it."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_delivery", "delivery_state"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True)
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
 
 
 class FeedToken(Base):

@@ -1,4 +1,5 @@
-"""The e-mail that carries one invitation (iMIP, RFC 6047), built with the standard library.
+"""The e-mail that carries one invitation (iMIP, RFC 6047), and plain notices (an alarm, a
+reminder), built with the standard library.
 
 Shape of the message, as Outlook, Gmail and Apple Mail recognise an invitation::
 
@@ -88,3 +89,21 @@ def _digest(ics: bytes, recipient: Contact, date: datetime) -> str:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
+
+
+def build_notice_email(
+    *, sender: Contact, recipient: Contact, subject: str, text: str, message_id_domain: str, date: datetime
+) -> EmailMessage:
+    """A plain-text mail (an alarm, a reminder): no calendar part."""
+    if date.utcoffset() is None:
+        raise ValueError("date must be an aware datetime")
+    message = EmailMessage()
+    message["From"] = _address(sender)
+    message["To"] = _address(recipient)
+    message["Subject"] = subject
+    message["Date"] = format_datetime(date)
+    digest = _digest(f"{subject}\n{text}".encode(), recipient, date)
+    message["Message-ID"] = f"<{digest[:40]}@{message_id_domain}>"
+    message["Content-Language"] = "en" if recipient.language == "en" else "nl"
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    return message

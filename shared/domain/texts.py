@@ -8,6 +8,7 @@ locale, so output does not depend on the machine it runs on.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -67,6 +68,12 @@ _WORDS = {
         "subject_changed": "Gewijzigd: {summary}",
         "subject_cancelled": "Geannuleerd: {summary}",
         "subject_removed": "Afgemeld: {summary}",
+        "subject_at_risk": "Let op: niet iedereen kan bij {session} van {group}",
+        "at_risk": "Niet iedereen kan bij {session} van intervisiegroep {group} op {when}.",
+        "declined": "Afgezegd: {names}.",
+        "alternatives": "Tijden waarop iedereen kan en niemand dubbel geboekt is:",
+        "no_alternatives": "Rond deze datum is er geen tijd waarop iedereen kan.",
+        "move": "Wil je de bijeenkomst verzetten? Vraag de organisator van het programma om een van deze tijden te kiezen.",
     },
     "en": {
         "session_guided": "session {number} of {total} (guided)",
@@ -96,6 +103,12 @@ _WORDS = {
         "subject_changed": "Updated: {summary}",
         "subject_cancelled": "Cancelled: {summary}",
         "subject_removed": "No longer attending: {summary}",
+        "subject_at_risk": "Attention: not everyone can attend {session} of {group}",
+        "at_risk": "Not everyone can attend {session} of the intervision group {group} on {when}.",
+        "declined": "Declined: {names}.",
+        "alternatives": "Times at which everyone can attend and nobody is booked twice:",
+        "no_alternatives": "Around this date there is no time at which everyone can attend.",
+        "move": "Would you like to move the session? Ask the programme's organiser to choose one of these times.",
     },
 }
 
@@ -208,6 +221,33 @@ def mail_text(
     if notice in ("new", "changed"):
         lines += ["", words["respond"]]
     lines += ["", words["confidential"], "", words["regards"], event.organizer.name, ""]
+    return "\n".join(lines)
+
+
+def at_risk_subject(event: SessionEvent, language: str) -> str:
+    """``Let op: niet iedereen kan bij bijeenkomst 2 van 3 (begeleid) van <groep>``."""
+    words = _WORDS[language_of(language)]
+    return words["subject_at_risk"].format(session=session_label(event, language), group=event.group_name)
+
+
+def at_risk_text(event: SessionEvent, recipient: Contact, *, declined: list[str], alternatives: list[datetime]) -> str:
+    """The mail to the facilitator (or the chair) of a session that not everyone can attend:
+    who declined, and the best other times (each a session long, in the session's zone)."""
+    language = language_of(recipient.language)
+    words = _WORDS[language]
+    lines = [words["greeting"].format(name=recipient.name), ""]
+    lines.append(words["at_risk"].format(session=session_label(event, language), group=event.group_name, when=when(event, language)))
+    if declined:
+        lines.append(words["declined"].format(names=", ".join(declined)))
+    lines.append("")
+    if alternatives:
+        length = event.end - event.start
+        lines.append(words["alternatives"])
+        lines += [f"- {when(replace(event, start=start, end=start + length), language)}" for start in alternatives]
+        lines += ["", words["move"]]
+    else:
+        lines.append(words["no_alternatives"])
+    lines += ["", words["regards"], event.organizer.name, ""]
     return "\n".join(lines)
 
 

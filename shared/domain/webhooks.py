@@ -28,6 +28,8 @@ EVENT_TYPES: tuple[str, ...] = (
     "session.rescheduled",
     "session.cancelled",
     "invitation.issued",
+    "attendance.changed",
+    "session.at_risk",
 )
 
 FIRST_RETRY = timedelta(seconds=5)

@@ -14,7 +14,7 @@ from shared.actor import Actor
 from shared.db.models import Facilitator, Group, Membership, Participant
 from shared.db.models import Session as GroupSession
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.use_cases import bookings, outbox, webhooks
+from shared.use_cases import attendance, bookings, outbox, webhooks
 from shared.use_cases.people import Page, get_participant, paginate, require_admin, revoke_feed, touch
 
 MAX_MEMBERS = 8
@@ -179,6 +179,7 @@ def leave(session: Session, group: Group, membership: Membership, now: datetime,
     if upcoming:
         payload = membership_payload(group.id, membership.participant, "left")
         outbox.record(session, outbox.MEMBERSHIP_CHANGED, payload, now)
+        attendance.forget_person(session, membership.participant_id, [row.id for row in upcoming])
     if announce:
         webhooks.emit(session, "participant.left", webhooks.participant_data(membership.participant, group_id=group.id), now)
     # Out of both collections (the participant's first: loading it later would autoflush the

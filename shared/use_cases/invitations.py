@@ -1,20 +1,18 @@
 """Calendar invitations: issued by the worker when sessions or memberships change.
 
 Each invitation is one iTIP message to one recipient (so members' addresses are not spread),
-stored with its delivery state. With SMTP configured it is ``pending`` until the mail actor has
-handed it to the SMTP server (``sent``) or given up (``failed``); without SMTP it is ``stored``
-and only exposed through the API.
+stored with its delivery state (see :mod:`shared.use_cases.deliveries`).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from shared.actor import Actor
@@ -23,15 +21,12 @@ from shared.domain import texts
 from shared.domain.ics import Contact, SessionEvent, build_invitation
 from shared.domain.mail import build_invitation_email
 from shared.errors import NotFound
+from shared.use_cases import deliveries
 from shared.use_cases.groups import upcoming_sessions
 from shared.use_cases.people import Page, paginate
 from shared.use_cases.scheduling import get_session
 
 REQUEST, CANCEL = "REQUEST", "CANCEL"
-STORED, PENDING, SENDING, SENT, FAILED = "stored", "pending", "sending", "sent", "failed"
-MAX_DELIVERY_ATTEMPTS = 8
-SENDING_TIMEOUT = timedelta(minutes=5)
-"""A delivery claimed longer ago than this belonged to a worker that died; it is tried again."""
 NOTICE_OF_CHANGE = {"created": "new", "cancelled": "cancelled"}  # anything else: "changed"
 FACILITATOR, PARTICIPANT = "facilitator", "participant"
 
@@ -63,7 +58,7 @@ def session_event(
     )
 
 
-def _event_for(session: DbSession, row: Session, programme: Contact) -> tuple[SessionEvent, Group, Facilitator | None]:
+def event_for(session: DbSession, row: Session, programme: Contact) -> tuple[SessionEvent, Group, Facilitator | None]:
     group = session.get(Group, row.group_id)
     facilitator = session.get(Facilitator, group.facilitator_id) if group.facilitator_id else None
     chair = session.get(Participant, row.chair_id) if row.chair_id else None
@@ -97,7 +92,7 @@ def _issue(
             sequence=event.sequence,
             issued_at=now,
             ics=ics.decode("utf-8"),
-            delivery_state=PENDING if mail else STORED,
+            delivery_state=deliveries.initial_state(mail),
         )
         session.add(invitation)
         issued.append(invitation)
@@ -112,7 +107,7 @@ def issue_for_session_change(
     row = session.get(Session, session_id)
     if row is None:
         return []
-    event, group, facilitator = _event_for(session, row, programme)
+    event, group, facilitator = event_for(session, row, programme)
     recipients = []
     if row.kind == "guided" and facilitator is not None:
         recipients.append((FACILITATOR, facilitator.id, contact_of(facilitator), "CHAIR"))
@@ -134,7 +129,7 @@ def issue_for_membership(
     joined = payload["change"] == "joined"
     issued: list[Invitation] = []
     for row in upcoming_sessions(session, group_id, now):
-        event, _, _ = _event_for(session, row, programme)
+        event, _, _ = event_for(session, row, programme)
         issued += _issue(
             session, event, row, [(PARTICIPANT, participant_id, contact, "REQ-PARTICIPANT")],
             method=REQUEST if joined else CANCEL, notice="new" if joined else "removed", now=now, mail=mail,
@@ -170,45 +165,11 @@ def get_invitation(session: DbSession, actor: Actor, invitation_id: uuid.UUID) -
     return invitation
 
 
-def deliveries_to_resume(session: DbSession, now: datetime, *, older_than: timedelta) -> list[uuid.UUID]:
-    """Pending deliveries whose message may be lost, and claims of workers that died."""
-    return list(
-        session.scalars(
-            select(Invitation.id)
-            .where(
-                or_(
-                    (Invitation.delivery_state == PENDING) & (Invitation.issued_at < now - older_than),
-                    (Invitation.delivery_state == SENDING) & (Invitation.attempted_at < now - SENDING_TIMEOUT),
-                )
-            )
-            .order_by(Invitation.issued_at)
-            .limit(1000)
-        )
-    )
-
-
-def claim_delivery(session: DbSession, invitation_id: uuid.UUID, now: datetime) -> bool:
-    """Take a pending delivery (or one whose sender died) so that no other worker mails it too."""
-    result = session.execute(
-        update(Invitation)
-        .where(
-            Invitation.id == invitation_id,
-            or_(
-                Invitation.delivery_state == PENDING,
-                (Invitation.delivery_state == SENDING) & (Invitation.attempted_at < now - SENDING_TIMEOUT),
-            ),
-        )
-        .values(delivery_state=SENDING, attempts=Invitation.attempts + 1, attempted_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
 def email_for(session: DbSession, invitation_id: uuid.UUID, programme: Contact, now: datetime) -> EmailMessage:
     """The RFC 6047 mail of an invitation: a text part and the iTIP message as text/calendar."""
     invitation = session.get(Invitation, invitation_id)
     row = session.get(Session, invitation.session_id)
-    event, _, _ = _event_for(session, row, programme)
+    event, _, _ = event_for(session, row, programme)
     recipient = Contact(invitation.recipient_name, invitation.recipient_email, invitation.language)
     role = "CHAIR" if invitation.recipient_kind == FACILITATOR else "REQ-PARTICIPANT"
     return build_invitation_email(
@@ -221,17 +182,3 @@ def email_for(session: DbSession, invitation_id: uuid.UUID, programme: Contact, 
         message_id_domain=programme.email.rpartition("@")[2] or "intervisie",
         date=now,
     )
-
-
-def record_delivery(
-    session: DbSession, invitation_id: uuid.UUID, *, now: datetime, error: str | None, permanent: bool = False
-) -> str:
-    """Note how a delivery attempt went; returns the new state (``pending`` means: try again)."""
-    invitation = session.get(Invitation, invitation_id)
-    if error is None:
-        invitation.delivery_state, invitation.sent_at, invitation.last_error = SENT, now, None
-    elif permanent or invitation.attempts >= MAX_DELIVERY_ATTEMPTS:
-        invitation.delivery_state, invitation.last_error = FAILED, error
-    else:
-        invitation.delivery_state, invitation.last_error = PENDING, error
-    return invitation.delivery_state

@@ -20,6 +20,8 @@ from shared.db.models import OutboxMessage
 SESSION_CHANGED = "session.changed"
 MEMBERSHIP_CHANGED = "membership.changed"
 WEBHOOK_EVENT = "webhook.event"
+AT_RISK = "session.at_risk"
+"""A session became at risk: its facilitator (guided) or chair (self-directed) is mailed."""
 INFO_KEY = "outbox"
 
 

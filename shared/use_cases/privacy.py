@@ -17,8 +17,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from shared.actor import Actor
-from shared.db.models import FeedToken, Group, Invitation, Participant, Session, Webhook, WebhookDelivery
-from shared.use_cases import groups, idempotency, webhooks
+from shared.db.models import Attendance, FeedToken, Group, Invitation, Participant, Session, Webhook, WebhookDelivery
+from shared.use_cases import attendance, groups, idempotency, webhooks
 from shared.use_cases.people import get_participant, revoke_feed
 
 
@@ -65,6 +65,11 @@ def export(session: DbSession, actor: Actor, participant_id: uuid.UUID, now: dat
             }
             for i in sent
         ],
+        "attendance": [
+            {"session_id": a.session_id, "response": a.response, "responded_at": a.responded_at, "source": a.source,
+             "comment": a.comment}
+            for a in session.scalars(select(Attendance).where(Attendance.person_id == participant.id).order_by(Attendance.responded_at))
+        ],
         "feed": {"exists": feed is not None, "created_at": feed.created_at if feed else None},
         "webhook_events": [
             {"delivery_id": d.id, "webhook_id": d.webhook_id, "event_type": d.event_type, "created_at": d.created_at, "state": d.state}
@@ -89,6 +94,7 @@ def erase(session: DbSession, actor: Actor, participant_id: uuid.UUID, now: date
         row.sequence += 1
         row.updated_at = now
     revoke_feed(session, "participant", participant.id)
+    attendance.forget_person(session, participant.id)
     idempotency.forget_resource(session, participant.id)
     webhooks.forget_subject(session, participant.id)
     webhooks.emit(session, "participant.erased", webhooks.participant_data(participant), now)

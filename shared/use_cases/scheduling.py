@@ -32,15 +32,17 @@ from shared.domain.model import (
     WeeklyWindow,
 )
 from shared.domain.planning import (
+    CandidateSlot,
     Infeasible,
     PastSession,
     Plan,
     PlanRequest,
+    alternatives,
     attendance_at,
     find_plan,
 )
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.use_cases import bookings, leases, outbox, webhooks
+from shared.use_cases import attendance, bookings, leases, outbox, webhooks
 from shared.use_cases.groups import get_group, visible_groups
 from shared.use_cases.leases import FAILED, IN_FLIGHT, QUEUED, RUNNING  # noqa: F401 - re-exported for callers
 from shared.use_cases.people import Page, paginate, require_admin
@@ -121,11 +123,13 @@ def plan_request_for(
 
 
 def plan_requests_for(
-    session: DbSession, groups: list[Group], now: datetime, *, replacing: set[uuid.UUID] | None = None
+    session: DbSession, groups: list[Group], now: datetime, *, replacing: set[uuid.UUID] | None = None,
+    excluding: set[uuid.UUID] = frozenset(),
 ) -> list[PlanRequest]:
     """The plan search's input for each group as it is stored now, in three queries however
     many groups: past sessions become history, the people's other sessions bookings.
-    ``replacing``: the groups whose upcoming sessions the plans replace (default: these)."""
+    ``replacing``: the groups whose upcoming sessions the plans replace (default: these);
+    ``excluding``: sessions that are no bookings (one being moved)."""
     for group in groups:
         if group.facilitator_id is None:
             raise InvalidInput.field("facilitator_id", f"group {group.id} has no facilitator")
@@ -144,7 +148,7 @@ def plan_requests_for(
     booked: dict[str, list[Booking]] = {}
     for booking in bookings.bookings_for(
         session, facilitator_ids=list(facilitators), participant_ids={pid for g in groups for pid in g.member_ids},
-        now=now, replacing=replacing if replacing is not None else set(ids),
+        now=now, replacing=replacing if replacing is not None else set(ids), excluding=excluding,
     ):
         booked.setdefault(booking.person_id, []).append(booking)
     requests = []
@@ -334,6 +338,8 @@ def apply_plan(
         rows.append(existing)
         if any(getattr(existing, name) != value for name, value in values.items()):
             moved = existing.start != values["start"]
+            if moved:
+                attendance.reset(session, [existing.id])
             for name, value in values.items():
                 setattr(existing, name, value)
             existing.sequence += 1
@@ -440,11 +446,20 @@ def list_sessions(
 ) -> tuple[list[Session], int]:
     get_group(session, actor, group_id)
     query = select(Session).where(Session.group_id == group_id).order_by(Session.number, Session.start)
-    return paginate(session, query, page)
+    items, total = paginate(session, query, page)
+    attendance.attach(session, items)
+    return items, total
 
 
 def get_session(session: DbSession, actor: Actor, session_id: uuid.UUID) -> Session:
     return _in_visible_group(session, actor, Session, session_id, "session")
+
+
+def show_session(session: DbSession, actor: Actor, session_id: uuid.UUID) -> Session:
+    """A session the actor may see, with its attendance (as the API shows it)."""
+    row = get_session(session, actor, session_id)
+    attendance.attach(session, [row])
+    return row
 
 
 def change_session(
@@ -480,10 +495,13 @@ def change_session(
             bookings.check(session, [placement(group, row, row.start, row.end, row.absent_ids)], now)
         row.status = status
         outcome = "cancelled" if row.status == "cancelled" else "reinstated"
+    if outcome == "moved":
+        attendance.reset(session, [row.id])
     if outcome is not None:
         row.sequence += 1
         row.updated_at = now
         session.flush()
+        attendance.attach(session, [row])
         outbox.record(session, outbox.SESSION_CHANGED, {"session_id": str(row.id), "change": outcome}, now)
         webhooks.emit(session, SESSION_EVENTS[outcome], {"session_id": str(row.id), "group_id": str(row.group_id)}, now)
     return outcome
@@ -498,3 +516,34 @@ def placement(group: Group, row: Session, start: datetime, end: datetime, absent
         facilitator_id=group.facilitator_id if row.kind == "guided" and str(group.facilitator_id) not in absent else None,
         participant_ids=tuple(pid for pid in group.member_ids if str(pid) not in absent),
     )
+
+
+def alternatives_for(session: DbSession, actor: Actor, session_id: uuid.UUID, now: datetime, limit: int = 5) -> list[dict[str, Any]]:
+    """Up to ``limit`` other starts for a session, best first (see
+    :mod:`shared.domain.planning.alternatives`): the rules of a plan, nobody booked twice."""
+    row = get_session(session, actor, session_id)
+    if row.end <= now:
+        raise Conflict("the session has already taken place; past sessions are not moved")
+    group = session.get(Group, row.group_id)
+    found, required = alternatives_of(session, group, row, now, limit)
+    zone = ZoneInfo(group.timezone)
+    minutes = timedelta(minutes=group.session_minutes)
+    return [
+        {"start": _local(c.start, zone), "end": _local(c.start + minutes, zone), "attendees": c.attendees,
+         "required": required, "absent_ids": list(c.absent_ids)}
+        for c in found
+    ]
+
+
+def alternatives_of(
+    session: DbSession, group: Group, row: Session, now: datetime, limit: int
+) -> tuple[tuple[CandidateSlot, ...], int]:
+    """The alternatives for a session (see :func:`alternatives_for`) and how many people it requires."""
+    request = plan_requests_for(session, [group], now, replacing=set(), excluding={row.id})[0]
+    others = [s for s in group_sessions(session, group.id) if s.status == "scheduled" and s.id != row.id]
+    zone = ZoneInfo(group.timezone)
+    guided = [s.start.astimezone(zone) for s in [*others, row] if s.kind == "guided"]
+    patterns = {(start.weekday(), start.hour * 60 + start.minute) for start in guided}
+    slot = patterns.pop() if len(patterns) == 1 else None
+    found = alternatives(request, row.kind, row.start, [s.start for s in others], slot, limit)
+    return found, len(request.members) + (1 if row.kind == "guided" else 0)

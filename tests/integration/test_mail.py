@@ -11,7 +11,7 @@ from services.scheduler import jobs
 from services.scheduler.runtime import Runtime
 from shared.config import Settings
 from shared.db.models import Invitation
-from shared.use_cases import invitations
+from shared.use_cases import deliveries
 from tests.integration.smtp_server import smtp_server
 from tests.integration.workers import (
     REDIS_URL,
@@ -88,7 +88,7 @@ def one_invitation(database, tmp_path):
             message_ids = list(session.scalars(select(OutboxMessage.id)))
         pending: list[uuid.UUID] = []
         for message_id in message_ids:
-            jobs.dispatch(runtime, message_id, pending.extend, lambda ids: None)
+            jobs.dispatch(runtime, message_id, pending.extend, lambda ids: None, lambda ids: None)
         yield runtime, mailbox, pending[0], session_factory
 
 
@@ -102,22 +102,22 @@ def test_a_refused_delivery_is_retried_and_its_attempts_recorded(one_invitation)
     mailbox.refuse_next = 2
     for _ in range(2):
         with pytest.raises(jobs.DeliveryDeferred):
-            jobs.deliver_invitation(runtime, invitation_id)
+            jobs.deliver_mail(runtime, Invitation, invitation_id)
         failed = _invitation(session_factory, invitation_id)
         assert failed.delivery_state == "pending" and failed.last_error.startswith("451")
-    assert jobs.deliver_invitation(runtime, invitation_id) == "sent"
+    assert jobs.deliver_mail(runtime, Invitation, invitation_id) == "sent"
     sent = _invitation(session_factory, invitation_id)
     assert (sent.delivery_state, sent.attempts, sent.last_error) == ("sent", 3, None)
     assert sent.sent_at is not None
     assert len(mailbox.messages) == 1
-    assert jobs.deliver_invitation(runtime, invitation_id) == "skipped: delivery is sent"
+    assert jobs.deliver_mail(runtime, Invitation, invitation_id) == "skipped: delivery is sent"
     assert len(mailbox.messages) == 1
 
 
 def test_a_permanent_refusal_fails_the_delivery_at_once(one_invitation):
     runtime, mailbox, invitation_id, session_factory = one_invitation
     mailbox.refuse_next, mailbox.refusal = 1, "550 5.1.1 No such user"
-    assert jobs.deliver_invitation(runtime, invitation_id) == "failed"
+    assert jobs.deliver_mail(runtime, Invitation, invitation_id) == "failed"
     failed = _invitation(session_factory, invitation_id)
     assert (failed.delivery_state, failed.attempts) == ("failed", 1)
     assert failed.last_error.startswith("550")
@@ -126,12 +126,12 @@ def test_a_permanent_refusal_fails_the_delivery_at_once(one_invitation):
 def test_an_unreachable_server_is_retried_until_attempts_run_out(one_invitation):
     runtime, _, invitation_id, session_factory = one_invitation
     runtime.settings = Settings(database_url=runtime.settings.database_url, smtp_url="smtp://127.0.0.1:9")
-    for _ in range(invitations.MAX_DELIVERY_ATTEMPTS - 1):
+    for _ in range(deliveries.MAX_ATTEMPTS - 1):
         with pytest.raises(jobs.DeliveryDeferred):
-            jobs.deliver_invitation(runtime, invitation_id)
-    assert jobs.deliver_invitation(runtime, invitation_id) == "failed"
+            jobs.deliver_mail(runtime, Invitation, invitation_id)
+    assert jobs.deliver_mail(runtime, Invitation, invitation_id) == "failed"
     failed = _invitation(session_factory, invitation_id)
-    assert failed.attempts == invitations.MAX_DELIVERY_ATTEMPTS
+    assert failed.attempts == deliveries.MAX_ATTEMPTS
     assert "ConnectionRefusedError" in failed.last_error
 
 
@@ -151,7 +151,7 @@ def test_an_erased_member_is_mailed_cancels_and_then_forgotten(one_invitation):
     with session_factory() as session:
         pending = list(session.scalars(select(Invitation.id).where(Invitation.delivery_state == "pending")))
     for invitation_id in pending:  # the plan's invitations go out first
-        jobs.deliver_invitation(runtime, invitation_id)
+        jobs.deliver_mail(runtime, Invitation, invitation_id)
     with session_factory() as session:
         member = session.scalar(select(Invitation).where(Invitation.recipient_email == "lid0@example.org"))
         member_id, admin_actor = member.recipient_id, _admin(session)
@@ -165,10 +165,10 @@ def test_an_erased_member_is_mailed_cancels_and_then_forgotten(one_invitation):
         left = [m.id for m in session.scalars(select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None)))]
     cancels: list[uuid.UUID] = []
     for message_id in left:
-        jobs.dispatch(runtime, message_id, cancels.extend, lambda ids: None)
+        jobs.dispatch(runtime, message_id, cancels.extend, lambda ids: None, lambda ids: None)
     assert len(cancels) == 9  # one CANCEL for every upcoming session
     for invitation_id in cancels:
-        assert jobs.deliver_invitation(runtime, invitation_id) == "sent"
+        assert jobs.deliver_mail(runtime, Invitation, invitation_id) == "sent"
     to_them = [m for m in mailbox.messages if m["To"].addresses[0].addr_spec == "lid0@example.org"]
     cancel_mails = [m for m in to_them if m.get_payload()[1].get_param("method") == "CANCEL"]
     assert len(cancel_mails) == 9

@@ -10,6 +10,9 @@ from flask.views import MethodView
 from services.api.context import actor, state, transaction
 from services.api.etag import check_if_match, check_if_none_match, headers_for
 from services.api.schemas.scheduling import (
+    AlternativeSchema,
+    AnswerRequestSchema,
+    AttendanceSchema,
     SchedulingBatchRequestSchema,
     SchedulingBatchSchema,
     SchedulingRunSchema,
@@ -17,7 +20,7 @@ from services.api.schemas.scheduling import (
     SessionSchema,
 )
 from services.api.spec import Blueprint, documented, page_of
-from shared.use_cases import batches, scheduling
+from shared.use_cases import attendance, batches, scheduling
 
 runs = Blueprint(
     "scheduling-runs", __name__, url_prefix="/v1",
@@ -115,9 +118,9 @@ class SessionById(MethodView):
     @documented.conditional_read
     @documented.errors(404)
     def get(self, session_id: uuid.UUID):
-        """Get a session"""
+        """Get a session, with who answered what"""
         with transaction() as session:
-            row = scheduling.get_session(session, actor(), session_id)
+            row = scheduling.show_session(session, actor(), session_id)
         check_if_none_match(row)
         return row, headers_for(row)
 
@@ -133,7 +136,40 @@ class SessionById(MethodView):
         nothing.
         """
         with transaction() as session:
-            row = scheduling.get_session(session, actor(), session_id)
+            row = scheduling.show_session(session, actor(), session_id)
             check_if_match(row)
             scheduling.change_session(session, actor(), row, data, state().clock())
         return row, headers_for(row)
+
+
+@sessions.route("/sessions/<uuid:session_id>/alternatives")
+class SessionAlternatives(MethodView):
+    @sessions.response(200, AlternativeSchema(many=True))
+    @documented.errors(404, 409)
+    def get(self, session_id: uuid.UUID):
+        """Other times for a session, best first
+
+        Up to five starts that keep the group's rules and everyone's availability, book nobody
+        twice, keep 21 days to the group's neighbouring sessions, and lie in the session's month
+        or the two weeks around it — one a day, most attendees first, then the group's slot, then
+        the nearest date. Choose one with `PATCH /v1/sessions/{id}` and its `start`.
+        """
+        with transaction() as session:
+            return scheduling.alternatives_for(session, actor(), session_id, state().clock())
+
+
+@sessions.route("/sessions/<uuid:session_id>/attendance/<uuid:person_id>")
+class SessionAnswer(MethodView):
+    @sessions.arguments(AnswerRequestSchema)
+    @sessions.response(200, AttendanceSchema)
+    @documented.errors(404)
+    def put(self, data, session_id: uuid.UUID, person_id: uuid.UUID):
+        """Record an answer a platform collected
+
+        Admin keys for anyone the session invites; a platform key for its own participants (anyone
+        else is 404). The answer's source is `api`; it counts as the person's own answer to the
+        invitation (a decline can put the session at risk).
+        """
+        with transaction() as session:
+            scheduling.get_session(session, actor(), session_id)
+            return attendance.answer_for_client(session, actor(), session_id, person_id, data["response"], state().clock())

@@ -106,6 +106,14 @@ class ExportedInvitationSchema(ma.Schema):
     sent_at = fields.AwareDateTime(allow_none=True)
 
 
+class ExportedAnswerSchema(ma.Schema):
+    session_id = fields.UUID()
+    response = fields.String()
+    responded_at = fields.AwareDateTime()
+    source = fields.String()
+    comment = fields.String(allow_none=True)
+
+
 class ExportedFeedSchema(ma.Schema):
     exists = fields.Boolean()
     created_at = fields.AwareDateTime(allow_none=True)
@@ -127,5 +135,6 @@ class ParticipantExportSchema(ma.Schema):
     memberships = fields.List(fields.Nested(ExportedMembershipSchema))
     sessions = fields.List(fields.Nested(ExportedSessionSchema), metadata={"description": "Sessions of their groups"})
     invitations = fields.List(fields.Nested(ExportedInvitationSchema), metadata={"description": "Calendar invitations sent to them"})
+    attendance = fields.List(fields.Nested(ExportedAnswerSchema), metadata={"description": "Their answers to invitations"})
     feed = fields.Nested(ExportedFeedSchema, metadata={"description": "Whether they have a feed URL (never the URL itself)"})
     webhook_events = fields.List(fields.Nested(ExportedWebhookEventSchema), metadata={"description": "Webhook events that named them"})

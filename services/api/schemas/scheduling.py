@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from services.api.schemas.common import Rfc3339DateTime, StrictSchema
+from shared.domain.attendance import RESPONSES, ROLES, SOURCES
 
 RUN_STATUSES = ("queued", "running", "succeeded", "infeasible", "failed")
 SESSION_STATUSES = ("scheduled", "cancelled")
@@ -70,6 +71,14 @@ class CandidateSlotSchema(ma.Schema):
     )
 
 
+class AlternativeSchema(ma.Schema):
+    start = fields.String(metadata={"format": "date-time", "description": "RFC 3339 with the group's offset"})
+    end = fields.String(metadata={"format": "date-time"})
+    attendees = fields.Integer(metadata={"description": "How many of the required people can attend"})
+    required = fields.Integer()
+    absent_ids = fields.List(fields.String(), metadata={"description": "Who cannot attend (only below a quorum)"})
+
+
 class MonthDiagnosticsSchema(ma.Schema):
     month = fields.String(metadata={"example": "2027-02"})
     best_slots = fields.List(fields.Nested(CandidateSlotSchema))
@@ -92,6 +101,24 @@ class SchedulingRunSchema(ma.Schema):
     plan = fields.Nested(PlanSchema, allow_none=True, metadata={"description": "When succeeded"})
     diagnostics = fields.Nested(DiagnosticsSchema, allow_none=True, metadata={"description": "When infeasible"})
     error = fields.String(allow_none=True, metadata={"description": "When failed"})
+
+
+class AttendanceSchema(ma.Schema):
+    person_id = fields.String(metadata={"format": "uuid"})
+    role = fields.String(validate=validate.OneOf(ROLES), metadata={"description": "facilitator or member"})
+    response = fields.String(validate=validate.OneOf(RESPONSES))
+    responded_at = fields.AwareDateTime(allow_none=True)
+    source = fields.String(
+        allow_none=True, validate=validate.OneOf(SOURCES),
+        metadata={"description": "How the answer came: link (the personal link in the invitation), itip (a calendar's REPLY) or api"},
+    )
+
+
+class AnswerRequestSchema(StrictSchema):
+    response = fields.String(
+        required=True, validate=validate.OneOf(RESPONSES),
+        metadata={"description": "accepted, tentative or declined; needs_action forgets an earlier answer"},
+    )
 
 
 def _local(row, attribute: str) -> str:
@@ -117,6 +144,16 @@ class SessionSchema(StrictSchema):
     absent_ids = fields.List(fields.String(), dump_only=True, metadata={"description": "Members (and for guided sessions the facilitator) who cannot attend"})
     keeps_slot = fields.Boolean(dump_only=True)
     note = fields.String(dump_only=True, allow_none=True)
+    attendance = fields.List(
+        fields.Nested(AttendanceSchema), dump_only=True,
+        metadata={"description": "Each required person's answer: the facilitator (guided sessions) and the members "
+                  "the session expects; a move resets them to needs_action"},
+    )
+    at_risk = fields.Boolean(
+        dump_only=True,
+        metadata={"description": "Its required people can no longer all come: someone declined a guided session, or "
+                  "fewer members than the quorum (all, without one) have not declined a self-directed one"},
+    )
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
 

@@ -32,13 +32,14 @@ The modules, in the order they build on each other: ``texts`` and ``values`` (wh
 answered), ``months`` (calendar arithmetic), ``horizon`` (the sweep and its feasible starts),
 ``base`` (clock, calendars and the 15-minute grid; integer minutes throughout), then the seams of
 the search, ``diagnostics``, ``guided``, ``candidates`` (series for batches) and
-``self_directed``, which ``planner`` composes into the whole plan.
+``self_directed``, which ``planner`` composes into the whole plan; and ``alternatives``, other
+times for one session that is at risk.
 """
 
 from __future__ import annotations
 
 from .base import remaining_guided
-from .planner import attendance_at, candidate_series, find_plan, plan_with_series
+from .planner import alternatives, attendance_at, candidate_series, find_plan, plan_with_series
 from .values import (
     EXTRA_FOLLOW_UP_MONTHS,
     FIRST_SESSION_WINDOW_MONTHS,
@@ -79,6 +80,7 @@ __all__ = [
     "SkippedMonth",
     "Slot",
     "TOP_CANDIDATES",
+    "alternatives",
     "attendance_at",
     "candidate_series",
     "find_plan",

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .. import availability as av
+from .alternatives import Alternatives
 from .candidates import Candidates
 from .guided import GuidedSeries
 from .months import month_index, month_of_day, week_of_month
@@ -16,6 +17,7 @@ from .values import (
     GUIDED,
     KINDS,
     SELF_DIRECTED,
+    CandidateSlot,
     Infeasible,
     Plan,
     PlannedSession,
@@ -25,7 +27,7 @@ from .values import (
 )
 
 
-class _Planner(Candidates, SelfDirected):
+class _Planner(Candidates, SelfDirected, Alternatives):
     """One request's planner: the guided search (with its diagnostics and candidate series) and
     the self-directed months, on the calendars of :class:`~.base.PlannerBase`."""
 
@@ -150,3 +152,14 @@ def attendance_at(request: PlanRequest, start: datetime, kind: str) -> tuple[str
     stop_utc = av.utc_minutes(start.astimezone(UTC) + timedelta(minutes=request.session_minutes), ceil=True)
     required = (request.facilitator, *request.members) if kind == GUIDED else request.members
     return tuple(person.id for person in required if not av.can_attend(person, first_utc, stop_utc))
+
+
+def alternatives(
+    request: PlanRequest, kind: str, start: datetime, neighbours: list[datetime],
+    slot: tuple[int, int] | None = None, limit: int = 5,
+) -> tuple[CandidateSlot, ...]:
+    """Up to ``limit`` other starts for the group's session of ``kind`` now at ``start``, best
+    first (see :mod:`.alternatives`). ``neighbours``: the starts of the group's other sessions;
+    ``slot``: the group's weekday and local minute, if it has one. The request's bookings must
+    leave this session out."""
+    return _Planner(request).alternatives(kind, start, neighbours, slot, limit)

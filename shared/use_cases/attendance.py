@@ -1,0 +1,128 @@
+"""Attendance: who answered what for each session, and the alarm when a session is at risk.
+
+The answers live in the ``attendance`` table, one row per person who answered; the list a
+session shows is derived from its required people (see :mod:`shared.domain.attendance`).
+Recording an answer locks the session row, so that two answers at once cannot both see the
+session become at risk: ``session.at_risk`` is emitted once per transition, with the outbox
+message that mails the facilitator (guided) or the chair (self-directed).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session as DbSession
+
+from shared.actor import Actor
+from shared.db.models import AnswerLink, Attendance, Group, Participant
+from shared.db.models import Session as GroupSession
+from shared.domain import attendance as rules
+from shared.errors import NotFound
+from shared.use_cases import outbox, webhooks
+
+
+def attach(session: DbSession, rows: Iterable[GroupSession]) -> None:
+    """Give each session its ``attendance`` and ``at_risk`` (two queries for any number)."""
+    rows = list(rows)
+    if not rows:
+        return
+    groups = {g.id: g for g in session.scalars(select(Group).where(Group.id.in_({row.group_id for row in rows})))}
+    recorded: dict[uuid.UUID, dict[str, rules.Answer]] = {row.id: {} for row in rows}
+    for answer in session.scalars(select(Attendance).where(Attendance.session_id.in_(list(recorded)))):
+        recorded[answer.session_id][str(answer.person_id)] = rules.Answer(
+            str(answer.person_id), answer.role, answer.response, answer.responded_at, answer.source
+        )
+    for row in rows:
+        group = groups[row.group_id]
+        people = required_people(group, row)
+        row.attendance = rules.answers(people, recorded[row.id])
+        quorum = group.constraints.get("self_directed_quorum")
+        row.at_risk = row.status == "scheduled" and rules.at_risk(row.kind, row.attendance, quorum)
+
+
+def required_people(group: Group, row: GroupSession) -> list[tuple[str, str]]:
+    facilitator = str(group.facilitator_id) if group.facilitator_id else None
+    return rules.required(row.kind, facilitator, [str(pid) for pid in group.member_ids], row.absent_ids or ())
+
+
+def answer_of(row: GroupSession, person_id: uuid.UUID) -> rules.Answer | None:
+    """The person's entry in an attached session's attendance; None when they are not required."""
+    return next((entry for entry in row.attendance if entry.person_id == str(person_id)), None)
+
+
+def record(
+    session: DbSession, row: GroupSession, person_id: uuid.UUID, response: str, *, source: str, now: datetime,
+    comment: str | None = None,
+) -> rules.Answer:
+    """Record one person's answer (``needs_action`` clears it). The caller has locked ``row``
+    (``FOR UPDATE``) and attached its attendance; raises NotFound for someone not invited."""
+    before = answer_of(row, person_id)
+    if before is None:
+        raise NotFound(f"person {person_id} is not invited to session {row.id}")
+    was_at_risk = row.at_risk
+    stored = session.get(Attendance, (row.id, person_id))
+    if response == rules.NEEDS_ACTION:
+        if stored is not None:
+            session.delete(stored)
+    elif stored is None:
+        session.add(Attendance(
+            session_id=row.id, person_id=person_id, role=before.role, response=response,
+            responded_at=now, source=source, comment=comment,
+        ))
+    else:
+        stored.response, stored.responded_at, stored.source, stored.comment = response, now, source, comment
+    session.flush()
+    attach(session, [row])
+    if before.response != response:
+        key = "facilitator_id" if before.role == rules.FACILITATOR else "participant_id"
+        webhooks.emit(session, "attendance.changed", {"session_id": str(row.id), "group_id": str(row.group_id), key: str(person_id)}, now)
+    if row.at_risk and not was_at_risk:
+        declined = rules.declined_ids(row.attendance)
+        webhooks.emit(session, "session.at_risk", {"session_id": str(row.id), "group_id": str(row.group_id), "declined_ids": declined}, now)
+        outbox.record(session, outbox.AT_RISK, {"session_id": str(row.id)}, now)
+    return answer_of(row, person_id)
+
+
+def locked_session(session: DbSession, session_id: uuid.UUID) -> GroupSession | None:
+    """The session row, locked for an answer, with its attendance; None when it is gone."""
+    row = session.scalar(select(GroupSession).where(GroupSession.id == session_id).with_for_update())
+    if row is not None:
+        attach(session, [row])
+    return row
+
+
+def answer_for_client(
+    session: DbSession, actor: Actor, session_id: uuid.UUID, person_id: uuid.UUID, response: str, now: datetime
+) -> rules.Answer:
+    """An answer a platform collected: admins for anyone invited, a platform for its own
+    participants (anyone else is 404). The caller has checked that ``actor`` sees the session."""
+    if not actor.is_admin:
+        owner = session.scalar(select(Participant.client_id).where(Participant.id == person_id))
+        if owner != actor.client_id:
+            raise NotFound(f"no participant {person_id} of yours in session {session_id}")
+    row = locked_session(session, session_id)
+    if row.status != "scheduled":
+        raise NotFound(f"session {session_id} is cancelled; there is nothing to answer")
+    return record(session, row, person_id, response, source=rules.API, now=now)
+
+
+def reset(session: DbSession, session_ids: Iterable[uuid.UUID]) -> None:
+    """Forget the answers to sessions that moved: everyone is asked again."""
+    ids = list(session_ids)
+    if ids:
+        session.execute(delete(Attendance).where(Attendance.session_id.in_(ids)))
+
+
+def forget_person(session: DbSession, person_id: uuid.UUID, session_ids: Iterable[uuid.UUID] | None = None) -> None:
+    """A person's answers and answer links (to ``session_ids``, or all): they left, or are erased."""
+    answers = delete(Attendance).where(Attendance.person_id == person_id)
+    links = delete(AnswerLink).where(AnswerLink.person_id == person_id)
+    if session_ids is not None:
+        ids = list(session_ids)
+        answers = answers.where(Attendance.session_id.in_(ids))
+        links = links.where(AnswerLink.session_id.in_(ids))
+    session.execute(answers)
+    session.execute(links)

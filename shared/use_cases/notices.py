@@ -1,0 +1,94 @@
+"""Plain mails about a session: the alarm when it is at risk (and, see :mod:`reminders`, the
+reminder before it). Each is a :class:`~shared.db.models.Notice`, delivered like invitations
+(see :mod:`shared.use_cases.deliveries`) and issued once: its ``key`` is unique."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from email.message import EmailMessage
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session as DbSession
+
+from shared.db.models import Facilitator, Group, Notice, Participant, Session
+from shared.domain import texts
+from shared.domain.attendance import declined_ids
+from shared.domain.ics import Contact
+from shared.domain.mail import build_notice_email
+from shared.use_cases import attendance, deliveries
+from shared.use_cases.invitations import FACILITATOR, PARTICIPANT, contact_of, event_for
+from shared.use_cases.scheduling import alternatives_of
+
+AT_RISK, REMINDER = "at_risk", "reminder"
+ALTERNATIVES_IN_MAIL = 3
+
+
+def issue(
+    session: DbSession, *, key: str, kind: str, row: Session, recipient: Facilitator | Participant,
+    subject: str, body: str, now: datetime, mail: bool,
+) -> Notice | None:
+    """Record a notice unless one with ``key`` exists (then None): once only, also when two
+    workers try at the same moment (the insert skips a key that is taken)."""
+    values = {
+        "id": uuid.uuid4(), "key": key, "kind": kind, "session_id": row.id, "subject": subject[:300], "body": body,
+        "recipient_kind": FACILITATOR if isinstance(recipient, Facilitator) else PARTICIPANT,
+        "recipient_id": recipient.id, "recipient_name": recipient.name, "recipient_email": recipient.email,
+        "language": recipient.language, "issued_at": now, "delivery_state": deliveries.initial_state(mail), "attempts": 0,
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = session.execute(
+        dialect.insert(Notice).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Notice.id)
+    ).scalar()
+    return session.get(Notice, inserted) if inserted else None
+
+
+def issue_at_risk(
+    session: DbSession, session_id: uuid.UUID, change_id: uuid.UUID, *, now: datetime, programme: Contact, mail: bool
+) -> list[Notice]:
+    """Mail the facilitator (guided) or the chair (self-directed; the facilitator without one)
+    that a session became at risk: who declined, and the best other times. Nothing when the
+    session was answered back out of risk, or cancelled, before this ran."""
+    row = session.get(Session, session_id)
+    if row is None or row.status != "scheduled" or row.start <= now:
+        return []
+    attendance.attach(session, [row])
+    if not row.at_risk:
+        return []
+    event, group, facilitator = event_for(session, row, programme)
+    recipient = facilitator
+    if row.kind != "guided" and row.chair_id is not None:
+        recipient = session.get(Participant, row.chair_id)
+    if recipient is None:
+        return []
+    found, _ = alternatives_of(session, group, row, now, ALTERNATIVES_IN_MAIL)
+    names = _names(session, group, declined_ids(row.attendance))
+    contact = contact_of(recipient)
+    notice = issue(
+        session, key=f"{AT_RISK}:{change_id}", kind=AT_RISK, row=row, recipient=recipient,
+        subject=texts.at_risk_subject(event, contact.language),
+        body=texts.at_risk_text(event, contact, declined=names, alternatives=[c.start for c in found]),
+        now=now, mail=mail,
+    )
+    return [notice] if notice else []
+
+
+def _names(session: DbSession, group: Group, person_ids: list[str]) -> list[str]:
+    ids = [uuid.UUID(pid) for pid in person_ids]
+    found = dict(session.execute(select(Participant.id, Participant.name).where(Participant.id.in_(ids))).all())
+    if group.facilitator_id in ids:
+        found[group.facilitator_id] = session.get(Facilitator, group.facilitator_id).name
+    return [found[pid] for pid in ids if pid in found]
+
+
+def email_for(session: DbSession, notice_id: uuid.UUID, programme: Contact, now: datetime) -> EmailMessage:
+    notice = session.get(Notice, notice_id)
+    return build_notice_email(
+        sender=programme,
+        recipient=Contact(notice.recipient_name, notice.recipient_email, notice.language),
+        subject=notice.subject,
+        text=notice.body,
+        message_id_domain=programme.email.rpartition("@")[2] or "intervisie",
+        date=now,
+    )

@@ -98,12 +98,12 @@ def _minutes(booking: Booking) -> tuple[int, int]:
     return av.utc_minutes(booking.start), av.utc_minutes(booking.end, ceil=True)
 
 
-def _local_day(clock: av.ZoneClock, u: int) -> int:
+def local_day(clock: av.ZoneClock, u: int) -> int:
     return clock.local(u) // av.MINUTES_PER_DAY
 
 
-def _local_monday(clock: av.ZoneClock, u: int) -> int:
-    day = _local_day(clock, u)
+def local_monday(clock: av.ZoneClock, u: int) -> int:
+    day = local_day(clock, u)
     return day - av.weekday_of(day)
 
 
@@ -125,8 +125,8 @@ def blocks(bookings: list[Booking] | tuple[Booking, ...], timezone: str, capacit
     if capacity and (capacity.max_sessions_per_day or capacity.max_sessions_per_week):
         clock = av.clock_for(timezone, timed[0][0], timed[-1][1])
         for limit, length, first_day in (
-            (capacity.max_sessions_per_day, 1, _local_day),
-            (capacity.max_sessions_per_week, 7, _local_monday),
+            (capacity.max_sessions_per_day, 1, local_day),
+            (capacity.max_sessions_per_week, 7, local_monday),
         ):
             if not limit:
                 continue
@@ -170,8 +170,8 @@ def violations(sessions: list[Timed], timezone: str, capacity: Capacity | None =
     if capacity and ordered and (capacity.max_sessions_per_day or capacity.max_sessions_per_week):
         clock = av.clock_for(timezone, ordered[0].start, ordered[-1].end)
         for limit, first_day, reason in (
-            (capacity.max_sessions_per_day, _local_day, DAY),
-            (capacity.max_sessions_per_week, _local_monday, WEEK),
+            (capacity.max_sessions_per_day, local_day, DAY),
+            (capacity.max_sessions_per_week, local_monday, WEEK),
         ):
             if not limit:
                 continue

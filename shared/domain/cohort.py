@@ -71,7 +71,7 @@ TIME_LIMIT_SECONDS = 8.0
 SOLVER_SEED = 20270101
 
 _DAYS = 400  # more days than a series can start after starts_on
-_LATER_DAYS = 512  # more than the days from the first session to the later ones, summed
+_LATER_DAYS = 128  # how finely the later sessions' dates count (days after the first, summed)
 
 
 @dataclass(frozen=True)
@@ -127,14 +127,15 @@ def _series_bookings(key: str, request: PlanRequest, series: Series) -> list[bk.
 
 def _cost(series: Series, request: PlanRequest) -> int:
     """The engine's preference as one number, lowest best: a fixed slot, then the earliest
-    first session, then one week of the month, then the earlier time of day, then the earlier
-    later sessions (each level outweighs everything below it)."""
+    first session, then one week of the month, then the earlier time of day (in quarter hours),
+    then the earlier later sessions (each level outweighs everything below it). Kept small
+    (below 2·10⁷) so that the weighted objective stays well within the solver's precision."""
     first = series.starts[0]
     days = min(max(0, (first.date() - request.starts_on).days), _DAYS - 1)
     later = min(sum((start.date() - first.date()).days for start in series.starts[1:]), _LATER_DAYS - 1)
     cost = (0 if series.fixed_slot else 1) * _DAYS + days
     cost = cost * 2 + (0 if series.same_week else 1)
-    cost = cost * 1440 + first.hour * 60 + first.minute
+    cost = cost * 96 + (first.hour * 60 + first.minute) // 15
     return cost * _LATER_DAYS + later
 
 
@@ -150,9 +151,7 @@ class _Model:
         ]
         self.limited: list[tuple[list[tuple[int, int]], int]] = []
         self._people_constraints()
-        costs = [[_cost(series, groups[g].request) for series in candidates[g]] for g in range(len(groups))]
-        weight = 1 + sum(max(group_costs, default=0) for group_costs in costs)
-        self.values = [[weight - cost for cost in group_costs] for group_costs in costs]
+        self.costs = [[_cost(series, groups[g].request) for series in candidates[g]] for g in range(len(groups))]
 
     def _people_constraints(self) -> None:
         """No overlaps (with her break) and capacity for every person in several groups."""
@@ -204,12 +203,11 @@ class _Model:
         high = max(start for start, _, _ in sessions) + 8 * av.MINUTES_PER_DAY
         clock = av.clock_for(timezone, low, high)
 
-        def day_of(u: int) -> int:
-            return clock.local(u) // av.MINUTES_PER_DAY
+        def day_of(utc: int) -> int:
+            return bk.local_day(clock, utc)
 
-        def monday_of(u: int) -> int:
-            day = day_of(u)
-            return day - av.weekday_of(day)
+        def monday_of(utc: int) -> int:
+            return bk.local_monday(clock, utc)
 
         for limit, key in ((capacity.max_sessions_per_day, day_of), (capacity.max_sessions_per_week, monday_of)):
             if not limit:
@@ -226,17 +224,22 @@ class _Model:
                     self.limited.append((sorted(members), room))
 
     def solve(self) -> tuple[list[int | None], bool]:
-        """The chosen candidate per group (None: no series), and whether that is proven best."""
+        """The chosen candidate per group (None: no series), and whether that is proven best.
+
+        One objective, lexicographic by weight: a planned group is worth more than every cost
+        together. (Solving the two objectives one after the other, tried too, took four times
+        as long on the benchmark and proved less.)"""
         model = mathopt.Model(name="cohort")
         choices = [[model.add_binary_variable() for _ in series] for series in self.candidates]
         for members in self.exclusive:
             model.add_linear_constraint(mathopt.fast_sum(choices[g][c] for g, c in members) <= 1)
         for members, room in self.limited:
             model.add_linear_constraint(mathopt.fast_sum(choices[g][c] for g, c in members) <= room)
+        weight = 1 + sum(max(group_costs, default=0) for group_costs in self.costs)
         model.maximize(mathopt.fast_sum(
-            value * choice
-            for group_choices, group_values in zip(choices, self.values)
-            for choice, value in zip(group_choices, group_values)
+            (weight - cost) * choice
+            for group_choices, group_costs in zip(choices, self.costs)
+            for choice, cost in zip(group_choices, group_costs)
         ))
         parameters = mathopt.SolveParameters(
             time_limit=timedelta(seconds=TIME_LIMIT_SECONDS),
@@ -322,10 +325,11 @@ def plan_cohort(
     joint = _plans(groups, [candidates[g][c] if c is not None else None for g, c in enumerate(chosen)])
     # One by one in the batch's order, the engine searching every series: when candidates were
     # only a sample this can, rarely, plan more; the batch never does worse than it.
-    one_by_one = _plans(groups, [None] * len(groups))
     results = joint
-    if _planned(one_by_one) > _planned(joint):
-        results, proven = one_by_one, False
+    if not (proven and complete):
+        one_by_one = _plans(groups, [None] * len(groups))
+        if _planned(one_by_one) > _planned(joint):
+            results, proven = one_by_one, False
     # Each group alone, with only its own bookings: no batch plans a group that cannot be planned
     # alone, nor gives one an earlier or better series than it would get alone.
     alone = [find_plan(group.request) for group in groups]

@@ -118,6 +118,10 @@ def record(session: DbSession, batch_id: uuid.UUID, owner: str, result: CohortRe
         for group in session.scalars(select(Group).where(Group.id.in_([uuid.UUID(k) for k in keys])).order_by(Group.id).with_for_update())
     }
     bookings.lock_people(session, [person for group in groups.values() for person in scheduling.people_of(group)])
+    for key in [key for key, group in groups.items() if group.facilitator_id is None]:
+        leases.finish(runs[key], leases.FAILED, now)
+        runs[key].error = scheduling.NO_FACILITATOR
+        del groups[key]
     outcomes = {key: outcome for key, outcome in zip(keys, result.results, strict=True) if key in groups}
     planned = [key for key, outcome in outcomes.items() if isinstance(outcome, Plan)]
     # Groups without a plan keep their sessions: they are bookings for the rest from now on.
@@ -164,10 +168,6 @@ def fail(session: DbSession, batch_id: uuid.UUID, owner: str | None, error: str,
 
 def batches_to_resume(session: DbSession, now: datetime, *, queued_for: timedelta) -> list[uuid.UUID]:
     return leases.to_resume(session, SchedulingBatch, now, queued_for=queued_for)
-
-
-def batch_of_run(session: DbSession, run_id: uuid.UUID) -> uuid.UUID | None:
-    return session.scalar(select(SchedulingRun.batch_id).where(SchedulingRun.id == run_id))
 
 
 def document(batch: SchedulingBatch) -> dict[str, Any]:

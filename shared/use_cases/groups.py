@@ -97,16 +97,16 @@ def _check_newcomer(
     participant_id: uuid.UUID | None = None, facilitator_id: uuid.UUID | None = None,
 ) -> None:
     """A new member (every session) or facilitator (guided ones) must be free for the group's
-    upcoming sessions: never booked twice, nor over a facilitator's capacity."""
+    upcoming sessions: never booked twice, nor over a facilitator's capacity.
+
+    The group's row is locked first, then the newcomer (the order every writer of sessions
+    keeps), and only then are the sessions read: a run writing this group's sessions right now
+    has committed them by then."""
+    session.execute(select(Group.id).where(Group.id == group.id).with_for_update())
+    bookings.lock_people(session, [participant_id or facilitator_id])
     upcoming = [
         row for row in upcoming_sessions(session, group.id, now) if participant_id or row.kind == "guided"
     ]
-    if not upcoming:
-        return
-    newcomer = participant_id or facilitator_id
-    # The group's row first, then the people: the order every writer of sessions keeps.
-    session.execute(select(Group.id).where(Group.id == group.id).with_for_update())
-    bookings.lock_people(session, [newcomer])
     bookings.check(session, [
         bookings.Placement(
             row.id, row.start, row.end, facilitator_id, (participant_id,) if participant_id else ()

@@ -81,7 +81,8 @@ def export(session: DbSession, actor: Actor, participant_id: uuid.UUID, now: dat
 def erase(session: DbSession, actor: Actor, participant_id: uuid.UUID, now: datetime) -> None:
     participant = get_participant(session, actor, participant_id)
     group_ids = [m.group_id for m in participant.memberships]
-    for membership in list(participant.memberships):
+    # Groups in id order, as batches lock them, so that an erasure and a batch cannot deadlock.
+    for membership in sorted(participant.memberships, key=lambda m: m.group_id):
         groups.leave(session, groups.get_group(session, actor, membership.group_id, lock=True), membership, now, announce=False)
     marker = str(participant.id)
     for row in session.scalars(select(Session).where(Session.group_id.in_(group_ids))) if group_ids else ():

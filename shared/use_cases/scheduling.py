@@ -50,6 +50,7 @@ from shared.use_cases.people import Page, paginate, require_admin
 log = logging.getLogger(__name__)
 
 SUCCEEDED, INFEASIBLE = "succeeded", "infeasible"
+NO_FACILITATOR = "the group lost its facilitator while it was being planned"
 MIN_MEMBERS = 3
 MAX_ATTEMPTS = 5
 SESSION_EVENTS = {
@@ -258,6 +259,10 @@ def record_result(
     if run is None:
         return None
     group = session.scalar(select(Group).where(Group.id == run.group_id).with_for_update())
+    if group.facilitator_id is None:
+        leases.finish(run, FAILED, now)
+        run.error = NO_FACILITATOR
+        return []
     bookings.lock_people(session, people_of(group))
     result, _ = current_result(session, group, result, now)
     return write_outcome(session, run, group, result, now)
@@ -422,12 +427,10 @@ def diagnostics_document(result: Infeasible, group: Group, planned_ids: dict[str
                         "required": required,
                         "absent_ids": list(c.absent_ids),
                         "booked": [
-                            {
-                                "person_id": b.person_id,
-                                "session_id": planned_ids.get(b.session_id, b.session_id),
-                                "reason": b.reason,
-                            }
+                            {"person_id": b.person_id, "session_id": session_id, "reason": b.reason}
                             for b in c.booked
+                            # A batch-mate's session that was planned again under lock has no id here.
+                            if "#" not in (session_id := planned_ids.get(b.session_id, b.session_id))
                         ],
                     }
                     for c in m.best_slots

@@ -396,3 +396,62 @@ def test_the_plans_behind_a_proposal_keep_away_from_the_facilitators_other_sessi
     assert proposal["status"] == "succeeded"
     first = proposal["groups"][0]["first_session"]
     assert first not in [s["start"] for s in guided] and first.startswith("2027-01-19T19:00")
+
+
+def test_a_facilitators_daily_limit_counts_days_in_her_own_time_zone(admin, worker):
+    """She lives in New York: 13:00 there is 19:00 in Amsterdam, and 22:30 on the same Tuesday
+    there is 04:30 on Wednesday in Amsterdam — another day for the group, the same day for her."""
+    facilitator = admin.post("/v1/facilitators", json=payloads.facilitator(
+        timezone="America/New_York", availability={"weekly": [{"day": "tue", "start": "12:00", "end": "24:00"}]},
+        capacity={"max_sessions_per_day": 1},
+    )).json
+    first = new_group(admin, facilitator["id"], TUESDAY_EVENING, first=1, name="Eerste")
+    second = new_group(admin, facilitator["id"], TUESDAY_EVENING, first=10, name="Tweede",
+                       constraints={"earliest": "00:00", "latest": "24:00", "weekdays": ["mon", "tue", "wed", "thu", "fri"]})
+    taken = run_to_completion(admin, worker, first["id"])["plan"]["sessions"][1]  # Tuesday 9 February, 19:00
+    assert taken["start"] == "2027-02-09T19:00:00+01:00"
+    mine = run_to_completion(admin, worker, second["id"])["plan"]["sessions"][1]
+    response = admin.patch(f"/v1/sessions/{mine['id']}", json={"start": "2027-02-10T04:30:00+01:00"})
+    assert response.status_code == 409, response.json
+    assert response.json["conflicts"] == [
+        {"session_id": taken["id"], "person_id": facilitator["id"], "reason": "day", "placed_session_id": mine["id"]},
+    ]
+    # The next evening in New York is another day for her.
+    assert admin.patch(f"/v1/sessions/{mine['id']}", json={"start": "2027-02-17T04:30:00+01:00"}).status_code == 200
+
+
+def test_only_sessions_someone_attends_are_their_bookings(admin, worker, group, session_factory, clock):
+    """A member listed absent in a session is not booked by it, and a facilitator is not booked
+    by her groups' self-directed sessions."""
+    from shared.db.models import Session as GroupSession
+    from shared.use_cases.bookings import bookings_for
+
+    run = run_to_completion(admin, worker, group["id"])
+    guided, self_directed = run["plan"]["sessions"][0], run["plan"]["sessions"][3]
+    member = group["member_list"][0]["id"]
+    with session_factory.begin() as session:
+        session.get(GroupSession, uuid.UUID(self_directed["id"])).absent_ids = [member]
+    with session_factory() as session:
+        theirs = bookings_for(session, participant_ids=[uuid.UUID(member)], now=clock.now)
+        hers = bookings_for(session, facilitator_ids=[uuid.UUID(group["facilitator"]["id"])], now=clock.now)
+    assert guided["id"] in {b.session_id for b in theirs}
+    assert self_directed["id"] not in {b.session_id for b in theirs}
+    assert {b.session_id for b in hers} == {s["id"] for s in run["plan"]["sessions"][:3]}
+
+
+def test_a_batch_says_which_of_its_own_sessions_left_no_room(admin, worker):
+    """Two groups want the same three Tuesdays of one facilitator, once an evening: one gets
+    them, and the other's diagnostics name her sessions in that group (real ids)."""
+    one_session = {"weekly": [{"day": "tue", "start": "19:00", "end": "20:30"}]}
+    facilitator = admin.post("/v1/facilitators", json=payloads.facilitator(availability=one_session, capacity={"max_sessions_per_day": 1})).json
+    only = {**ONLY_THREE_TUESDAYS, "weekly": one_session["weekly"]}
+    first, second = (new_group(admin, facilitator["id"], only, first=10 * n) for n in (1, 2))
+    batch = batch_to_completion(admin, worker, [first["id"], second["id"]])
+    runs = [admin.get(f"/v1/scheduling-runs/{run['id']}").json for run in batch["runs"]]
+    assert [run["status"] for run in runs] == ["succeeded", "infeasible"]
+    assert batch["optimal"] is True
+    january = runs[1]["diagnostics"]["months"][0]["best_slots"][0]
+    assert january["start"] == "2027-01-12T19:00:00+01:00"
+    assert january["booked"] == [
+        {"person_id": facilitator["id"], "session_id": runs[0]["plan"]["sessions"][0]["id"], "reason": "overlap"},
+    ]

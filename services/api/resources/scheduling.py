@@ -39,6 +39,7 @@ sessions = Blueprint(
     "sending a new start; cancel one with status cancelled.",
 )
 IN_FLIGHT_RETRY_AFTER = "1"
+RETRY_AFTER_HEADER = {"description": "While queued or running: seconds to wait before polling again", "schema": {"type": "integer"}}
 
 
 @runs.route("/groups/<uuid:group_id>/scheduling-runs")
@@ -70,13 +71,13 @@ class SchedulingRunById(MethodView):
 class SchedulingBatches(MethodView):
     @batch_blueprint.arguments(SchedulingBatchRequestSchema)
     @batch_blueprint.response(202, SchedulingBatchSchema, headers={"Location": {"description": "The batch to poll", "schema": {"type": "string"}}})
-    @documented.errors(403)
+    @documented.errors(403, 409)
     def post(self, data):
         """Plan several groups together
 
-        Every group needs a facilitator, at least 3 members and no run in flight (422 names the
-        group otherwise). Poll the `Location` until `status` is `finished`; each run then carries
-        its group's plan or diagnostics.
+        Every group needs a facilitator and at least 3 members (422 names the group otherwise)
+        and no run in flight (409). Poll the `Location` until `status` is `finished`; each run
+        then carries its group's plan or diagnostics.
         """
         with transaction() as session:
             batch = batches.request_batch(session, actor(), data["group_ids"], state().clock())
@@ -87,7 +88,7 @@ class SchedulingBatches(MethodView):
 
 @batch_blueprint.route("/scheduling-batches/<uuid:batch_id>")
 class SchedulingBatchById(MethodView):
-    @batch_blueprint.response(200, SchedulingBatchSchema)
+    @batch_blueprint.response(200, SchedulingBatchSchema, headers={"Retry-After": RETRY_AFTER_HEADER})
     @documented.errors(403, 404)
     def get(self, batch_id: uuid.UUID):
         """Get a scheduling batch; poll until it is finished"""

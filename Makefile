@@ -16,8 +16,15 @@ run: $(STAMP)
 	mkdir -p var
 	$(BIN)/intervisie serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP) system-deps
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+test: $(STAMP) system-deps $(AXE)
 	$(BIN)/python -m pytest
+
+# axe-core, injected into pages by the browser tests for the accessibility check (npm registry).
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --silent
+	touch $@
 
 lint: $(STAMP)
 	$(BIN)/ruff check shared services tests bench

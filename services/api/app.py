@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.api import idempotency, limits, problems
 from services.api.auth import SECURITY_SCHEME, require_key
 from services.api.context import EXTENSION, AppState
+from services.api.resources.answers import answer_pages
 from services.api.resources.calendar import feed_blueprint, invitation_blueprint
 from services.api.resources.groups import groups
 from services.api.resources.operations import operations
@@ -95,6 +96,7 @@ def create_app(
     problems.register(app)
     api.register_blueprint(operations)
     api.register_blueprint(calendar_feeds)
+    api.register_blueprint(answer_pages)
     app.before_request(require_key)
     idempotency.register(app)
     for blueprint in V1_BLUEPRINTS:

@@ -1,4 +1,5 @@
-"""Rate limits (flask-limiter): per API key under /v1, per client address for the feeds.
+"""Rate limits (flask-limiter): per API key under /v1, per client address for the feeds and
+answer pages.
 
 Counts live in Redis when the service has Redis (shared by every API process), in memory
 otherwise. A client over its limit gets a 429 problem with Retry-After.
@@ -19,8 +20,12 @@ from shared.config import Settings
 UNLIMITED_PATHS = ("/healthz", "/readyz", "/openapi.json", "/docs", "/problems/")
 
 
+PUBLIC_PATHS = ("/feeds/", "/answer/")
+"""Pages without a key (the token in the URL is the secret): limited per client address."""
+
+
 def _is_feed() -> bool:
-    return request.path.startswith("/feeds/")
+    return request.path.startswith(PUBLIC_PATHS)
 
 
 def _client_key() -> str:

@@ -34,18 +34,19 @@ IDEMPOTENCY_PARAMETER = {
 
 class Blueprint(flask_smorest.Blueprint):
     """Documents what operations share: 429 where requests are rate limited, and on every POST
-    the ``Idempotency-Key`` header with its 409 and 422."""
+    of the API (not a page's form) the ``Idempotency-Key`` header with its 409 and 422."""
 
-    def __init__(self, *args, rate_limited: bool = True, **kwargs) -> None:
+    def __init__(self, *args, rate_limited: bool = True, idempotent_posts: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.rate_limited = rate_limited
+        self.idempotent_posts = idempotent_posts
         self._prepare_doc_cbks.append(self._prepare_shared_doc)
 
     def _prepare_shared_doc(self, doc, doc_info, *, method, **kwargs):
         responses: dict[int, str] = {}
         if self.rate_limited:
             responses[429] = "TOO_MANY_REQUESTS"
-        if method == "post":
+        if method == "post" and self.idempotent_posts:
             doc.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
             responses.update({409: "CONFLICT", 422: "UNPROCESSABLE_ENTITY"})
         return deepupdate(doc, {"responses": responses}) if responses else doc

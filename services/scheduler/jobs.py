@@ -157,7 +157,7 @@ def dispatch(
         elif message.topic == outbox.SESSION_CHANGED:
             issued = invitations.issue_for_session_change(
                 session, uuid.UUID(message.payload["session_id"]), message.payload["change"],
-                now=now, programme=runtime.programme, mail=runtime.mails,
+                now=now, programme=runtime.programme, mail=runtime.mails, links=runtime.answer_links,
             )
         elif message.topic == outbox.AT_RISK:
             alarms = notices.issue_at_risk(
@@ -166,7 +166,8 @@ def dispatch(
             )
         elif message.topic == outbox.MEMBERSHIP_CHANGED:
             issued = invitations.issue_for_membership(
-                session, message.payload, now=now, programme=runtime.programme, mail=runtime.mails
+                session, message.payload, now=now, programme=runtime.programme, mail=runtime.mails,
+                links=runtime.answer_links,
             )
             # The invitations now hold what is needed to write to the person; the outbox need not.
             message.payload = {k: v for k, v in message.payload.items() if k in {"group_id", "participant_id", "change"}}
@@ -220,7 +221,7 @@ def deliver_mail(runtime: Runtime, model: type, delivery_id: uuid.UUID) -> str:
         if not mail_deliveries.claim(session, model, delivery_id, now):
             state = session.get(model, delivery_id)
             return f"skipped: delivery is {state.delivery_state if state else 'gone'}"
-        message = build(session, delivery_id, runtime.programme, now)
+        message = build(session, delivery_id, runtime.programme, now, runtime.answer_links)
     error, permanent = None, False
     try:
         smtp.send(runtime.settings.smtp_url, message)

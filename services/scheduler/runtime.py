@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.config import Settings
 from shared.domain.ics import Contact
 from shared.use_cases import outbox
+from shared.use_cases.answers import Links
 
 
 def _utcnow() -> datetime:
@@ -51,6 +52,11 @@ class Runtime:
     def programme(self) -> Contact:
         """The organizer of self-directed sessions and the sender of mail."""
         return Contact(name=self.settings.programme_name, email=self.settings.programme_email)
+
+    @property
+    def answer_links(self) -> Links:
+        """How the personal answer links in invitations and reminders are made."""
+        return Links(self.settings.secret(), self.settings.public_url)
 
     @property
     def mails(self) -> bool:

@@ -31,10 +31,12 @@ Choices that are not obvious from the RFCs:
   also the form Outlook/Exchange and Google Calendar send to a removed guest, so every client
   (Apple Calendar included) removes or strikes the event, whereas a CANCEL without STATUS is
   handled inconsistently (some clients keep the event, some call it "cancelled" anyway).
+* The ``ORGANIZER`` is the programme (its reply address and name), for guided sessions too: a
+  calendar sends its REPLY to the organizer, and the service reads replies there. The
+  facilitator is an ``ATTENDEE`` with ``ROLE=CHAIR`` in her own invitation.
 * Feeds keep ``ORGANIZER`` (with its ``CN``): RFC 5546 3.2.1 requires it in a PUBLISH'ed
-  VEVENT (libical rejects the feed without it), and the address is the facilitator's or the
-  programme's, which every member already has from the invitations. Members' addresses
-  (``ATTENDEE``) never appear in a feed.
+  VEVENT (libical rejects the feed without it). Members' addresses (``ATTENDEE``) never appear
+  in a feed.
 * A cancelled session is ``TRANSP:TRANSPARENT`` and its SUMMARY starts with "Geannuleerd:",
   because Google and Outlook draw a subscribed ``STATUS:CANCELLED`` event like any other.
 """
@@ -52,6 +54,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from icalendar import (
+    Alarm,
     Calendar,
     Conference,
     Event,
@@ -113,6 +116,8 @@ class SessionEvent:
     chair_name: str | None
     last_modified: datetime
     organizer: Contact
+    facilitator: Contact | None = None
+    """Who guides a guided session (the organizer is the programme, which receives the replies)."""
 
     def __post_init__(self) -> None:
         for name in ("start", "end", "last_modified"):
@@ -141,6 +146,7 @@ def build_invitation(
     role: str,
     issued_at: datetime,
     sent_by: str | None = None,
+    answer_url: str | None = None,
 ) -> bytes:
     """The iTIP message for one recipient about one change of ``event``.
 
@@ -149,6 +155,8 @@ def build_invitation(
     and ``"CHAIR"`` for the facilitator of a guided session. ``issued_at`` becomes DTSTAMP.
     ``sent_by`` is the address the mail really comes from when that is not the organizer's
     (ORGANIZER's SENT-BY, RFC 5545 3.2.18), so clients do not flag the message as forged.
+    ``answer_url`` is the recipient's own answer link, added to the DESCRIPTION. A REQUEST
+    carries a VALARM: a display reminder one day before.
 
     A CANCEL needs a higher SEQUENCE than the last REQUEST the recipient got, or clients
     ignore it as outdated: bump the session's sequence when a member leaves, too.
@@ -180,12 +188,17 @@ def build_invitation(
             cancelled=method == "CANCEL",
             attendee=attendee,
             sent_by=sent_by,
+            answer_url=answer_url,
+            alarm=method == "REQUEST",
         )
     )
     return calendar.to_ical(sorted=False)
 
 
-RENDERING_VERSION = 1
+ALARM_BEFORE = timedelta(days=1)
+"""When the VALARM of an invitation goes off, before the session starts."""
+
+RENDERING_VERSION = 2
 """Bump when the bytes written for an unchanged event change: stored renderings and feed ETags
 then no longer match, and every client fetches anew."""
 
@@ -373,6 +386,8 @@ def _vevent(
     cancelled: bool = False,
     attendee: vCalAddress | None = None,
     sent_by: str | None = None,
+    answer_url: str | None = None,
+    alarm: bool = False,
 ) -> Event:
     cancelled = cancelled or event.status == "cancelled"
     zone = ZoneInfo(event.timezone)
@@ -384,7 +399,7 @@ def _vevent(
     vevent["DTSTART"] = vDatetime(event.start.astimezone(zone))
     vevent["DTEND"] = vDatetime(event.end.astimezone(zone))
     vevent["SUMMARY"] = vText(texts.summary(event, language))
-    vevent["DESCRIPTION"] = vText(texts.description(event, language))
+    vevent["DESCRIPTION"] = vText(texts.description(event, language, answer_url=answer_url))
     if event.meeting_url:
         url = event.meeting_url
         vevent["LOCATION"] = vText(url)
@@ -397,6 +412,12 @@ def _vevent(
     vevent["STATUS"] = vText("CANCELLED" if cancelled else "CONFIRMED")
     vevent["TRANSP"] = vText("TRANSPARENT" if cancelled else "OPAQUE")
     vevent["LAST-MODIFIED"] = vDatetime(event.last_modified.astimezone(UTC))
+    if alarm:
+        reminder = Alarm()
+        reminder["ACTION"] = vText("DISPLAY")
+        reminder["TRIGGER"] = vDuration(-ALARM_BEFORE)
+        reminder["DESCRIPTION"] = vText(texts.summary(event, language))
+        vevent.add_component(reminder)
     return vevent
 
 

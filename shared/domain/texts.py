@@ -63,6 +63,7 @@ _WORDS = {
         "cancelled": "{Session} van intervisiegroep {group} gaat niet door. Je agenda kan de afspraak nu verwijderen.",
         "removed": "Je neemt niet meer deel aan intervisiegroep {group}. Daarom verdwijnt {session} uit je agenda.",
         "respond": "Met de knoppen in je agenda kun je laten weten of je erbij bent.",
+        "respond_link": "Laat weten of je erbij bent: {url}",
         "regards": "Met vriendelijke groet,",
         "subject_new": "Uitnodiging: {summary}",
         "subject_changed": "Gewijzigd: {summary}",
@@ -98,6 +99,7 @@ _WORDS = {
         "cancelled": "{Session} of the intervision group {group} has been cancelled. Your calendar can now remove it.",
         "removed": "You no longer take part in the intervision group {group}, so {session} is removed from your calendar.",
         "respond": "Use the buttons in your calendar to let us know whether you will attend.",
+        "respond_link": "Let us know whether you will attend: {url}",
         "regards": "Kind regards,",
         "subject_new": "Invitation: {summary}",
         "subject_changed": "Updated: {summary}",
@@ -149,8 +151,9 @@ def summary(event: SessionEvent, language: str) -> str:
     return f"{prefix}Intervisie: {topic} — {session_label(event, language)}"
 
 
-def description(event: SessionEvent, language: str) -> str:
-    """The calendar notes: place in the series, link, the phases, the confidentiality rule."""
+def description(event: SessionEvent, language: str, *, answer_url: str | None = None) -> str:
+    """The calendar notes: place in the series, link, the phases, the confidentiality rule; in
+    an invitation also the recipient's own answer link."""
     language = language_of(language)
     words = _WORDS[language]
     lines = [words["group"].format(name=event.group_name)]
@@ -159,7 +162,7 @@ def description(event: SessionEvent, language: str) -> str:
     if event.kind == "guided":
         lines.append(
             words["place_guided"].format(
-                number=event.number, total=event.guided_total, facilitator=event.organizer.name
+                number=event.number, total=event.guided_total, facilitator=_facilitator_name(event)
             )
         )
     else:
@@ -169,6 +172,8 @@ def description(event: SessionEvent, language: str) -> str:
         lines.append(words["is_cancelled"])
     if event.meeting_url:
         lines += ["", words["join"].format(url=event.meeting_url)]
+    if answer_url:
+        lines += ["", words["respond_link"].format(url=answer_url)]
     lines += ["", words["phases"]]
     lines += [f"{i}. {name} – {hint}" for i, (name, hint) in enumerate(_PHASES[language], 1)]
     lines += ["", words["confidential"]]
@@ -196,9 +201,10 @@ def mail_subject(event: SessionEvent, *, language: str, notice: str) -> str:
 
 
 def mail_text(
-    event: SessionEvent, recipient: Contact, *, notice: str, role: str = "REQ-PARTICIPANT"
+    event: SessionEvent, recipient: Contact, *, notice: str, role: str = "REQ-PARTICIPANT", answer_url: str | None = None,
 ) -> str:
-    """The plain-text part of the invitation mail, in the recipient's language."""
+    """The plain-text part of the invitation mail, in the recipient's language (with their own
+    answer link, when given)."""
     _check_notice(notice)
     language = language_of(recipient.language)
     words = _WORDS[language]
@@ -220,6 +226,8 @@ def mail_text(
         lines.append(words["join"].format(url=event.meeting_url))
     if notice in ("new", "changed"):
         lines += ["", words["respond"]]
+        if answer_url:
+            lines.append(words["respond_link"].format(url=answer_url))
     lines += ["", words["confidential"], "", words["regards"], event.organizer.name, ""]
     return "\n".join(lines)
 
@@ -251,14 +259,20 @@ def at_risk_text(event: SessionEvent, recipient: Contact, *, declined: list[str]
     return "\n".join(lines)
 
 
-def when(event: SessionEvent, language: str) -> str:
-    """``dinsdag 23 maart 2027, 19:30–21:30 (Europe/Amsterdam)``, in the session's own zone."""
+def when(event: SessionEvent, language: str, timezone: str | None = None) -> str:
+    """``dinsdag 23 maart 2027, 19:30–21:30 (Europe/Amsterdam)``, in the session's own zone
+    or in ``timezone`` (a reader's own)."""
     language = language_of(language)
-    zone = ZoneInfo(event.timezone)
+    timezone = timezone or event.timezone
+    zone = ZoneInfo(timezone)
     start, end = event.start.astimezone(zone), event.end.astimezone(zone)
     text = f"{_date(start, language)}, {start:%H:%M}–"
     text += f"{end:%H:%M}" if end.date() == start.date() else f"{_date(end, language)}, {end:%H:%M}"
-    return f"{text} ({event.timezone})"
+    return f"{text} ({timezone})"
+
+
+def _facilitator_name(event: SessionEvent) -> str:
+    return event.facilitator.name if event.facilitator else event.organizer.name
 
 
 def _date(moment: datetime, language: str) -> str:

@@ -21,7 +21,8 @@ from shared.domain import texts
 from shared.domain.ics import Contact, SessionEvent, build_invitation
 from shared.domain.mail import build_invitation_email
 from shared.errors import NotFound
-from shared.use_cases import deliveries
+from shared.use_cases import attendance, deliveries
+from shared.use_cases.answers import Links
 from shared.use_cases.groups import upcoming_sessions
 from shared.use_cases.people import Page, paginate
 from shared.use_cases.scheduling import get_session
@@ -38,7 +39,6 @@ def contact_of(person: Facilitator | Participant) -> Contact:
 def session_event(
     row: Session, group: Group, facilitator: Facilitator | None, chair_name: str | None, programme: Contact
 ) -> SessionEvent:
-    organizer = contact_of(facilitator) if row.kind == "guided" and facilitator is not None else programme
     return SessionEvent(
         uid=row.uid,
         sequence=row.sequence,
@@ -54,7 +54,8 @@ def session_event(
         meeting_url=group.meeting_url,
         chair_name=chair_name,
         last_modified=row.updated_at,
-        organizer=organizer,
+        organizer=programme,
+        facilitator=contact_of(facilitator) if row.kind == "guided" and facilitator is not None else None,
     )
 
 
@@ -76,10 +77,12 @@ def _issue(
     notice: str,
     now: datetime,
     mail: bool,
+    links: Links | None,
 ) -> list[Invitation]:
     issued = []
     for kind, recipient_id, contact, role in recipients:
-        ics = build_invitation(event, contact, method=method, role=role, issued_at=now)
+        answer_url = _answer_url(session, links, row, recipient_id, method, now)
+        ics = build_invitation(event, contact, method=method, role=role, issued_at=now, answer_url=answer_url)
         invitation = Invitation(
             session_id=row.id,
             recipient_kind=kind,
@@ -100,8 +103,21 @@ def _issue(
     return issued
 
 
+def _answer_url(
+    session: DbSession, links: Links | None, row: Session, recipient_id: uuid.UUID | None, method: str, now: datetime
+) -> str | None:
+    """The recipient's own answer link in a REQUEST, for someone the session requires."""
+    if links is None or method != REQUEST or recipient_id is None:
+        return None
+    group = session.get(Group, row.group_id)
+    if str(recipient_id) not in {person for person, _ in attendance.required_people(group, row)}:
+        return None  # planned absent: nothing to answer
+    return links.url(session, row.id, recipient_id, now)
+
+
 def issue_for_session_change(
-    session: DbSession, session_id: uuid.UUID, change: str, *, now: datetime, programme: Contact, mail: bool
+    session: DbSession, session_id: uuid.UUID, change: str, *, now: datetime, programme: Contact, mail: bool,
+    links: Links | None = None,
 ) -> list[Invitation]:
     """REQUEST (new, moved, changed, reinstated) or CANCEL to everyone the session concerns."""
     row = session.get(Session, session_id)
@@ -116,11 +132,12 @@ def issue_for_session_change(
         recipients.append((PARTICIPANT, member.id, contact_of(member), "REQ-PARTICIPANT"))
     method = CANCEL if row.status == "cancelled" else REQUEST
     notice = NOTICE_OF_CHANGE.get(change, "changed")
-    return _issue(session, event, row, recipients, method=method, notice=notice, now=now, mail=mail)
+    return _issue(session, event, row, recipients, method=method, notice=notice, now=now, mail=mail, links=links)
 
 
 def issue_for_membership(
-    session: DbSession, payload: dict[str, Any], *, now: datetime, programme: Contact, mail: bool
+    session: DbSession, payload: dict[str, Any], *, now: datetime, programme: Contact, mail: bool,
+    links: Links | None = None,
 ) -> list[Invitation]:
     """A member who joined gets a REQUEST for every upcoming session; one who left, a CANCEL."""
     group_id = uuid.UUID(payload["group_id"])
@@ -133,6 +150,7 @@ def issue_for_membership(
         issued += _issue(
             session, event, row, [(PARTICIPANT, participant_id, contact, "REQ-PARTICIPANT")],
             method=REQUEST if joined else CANCEL, notice="new" if joined else "removed", now=now, mail=mail,
+            links=links,
         )
     return issued
 
@@ -165,11 +183,14 @@ def get_invitation(session: DbSession, actor: Actor, invitation_id: uuid.UUID) -
     return invitation
 
 
-def email_for(session: DbSession, invitation_id: uuid.UUID, programme: Contact, now: datetime) -> EmailMessage:
+def email_for(
+    session: DbSession, invitation_id: uuid.UUID, programme: Contact, now: datetime, links: Links | None = None
+) -> EmailMessage:
     """The RFC 6047 mail of an invitation: a text part and the iTIP message as text/calendar."""
     invitation = session.get(Invitation, invitation_id)
     row = session.get(Session, invitation.session_id)
     event, _, _ = event_for(session, row, programme)
+    answer_url = _answer_url(session, links, row, invitation.recipient_id, invitation.method, now)
     recipient = Contact(invitation.recipient_name, invitation.recipient_email, invitation.language)
     role = "CHAIR" if invitation.recipient_kind == FACILITATOR else "REQ-PARTICIPANT"
     return build_invitation_email(
@@ -178,7 +199,7 @@ def email_for(session: DbSession, invitation_id: uuid.UUID, programme: Contact, 
         sender=programme,
         recipient=recipient,
         subject=texts.mail_subject(event, language=invitation.language, notice=invitation.notice),
-        text=texts.mail_text(event, recipient, notice=invitation.notice, role=role),
+        text=texts.mail_text(event, recipient, notice=invitation.notice, role=role, answer_url=answer_url),
         message_id_domain=programme.email.rpartition("@")[2] or "intervisie",
         date=now,
     )

@@ -82,7 +82,8 @@ def _names(session: DbSession, group: Group, person_ids: list[str]) -> list[str]
     return [found[pid] for pid in ids if pid in found]
 
 
-def email_for(session: DbSession, notice_id: uuid.UUID, programme: Contact, now: datetime) -> EmailMessage:
+def email_for(session: DbSession, notice_id: uuid.UUID, programme: Contact, now: datetime, links=None) -> EmailMessage:
+    """The plain mail of a notice (its text was written when it was issued)."""
     notice = session.get(Notice, notice_id)
     return build_notice_email(
         sender=programme,

@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from shared.config import Settings
-from shared.db.models import Notice, OutboxMessage
-from shared.use_cases import outbox
+from shared.db.models import Notice
 from tests.api import payloads
 from tests.api.scenarios import TUESDAY_EVENING, run_to_completion
 from tests.webhook_receiver import webhook_receiver

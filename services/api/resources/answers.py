@@ -1,0 +1,144 @@
+"""``/answer/{token}``: a person's own page to say whether they come to a session.
+
+No key: the token is the secret (see :mod:`shared.use_cases.answers`). GET only shows — mail
+scanners open links — and POST records, from a plain form that works without JavaScript: the
+submit buttons are ``name="response"`` (``accepted``, ``tentative``, ``declined``), with an
+optional comment and a CSRF field derived from the token.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Response, render_template, request
+from flask.views import MethodView
+
+from services.api.context import state, transaction
+from services.api.resources.public_feeds import contact_of_programme
+from services.api.spec import Blueprint
+from shared.domain import texts
+from shared.domain.attendance import ANSWERS
+from shared.use_cases import answers
+from shared.use_cases.invitations import event_for
+
+answer_pages = Blueprint(
+    "answer-pages", __name__, url_prefix="/answer", idempotent_posts=False,
+    description="Each invited person's page to answer an invitation. No key: the link is the secret.",
+)
+
+COMMENT_LENGTH = 500
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+}
+WORDS = {
+    "nl": {
+        "title": "Kom je?", "when": "Wanneer", "video": "Videoverbinding", "question": "Kom je naar deze bijeenkomst?",
+        "accepted": "Ja, ik kom", "tentative": "Misschien", "declined": "Nee, ik kan niet",
+        "comment": "Opmerking (niet verplicht)", "none_yet": "Je hebt nog niet geantwoord.",
+        "current": "Je antwoord: {answer}.", "recorded": "Dank je wel. Je antwoord is opgeslagen: {answer}.",
+        "change": "Je kunt je antwoord hieronder nog wijzigen.",
+        "gone_title": "Deze link werkt niet meer",
+        "gone": "De bijeenkomst is geannuleerd of verplaatst naar een andere groep, of je neemt er niet meer aan deel.",
+        "invalid": "Dit antwoord kon niet worden opgeslagen: {reason}. Probeer het opnieuw vanaf de pagina.",
+        "bad_response": "kies een van de drie knoppen", "bad_form": "het formulier is verlopen of niet van deze pagina",
+        "too_long": "de opmerking is langer dan {length} tekens",
+    },
+    "en": {
+        "title": "Will you attend?", "when": "When", "video": "Video call", "question": "Will you attend this session?",
+        "accepted": "Yes, I will attend", "tentative": "Maybe", "declined": "No, I cannot attend",
+        "comment": "Comment (optional)", "none_yet": "You have not answered yet.",
+        "current": "Your answer: {answer}.", "recorded": "Thank you. Your answer has been saved: {answer}.",
+        "change": "You can still change your answer below.",
+        "gone_title": "This link no longer works",
+        "gone": "The session was cancelled, or you no longer take part in it.",
+        "invalid": "This answer could not be saved: {reason}. Please try again from the page.",
+        "bad_response": "choose one of the three buttons", "bad_form": "the form has expired or is not from this page",
+        "too_long": "the comment is longer than {length} characters",
+    },
+}
+
+
+def _page(template: str, status: int, **values) -> Response:
+    return Response(render_template(template, **values), status=status, content_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+
+
+def _gone() -> Response:
+    language = texts.language_of(request.accept_languages.best_match(["nl", "en"]) or "nl")
+    return _page("answer_gone.html", 404, lang=language, words=WORDS[language])
+
+
+def _show(invited: answers.Invited, token: str, *, status: int = 200, recorded: bool = False, problem: str | None = None) -> Response:
+    with transaction() as session:
+        event, _, _ = event_for(session, invited.row, contact_of_programme())
+    language = texts.language_of(invited.person.language)
+    words = WORDS[language]
+    response = invited.answer.response
+    return _page(
+        "answer.html", status,
+        lang=language, words=words,
+        group=invited.group.name,
+        session=texts.session_label(event, language),
+        when=texts.when(event, language, timezone=invited.person.timezone),
+        meeting_url=invited.group.meeting_url,
+        answers=[(value, words[value]) for value in ANSWERS],
+        current=words[response] if response in ANSWERS else None,
+        recorded=recorded,
+        problem=problem,
+        csrf=_links().csrf(token),
+    )
+
+
+def _links() -> answers.Links:
+    settings = state().settings
+    return answers.Links(settings.secret(), settings.public_url)
+
+
+@answer_pages.route("/<token>")
+class AnswerPage(MethodView):
+    @answer_pages.doc(security=[])
+    @answer_pages.response(200, description="The answer page (HTML)", content_type="text/html")
+    @answer_pages.alt_response(404, description="The link is dead (HTML)", content_type="text/html")
+    def get(self, token: str):
+        """A person's page to answer an invitation (HTML); showing it records nothing"""
+        with transaction() as session:
+            invited = answers.resolve(session, token)
+        return _gone() if invited is None else _show(invited, token)
+
+    @answer_pages.doc(security=[], requestBody={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+        "type": "object", "required": ["response", "csrf"],
+        "properties": {
+            "response": {"type": "string", "enum": list(ANSWERS)},
+            "comment": {"type": "string", "maxLength": COMMENT_LENGTH},
+            "csrf": {"type": "string"},
+        },
+    }}}})
+    @answer_pages.response(200, description="The page, confirming what was recorded (HTML)", content_type="text/html")
+    @answer_pages.alt_response(400, description="Not recorded: the page says why (HTML)", content_type="text/html")
+    @answer_pages.alt_response(404, description="The link is dead (HTML)", content_type="text/html")
+    def post(self, token: str):
+        """Record the answer chosen on the page (a form post from the page itself)"""
+        with transaction() as session:
+            invited = answers.resolve(session, token)
+        if invited is None:
+            return _gone()
+        words = WORDS[texts.language_of(invited.person.language)]
+        form = request.form
+        response, comment = form.get("response", ""), _CONTROL.sub("", form.get("comment", "")).strip()
+        problem = None
+        if form.get("csrf", "") != _links().csrf(token):
+            problem = words["bad_form"]
+        elif response not in ANSWERS:
+            problem = words["bad_response"]
+        elif len(comment) > COMMENT_LENGTH:
+            problem = words["too_long"].format(length=COMMENT_LENGTH)
+        if problem:
+            return _show(invited, token, status=400, problem=words["invalid"].format(reason=problem))
+        with transaction() as session:
+            recorded = answers.answer(session, token, response, comment, state().clock())
+        return _gone() if recorded is None else _show(recorded, token, recorded=True)

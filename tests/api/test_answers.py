@@ -1,0 +1,132 @@
+"""Answer links: each invitation carries the recipient's own link; its page shows and records."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+
+from shared.config import Settings
+from tests.api.scenarios import run_to_completion
+
+LINK = re.compile(r"http://intervisie\.test/answer/[A-Za-z0-9_-]{43}")
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return Settings(database_url=database_url, public_url="http://intervisie.test", secret_key="test-secret")
+
+
+@pytest.fixture
+def planned(admin, worker, group):
+    run = run_to_completion(admin, worker, group["id"])
+    worker.drain()  # the invitations
+    group["sessions"] = run["plan"]["sessions"]
+    return group
+
+
+def invitation_to(admin, session_id: str, email: str) -> dict:
+    found = [i for i in admin.get(f"/v1/sessions/{session_id}/invitations?page_size=50").json if i["recipient"]["email"] == email]
+    return found[-1]
+
+
+def link_in(admin, invitation: dict) -> str:
+    body = admin.get(invitation["ics_url"]).data
+    description = str(Calendar.from_ical(body).walk("VEVENT")[0]["DESCRIPTION"])
+    return LINK.search(description).group(0)
+
+
+def path_of(link: str) -> str:
+    return link.removeprefix("http://intervisie.test")
+
+
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf" value="([0-9a-f]{64})"', page).group(1)
+
+
+def test_each_invitation_carries_its_recipients_own_link(admin, planned):
+    session_id = planned["sessions"][0]["id"]
+    links = {
+        person["email"]: link_in(admin, invitation_to(admin, session_id, person["email"]))
+        for person in [planned["facilitator"], *planned["member_list"]]
+    }
+    assert len(set(links.values())) == 5  # one per person
+    again = link_in(admin, invitation_to(admin, session_id, planned["member_list"][0]["email"]))
+    assert again == links[planned["member_list"][0]["email"]]
+    other_session = link_in(admin, invitation_to(admin, planned["sessions"][1]["id"], planned["member_list"][0]["email"]))
+    assert other_session != again  # bound to the session too
+
+
+def test_the_page_shows_without_recording_and_the_form_records(admin, client, planned):
+    session_id = planned["sessions"][0]["id"]
+    member = planned["member_list"][1]
+    path = path_of(link_in(admin, invitation_to(admin, session_id, member["email"])))
+    page = client.get(path)
+    assert page.status_code == 200
+    assert page.content_type == "text/html; charset=utf-8"
+    html = page.get_data(as_text=True)
+    assert '<html lang="nl">' in html
+    assert "IB-groep Utrecht 1" in html and "dinsdag 12 januari 2027, 19:00–20:30 (Europe/Amsterdam)" in html
+    assert "https://meet.example.org/ib-utrecht-1" in html
+    assert [m for m in re.findall(r'name="response" value="(\w+)"', html)] == ["accepted", "tentative", "declined"]
+    assert "Je hebt nog niet geantwoord." in html
+    assert page.headers["Cache-Control"] == "no-store" and "form-action 'self'" in page.headers["Content-Security-Policy"]
+    client.get(path)  # a mail scanner opening the link twice changes nothing
+    shown = {a["person_id"]: a for a in admin.get(f"/v1/sessions/{session_id}").json["attendance"]}
+    assert shown[member["id"]]["response"] == "needs_action"
+
+    saved = client.post(path, data={"response": "declined", "comment": "Ouderavond", "csrf": csrf_of(html)})
+    assert saved.status_code == 200
+    assert "Je antwoord is opgeslagen: Nee, ik kan niet." in saved.get_data(as_text=True)
+    shown = {a["person_id"]: a for a in admin.get(f"/v1/sessions/{session_id}").json["attendance"]}
+    assert (shown[member["id"]]["response"], shown[member["id"]]["source"]) == ("declined", "link")
+    assert admin.get(f"/v1/sessions/{session_id}").json["at_risk"] is True
+    exported = admin.get(f"/v1/participants/{member['id']}/export").json["attendance"]
+    assert [(a["session_id"], a["response"], a["comment"]) for a in exported] == [(session_id, "declined", "Ouderavond")]
+
+
+def test_a_form_not_from_the_page_or_without_a_choice_records_nothing(admin, client, planned):
+    session_id = planned["sessions"][0]["id"]
+    member = planned["member_list"][1]
+    path = path_of(link_in(admin, invitation_to(admin, session_id, member["email"])))
+    csrf = csrf_of(client.get(path).get_data(as_text=True))
+    for form in ({"response": "declined"}, {"response": "declined", "csrf": "0" * 64}, {"response": "maybe", "csrf": csrf},
+                 {"response": "declined", "csrf": csrf, "comment": "x" * 501}):
+        refused = client.post(path, data=form)
+        assert refused.status_code == 400, form
+        assert 'role="alert"' in refused.get_data(as_text=True)
+    shown = {a["person_id"]: a["response"] for a in admin.get(f"/v1/sessions/{session_id}").json["attendance"]}
+    assert shown[member["id"]] == "needs_action"
+
+
+def test_a_link_dies_when_its_person_leaves_or_the_session_is_cancelled(admin, client, planned):
+    first, second = planned["sessions"][0]["id"], planned["sessions"][1]["id"]
+    member = planned["member_list"][2]
+    leaving = path_of(link_in(admin, invitation_to(admin, first, member["email"])))
+    staying = path_of(link_in(admin, invitation_to(admin, second, planned["member_list"][0]["email"])))
+    assert client.get(leaving).status_code == 200
+    admin.delete(f"/v1/groups/{planned['id']}/members/{member['id']}")
+    gone = client.get(leaving)
+    assert gone.status_code == 404 and "Deze link werkt niet meer" in gone.get_data(as_text=True)
+    assert client.post(leaving, data={"response": "accepted"}).status_code == 404
+    admin.patch(f"/v1/sessions/{second}", json={"status": "cancelled"})
+    assert client.get(staying).status_code == 404
+    assert client.get("/answer/" + "A" * 43).status_code == 404
+
+
+def test_an_english_speaker_gets_the_page_in_english_and_her_own_time_zone(admin, worker, group, client):
+    member = group["member_list"][0]
+    admin.patch(f"/v1/participants/{member['id']}", json={"language": "en", "timezone": "Europe/London"})
+    run = run_to_completion(admin, worker, group["id"])
+    worker.drain()
+    first = run["plan"]["sessions"][0]
+    path = path_of(link_in(admin, invitation_to(admin, first["id"], member["email"])))
+    html = client.get(path).get_data(as_text=True)
+    assert '<html lang="en">' in html and "Will you attend this session?" in html
+    london = ZoneInfo("Europe/London")
+    start, end = (datetime.fromisoformat(first[key]).astimezone(london) for key in ("start", "end"))
+    assert f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}–{end:%H:%M} (Europe/London)" in html
+    assert first["start"].endswith("+01:00") and start.utcoffset().total_seconds() == 0  # an hour apart

@@ -1,0 +1,75 @@
+"""The answer page as a person uses it: ``intervisie serve`` with its embedded worker plans a
+group and issues the invitations; the link in a member's invitation is opened in Debian's
+Chromium at a phone's width, answered with the keyboard alone, and checked with axe-core."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from icalendar import Calendar
+
+from tests.integration.pages import PHONE, accessibility_violations, chromium, overflows_horizontally, screenshots
+from tests.integration.servers import free_port, serving
+from tests.integration.workers import plan_over_http, seed_group, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+
+
+
+@pytest.fixture
+def invited(sqlite, tmp_path):
+    """A served, planned group: ``(base_url, auth headers, first session, a member's answer link)``."""
+    url, factory, key, admin = sqlite
+    group_id = seed_group(factory, admin)
+    auth = {"Authorization": f"Bearer {key}"}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {"INTERVISIE_DATABASE_URL": url, "INTERVISIE_PUBLIC_URL": base, "INTERVISIE_SECRET_KEY": "browser-test"}
+    with serving(env, port=port, log_path=tmp_path / "serve.log"):
+        run = plan_over_http(base, key, group_id, timeout=30)
+        first = run["plan"]["sessions"][0]
+
+        def invitation():
+            found = requests.get(f"{base}/v1/sessions/{first['id']}/invitations?page_size=50", headers=auth, timeout=10).json()
+            return next((i for i in found if i["recipient"]["email"] == "lid1@example.org"), None)
+
+        ics = requests.get(base + wait_for(invitation, 30, "the invitations")["ics_url"], headers=auth, timeout=10).content
+        description = str(Calendar.from_ical(ics).walk("VEVENT")[0]["DESCRIPTION"])
+        link = re.search(re.escape(base) + r"/answer/[A-Za-z0-9_-]+", description).group(0)
+        yield base, auth, first, link
+
+
+def test_a_member_declines_from_the_link_in_her_invitation_with_the_keyboard(invited, tmp_path):
+    base, auth, first, link = invited
+    with chromium() as browser:
+        page = browser.new_page(viewport=PHONE, locale="nl-NL", bypass_csp=True)  # for axe-core only
+        assert page.goto(link).status == 200
+        assert page.get_attribute("html", "lang") == "nl"
+        assert page.locator("h1").inner_text() == "Groep"
+        assert page.locator("#status").inner_text() == "Je hebt nog niet geantwoord."
+        assert page.get_by_label("Opmerking (niet verplicht)").count() == 1
+        assert not overflows_horizontally(page)
+        assert accessibility_violations(page) == []
+        page.screenshot(path=str(screenshots(tmp_path) / "answer-page.png"), full_page=True)
+
+        # Keyboard only: into the comment, type, then on to the third button and press it.
+        page.keyboard.press("Tab")
+        while page.evaluate("() => document.activeElement.id") != "comment":
+            page.keyboard.press("Tab")
+        page.keyboard.type("Ouderavond op school")
+        for _ in range(3):
+            page.keyboard.press("Tab")
+        assert page.evaluate("() => document.activeElement.value") == "declined"
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        status = page.locator("#status")
+        assert status.get_attribute("role") == "status"
+        assert status.inner_text().startswith("Dank je wel. Je antwoord is opgeslagen: Nee, ik kan niet.")
+        assert accessibility_violations(page) == []
+
+    session = requests.get(f"{base}/v1/sessions/{first['id']}", headers=auth, timeout=10).json()
+    answered = [a for a in session["attendance"] if a["response"] != "needs_action"]
+    assert [(a["role"], a["response"], a["source"]) for a in answered] == [("member", "declined", "link")]
+    assert session["at_risk"] is True

@@ -1,4 +1,4 @@
-"""The ``intervisie`` command: serve, worker, db, api-keys, openapi."""
+"""The ``intervisie`` command: serve, worker, mail-in, db, api-keys, openapi."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def serve(host: str, port: int) -> None:
     from services.api.redaction import RedactingRequestHandler
     from shared.db.migrate import upgrade
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings()
     if settings.is_sqlite:
         upgrade(settings.database_url)
@@ -47,8 +48,43 @@ def serve(host: str, port: int) -> None:
     scheduler = app.extensions["intervisie"].scheduler
     if scheduler.embedded:
         scheduler.ensure_consuming()  # pick up unfinished runs now, not at the first request
+    inbound = None
+    if settings.inbound_smtp:
+        from services.mailin import parse_address, receiver
+
+        state = app.extensions["intervisie"]
+        inbound = receiver(*parse_address(settings.inbound_smtp), state.session_factory, state.clock)
+        inbound.start()
+        click.echo(f"Receiving mail (calendar replies) on {settings.inbound_smtp}", err=True)
     click.echo(f"Intervisie API on http://{host}:{port} (docs at /docs)", err=True)
-    run_simple(host, port, app, threaded=True, use_reloader=False, request_handler=RedactingRequestHandler)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False, request_handler=RedactingRequestHandler)
+    finally:
+        if inbound is not None:
+            inbound.stop()
+
+
+@main.command(name="mail-in")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8025, show_default=True, type=int)
+def mail_in(host: str, port: int) -> None:
+    """Receive the programme's mail: calendar replies (iTIP REPLY) are recorded as answers."""
+    import signal
+    import threading
+    from datetime import UTC, datetime
+
+    from services.mailin import receiver
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings()
+    controller = receiver(host, port, _session_factory(settings), lambda: datetime.now(UTC))
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    controller.start()
+    click.echo(f"Receiving mail (calendar replies) on {host}:{port}", err=True)
+    stopped.wait()
+    controller.stop()
 
 
 @main.command()

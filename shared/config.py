@@ -25,6 +25,10 @@ class Settings:
     broker_url: str = "embedded"
     public_url: str = "http://127.0.0.1:8000"
     smtp_url: str | None = None
+    inbound_smtp: str | None = None
+    """``host:port`` on which ``intervisie serve`` also receives the programme's mail (REPLYs)."""
+    reminder_hours: int = 48
+    """How long before a session its reminder goes out."""
     webhook_allow_private: bool = False
     programme_name: str = "Intervisie"
     programme_email: str = "intervisie@example.org"
@@ -53,6 +57,8 @@ class Settings:
         "broker_url": "INTERVISIE_BROKER_URL",
         "public_url": "INTERVISIE_PUBLIC_URL",
         "smtp_url": "INTERVISIE_SMTP_URL",
+        "inbound_smtp": "INTERVISIE_INBOUND_SMTP",
+        "reminder_hours": "INTERVISIE_REMINDER_HOURS",
         "webhook_allow_private": "INTERVISIE_WEBHOOK_ALLOW_PRIVATE",
         "programme_name": "INTERVISIE_PROGRAMME_NAME",
         "programme_email": "INTERVISIE_PROGRAMME_EMAIL",

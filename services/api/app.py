@@ -14,6 +14,7 @@ from services.api.context import EXTENSION, AppState
 from services.api.resources.answers import answer_pages
 from services.api.resources.calendar import feed_blueprint, invitation_blueprint
 from services.api.resources.groups import groups
+from services.api.resources.itip import blueprint as itip_blueprint
 from services.api.resources.operations import operations
 from services.api.resources.people import facilitators, participants
 from services.api.resources.proposals import blueprint as proposal_blueprint
@@ -41,7 +42,7 @@ sessions, and subscribe to calendar feeds.
 
 V1_BLUEPRINTS = (
     facilitators, participants, groups, runs, batch_blueprint, sessions, invitation_blueprint, feed_blueprint,
-    webhook_blueprint, proposal_blueprint,
+    webhook_blueprint, proposal_blueprint, itip_blueprint,
 )
 
 

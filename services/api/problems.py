@@ -37,6 +37,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "precondition-failed": "If-Match named a version that is no longer current.",
     "unauthorized": "No key, or not a valid one: send Authorization: Bearer <key>.",
     "payload-too-large": "The request body is larger than 1 MiB.",
+    "unsupported-media-type": "The request body is not of the media type the operation takes (see its Content-Type).",
     "idempotency-key-reused": "This Idempotency-Key was used with a different request; send a new key.",
     "rate-limited": "Too many requests; wait as long as Retry-After says.",
     "internal-error": "Something failed on our side; it has been logged.",

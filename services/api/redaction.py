@@ -1,4 +1,5 @@
-"""Feed tokens are secrets in URLs: every log line that could carry a path goes through here."""
+"""Feed tokens and answer links are secrets in URLs: every log line that could carry a path goes
+through here."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import re
 from gunicorn.glogging import Logger as GunicornLogger
 from werkzeug.serving import WSGIRequestHandler
 
-_FEED_PATH = re.compile(r"(/feeds/)[A-Za-z0-9_\-]+")
+_SECRET_PATH = re.compile(r"(/feeds/|/answer/)[A-Za-z0-9_\-]+")
 
 
 def redact(text: str) -> str:
-    return _FEED_PATH.sub(r"\1[redacted]", text)
+    return _SECRET_PATH.sub(r"\1[redacted]", text)
 
 
 class RedactingRequestHandler(WSGIRequestHandler):

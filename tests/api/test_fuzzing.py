@@ -46,6 +46,7 @@ from shared.use_cases import answers
 from shared.use_cases.api_keys import KEY_PREFIX, create_client, hash_key
 from tests.api import payloads
 from tests.api.scenarios import TUESDAY_EVENING
+from tests.itip_replies import icalendar_reply
 
 # Fixed for CI; set these to explore further locally.
 SEED = int(os.environ.get("INTERVISIE_FUZZ_SEED", "20261124"))
@@ -71,6 +72,13 @@ RULES_BEYOND_JSON_SCHEMA = [
         rf"^{re.escape(OUT_OF_RANGE)}$",  # OpenAPI 3.0 has no bounds for date-times
         r"^the group needs a facilitator before it can be scheduled$",  # the group's state, not the request
         r"^the group has \d+ member\(s\); scheduling needs at least 3$",
+        # A calendar reply is text that JSON Schema can only call a string: what iCalendar makes
+        # of it, and whether the session and attendee exist, are rules beyond it.
+        r"^not an iCalendar object ", r"^expected a VCALENDAR", r"^is \S+; only REPLY answers an invitation$",
+        r"^a REPLY here has exactly one VEVENT", r"^is missing", r"^is not a whole number$", r"^is negative$",
+        r"^\d+ is older than the session's \d+", r"^a REPLY names one attendee", r"^'.*' is not an e-mail address$",
+        r"^\S+ is not invited to this session$", r"^is \S+; an answer is ACCEPTED, TENTATIVE or DECLINED$",
+        r"^no session has the UID ", r"^the session is cancelled; there is nothing to answer$",
     )
 ]
 
@@ -185,6 +193,13 @@ def flatmap_body(context, body):
 
 @schema.hook
 def map_case(context, case):
+    case = _with_answer_csrf(case)
+    if case.method == "POST" and case.path == "/v1/itip" and KNOWN.get("itip") and hash(str(case.body)) % 2 == 0:
+        case.body = KNOWN["itip"][0]  # a real REPLY to a seeded session, half of the time
+    return case
+
+
+def _with_answer_csrf(case):
     """A form posted to a real answer link carries that page's CSRF field half of the time
     (only the page knows it), so the fuzzer reaches the recording as well as the refusal."""
     token = (case.path_parameters or {}).get("token")
@@ -286,6 +301,7 @@ def _seed():
         delivery_id=[d["id"] for d in deliveries[:2]],
         token=[feed["url"].rsplit("/", 1)[-1].removesuffix(".ics") for feed in feeds] + answer_tokens,
         answer_token=answer_tokens,
+        itip=[icalendar_reply(sessions[0]["uid"], members[0]["email"], "ACCEPTED").decode()],
     )
     ENGINE.dispose()
     _copy_database(DATABASE, SEEDED)

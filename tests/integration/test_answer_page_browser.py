@@ -70,6 +70,9 @@ def test_a_member_declines_from_the_link_in_her_invitation_with_the_keyboard(inv
         assert accessibility_violations(page) == []
 
     session = requests.get(f"{base}/v1/sessions/{first['id']}", headers=auth, timeout=10).json()
+    log = (tmp_path / "serve.log").read_text()
+    token = link.rsplit("/", 1)[-1]
+    assert token not in log and "POST /answer/[redacted]" in log  # the link is a secret: not in the log
     answered = [a for a in session["attendance"] if a["response"] != "needs_action"]
     assert [(a["role"], a["response"], a["source"]) for a in answered] == [("member", "declined", "link")]
     assert session["at_risk"] is True

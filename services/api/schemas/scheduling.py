@@ -114,6 +114,11 @@ class AttendanceSchema(ma.Schema):
     )
 
 
+class ReplyResultSchema(ma.Schema):
+    session_id = fields.String(metadata={"format": "uuid"})
+    answers = fields.List(fields.Nested(AttendanceSchema), metadata={"description": "What was recorded, per person with the address"})
+
+
 class AnswerRequestSchema(StrictSchema):
     response = fields.String(
         required=True, validate=validate.OneOf(RESPONSES),

@@ -1,0 +1,92 @@
+"""REPLY messages as calendar apps send them, made with two independent libraries.
+
+``icalendar_reply`` builds one with icalendar, ``vobject_reply`` with vobject; the ``*_mail``
+helpers wrap a REPLY the way Outlook (multipart/alternative, base64 calendar part), Google
+Calendar (alternative, quoted-printable, with an attached ``invite.ics`` too) and Apple Calendar
+(multipart/mixed with the REPLY as an ``iCal-*.ics`` attachment) do. The extra properties those
+clients write (X-MICROSOFT-*, X-GOOGLE-*, a COMMENT, DTSTART/DTEND, ORGANIZER) are included.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+
+import vobject
+from dateutil import tz
+from icalendar import Calendar, Event, vCalAddress
+
+
+def icalendar_reply(uid: str, email: str, partstat: str, *, sequence: int = 0, method: str = "REPLY", comment: str | None = None) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    event = Event()
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", datetime(2027, 1, 4, 9, 30, tzinfo=UTC))
+    event.add("dtstart", datetime(2027, 1, 12, 18, 0, tzinfo=UTC))
+    event.add("dtend", datetime(2027, 1, 12, 19, 30, tzinfo=UTC))
+    event.add("summary", "Geaccepteerd: Intervisie")
+    event["organizer"] = vCalAddress("mailto:intervisie@example.org")
+    attendee = vCalAddress(f"MAILTO:{email}")
+    attendee.params["PARTSTAT"] = partstat
+    attendee.params["CN"] = "Deelnemer"
+    event.add("attendee", attendee)
+    event.add("x-microsoft-cdo-replytime", "20270104T093000Z")
+    if comment:
+        event.add("comment", comment)
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def vobject_reply(uid: str, email: str, partstat: str, *, sequence: int = 0) -> bytes:
+    calendar = vobject.iCalendar()
+    calendar.add("method").value = "REPLY"
+    calendar.add("prodid").value = "-//Google Inc//Google Calendar 70.9054//EN"
+    event = calendar.add("vevent")
+    event.add("uid").value = uid
+    event.add("sequence").value = str(sequence)
+    event.add("dtstamp").value = datetime(2027, 1, 4, 9, 30, tzinfo=tz.tzutc())
+    event.add("dtstart").value = datetime(2027, 1, 12, 18, 0, tzinfo=tz.tzutc())
+    attendee = event.add("attendee")
+    attendee.value = f"mailto:{email}"
+    attendee.params["PARTSTAT"] = [partstat]
+    attendee.params["X-NUM-GUESTS"] = ["0"]
+    event.add("x-google-conference").value = "https://meet.google.com/abc-defg-hij"
+    return calendar.serialize().encode()
+
+
+def _mail(sender: str, subject: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "intervisie@example.org"
+    message["Subject"] = subject
+    return message
+
+
+def outlook_mail(reply: bytes, sender: str) -> bytes:
+    """multipart/alternative: text, then text/calendar; method=REPLY in base64."""
+    message = _mail(sender, "Geaccepteerd: Intervisie")
+    message.set_content("Deelnemer heeft uw uitnodiging geaccepteerd.")
+    message.add_alternative(reply, maintype="text", subtype="calendar", cte="base64", params={"method": "REPLY"})
+    return message.as_bytes(policy=SMTP)
+
+
+def google_mail(reply: bytes, sender: str) -> bytes:
+    """multipart/mixed: an alternative (text, calendar in quoted-printable) and invite.ics."""
+    message = _mail(sender, "Invitation: Intervisie @ Tue 12 Jan 2027 19:00")
+    message.set_content("Deelnemer has accepted this invitation.")
+    message.add_alternative(reply.decode(), subtype="calendar", cte="quoted-printable", params={"method": "REPLY"})
+    message.add_attachment(reply, maintype="application", subtype="ics", filename="invite.ics")
+    return message.as_bytes(policy=SMTP)
+
+
+def apple_mail(reply: bytes, sender: str) -> bytes:
+    """multipart/mixed: a text part and the REPLY as an attached .ics."""
+    message = _mail(sender, "Uitnodiging: Intervisie (Geaccepteerd)")
+    message.set_content("")
+    message.add_attachment(reply, maintype="text", subtype="calendar", filename="iCal-20270104-093000.ics", params={"method": "REPLY"})
+    return message.as_bytes(policy=SMTP)

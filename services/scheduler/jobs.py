@@ -29,6 +29,7 @@ from shared.use_cases import (
     outbox,
     privacy,
     proposals,
+    reminders,
     scheduling,
     webhooks,
 )
@@ -287,6 +288,22 @@ def resume_lost_work(
             len(webhook_ids),
         )
     return found
+
+
+def send_reminders(runtime: Runtime, notify: Callable[[list[uuid.UUID]], None]) -> int:
+    """Issue the reminders that are due (once each, whichever worker gets there first) and
+    hand them to the mail actor after the commit."""
+    with runtime.session_factory.begin() as session:
+        issued = reminders.issue_due(
+            session, runtime.clock(), hours=runtime.settings.reminder_hours, programme=runtime.programme,
+            links=runtime.answer_links, mail=runtime.mails,
+        )
+        pending = [notice.id for notice in issued if notice.delivery_state == mail_deliveries.PENDING]
+    if pending:
+        notify(pending)
+    if issued:
+        log.info("issued %d reminder(s)", len(issued))
+    return len(issued)
 
 
 def purge_expired(runtime: Runtime) -> dict[str, int]:

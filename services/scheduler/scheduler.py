@@ -29,7 +29,8 @@ WORKER_TIMEOUT_MS = 1_000
 
 
 class Sweeper(threading.Thread):
-    """Every ``interval`` seconds, re-send the work whose message may have been lost."""
+    """Every ``interval`` seconds: issue the reminders that are due, and re-send the work whose
+    message may have been lost."""
 
     def __init__(self, runtime: Runtime, actors: Actors, interval: float) -> None:
         super().__init__(name="intervisie-sweeper", daemon=True)
@@ -37,16 +38,27 @@ class Sweeper(threading.Thread):
         self._stop_event = threading.Event()
 
     def sweep(self) -> int:
-        try:
-            jobs.purge_expired(self.runtime)
-            return jobs.resume_lost_work(
+        """One round; each step on its own, so that one that fails does not keep the others from
+        running (it is tried again next round)."""
+        steps = (
+            ("purging", lambda: jobs.purge_expired(self.runtime)),
+            ("reminders", lambda: jobs.send_reminders(self.runtime, self.actors.send_notices)),
+            ("resuming lost work", lambda: jobs.resume_lost_work(
                 self.runtime, self.actors.request_plan, self.actors.send_outbox,
                 self.actors.send_deliveries, self.actors.send_webhooks, self.actors.request_composition,
                 self.actors.request_batch, self.actors.send_notices,
-            )
-        except Exception:  # noqa: BLE001 - a failing sweep must not kill the worker; it runs again
-            log.exception("sweep for lost scheduling runs failed")
-            return 0
+            )),
+        )
+        found = 0
+        for name, step in steps:
+            try:
+                outcome = step()
+            except Exception:  # noqa: BLE001 - a failing sweep must not kill the worker; it runs again
+                log.exception("sweep: %s failed", name)
+                continue
+            if name == "resuming lost work":
+                found = outcome
+        return found
 
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):

@@ -70,6 +70,8 @@ _WORDS = {
         "subject_cancelled": "Geannuleerd: {summary}",
         "subject_removed": "Afgemeld: {summary}",
         "subject_at_risk": "Let op: niet iedereen kan bij {session} van {group}",
+        "subject_reminder": "Herinnering: {session} van {group}",
+        "reminder": "Een herinnering: {session} van intervisiegroep {group}.",
         "at_risk": "Niet iedereen kan bij {session} van intervisiegroep {group} op {when}.",
         "declined": "Afgezegd: {names}.",
         "alternatives": "Tijden waarop iedereen kan en niemand dubbel geboekt is:",
@@ -106,6 +108,8 @@ _WORDS = {
         "subject_cancelled": "Cancelled: {summary}",
         "subject_removed": "No longer attending: {summary}",
         "subject_at_risk": "Attention: not everyone can attend {session} of {group}",
+        "subject_reminder": "Reminder: {session} of {group}",
+        "reminder": "A reminder: {session} of the intervision group {group}.",
         "at_risk": "Not everyone can attend {session} of the intervision group {group} on {when}.",
         "declined": "Declined: {names}.",
         "alternatives": "Times at which everyone can attend and nobody is booked twice:",
@@ -256,6 +260,28 @@ def at_risk_text(event: SessionEvent, recipient: Contact, *, declined: list[str]
     else:
         lines.append(words["no_alternatives"])
     lines += ["", words["regards"], event.organizer.name, ""]
+    return "\n".join(lines)
+
+
+def reminder_subject(event: SessionEvent, language: str) -> str:
+    """``Herinnering: bijeenkomst 2 van 3 (begeleid) van <groep>``."""
+    words = _WORDS[language_of(language)]
+    return words["subject_reminder"].format(session=session_label(event, language), group=event.group_name)
+
+
+def reminder_text(event: SessionEvent, recipient: Contact, *, timezone: str, answer_url: str | None) -> str:
+    """The reminder before a session: when (in the reader's own zone), the link to join, and
+    the link to answer."""
+    language = language_of(recipient.language)
+    words = _WORDS[language]
+    lines = [words["greeting"].format(name=recipient.name), ""]
+    lines.append(words["reminder"].format(session=session_label(event, language), group=event.group_name))
+    lines += ["", words["when"].format(when=when(event, language, timezone))]
+    if event.meeting_url:
+        lines.append(words["join"].format(url=event.meeting_url))
+    if answer_url:
+        lines += ["", words["respond_link"].format(url=answer_url)]
+    lines += ["", words["confidential"], "", words["regards"], event.organizer.name, ""]
     return "\n".join(lines)
 
 

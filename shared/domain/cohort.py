@@ -71,6 +71,7 @@ TIME_LIMIT_SECONDS = 8.0
 SOLVER_SEED = 20270101
 
 _DAYS = 400  # more days than a series can start after starts_on
+_OFF_WEEK = 4  # later sessions outside the first one's week of the month: 0 to 3
 _LATER_DAYS = 128  # how finely the later sessions' dates count (days after the first, summed)
 
 
@@ -128,15 +129,21 @@ def _series_bookings(key: str, request: PlanRequest, series: Series) -> list[bk.
 def _cost(series: Series, request: PlanRequest) -> int:
     """The engine's preference as one number, lowest best: a fixed slot, then the earliest
     first session, then one week of the month, then the earlier time of day (in quarter hours),
-    then the earlier later sessions (each level outweighs everything below it). Kept small
-    (below 2·10⁷) so that the weighted objective stays well within the solver's precision."""
+    then — as the engine continues a series — the later sessions in the first one's week of the
+    month (without a fixed slot: on its weekday and time) where they can be, then on earlier dates. Each level outweighs everything below it;
+    the whole stays below 10⁸, well within the solver's precision in a weighted objective."""
     first = series.starts[0]
     days = min(max(0, (first.date() - request.starts_on).days), _DAYS - 1)
+    week, pattern = (first.day - 1) // 7, (first.weekday(), first.time())
+    if series.fixed_slot:  # later sessions in the first one's week of the month where they can be
+        off_week = sum((start.day - 1) // 7 != week for start in series.starts[1:])
+    else:  # without a slot, on the first one's weekday and time where they can be
+        off_week = sum((start.weekday(), start.time()) != pattern for start in series.starts[1:])
     later = min(sum((start.date() - first.date()).days for start in series.starts[1:]), _LATER_DAYS - 1)
     cost = (0 if series.fixed_slot else 1) * _DAYS + days
     cost = cost * 2 + (0 if series.same_week else 1)
     cost = cost * 96 + (first.hour * 60 + first.minute) // 15
-    return cost * _LATER_DAYS + later
+    return (cost * _OFF_WEEK + min(off_week, _OFF_WEEK - 1)) * _LATER_DAYS + later
 
 
 class _Model:

@@ -270,7 +270,7 @@ def test_a_batch_answers_each_group_with_an_ordinary_run(admin, worker, group):
     assert admin.post(f"/v1/groups/{group['id']}/scheduling-runs").status_code == 202  # no longer in flight
 
 
-def test_batch_requests_are_checked_before_anything_is_recorded(admin, platform, worker, group):
+def test_batch_requests_are_checked_before_anything_is_recorded(admin, platform, scheduler, group):
     empty = admin.post("/v1/groups", json=payloads.group(name="Leeg")).json
     unknown = str(uuid.uuid4())
     for body, fields in [
@@ -289,8 +289,9 @@ def test_batch_requests_are_checked_before_anything_is_recorded(admin, platform,
     assert admin.get(f"/v1/scheduling-batches/{uuid.uuid4()}").status_code == 404
     in_flight = admin.post(f"/v1/groups/{group['id']}/scheduling-runs")
     response = admin.post("/v1/scheduling-batches", json={"group_ids": [group["id"]]})
-    assert response.status_code == 409 and in_flight.json["id"] in response.json["detail"]
-    worker.drain()
+    assert response.status_code == 409 and in_flight.json["id"] in response.json["detail"], (in_flight.json, response.json)
+    scheduler.start_consuming()  # only now, so the run is still in flight while the batch asks
+    scheduler.drain()
     assert admin.get(f"/v1/scheduling-runs/{in_flight.json['id']}").json["status"] == "succeeded"
 
 

@@ -31,7 +31,7 @@ def _json_lines(text: str) -> list:
 
 def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
     blocks = walkthrough_blocks()
-    assert len(blocks) == 6
+    assert len(blocks) == 7
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parents[1])
     port = free_port()
     env = {
@@ -98,3 +98,15 @@ def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
     assert conflict["status"] == 409 and conflict["type"] == "/problems/schedule-conflict"
     first_session = succeeded["plan"]["sessions"][0]["id"]
     assert [(c["session_id"], c["person_id"], c["reason"]) for c in conflict["conflicts"]] == [(first_session, facilitator, "overlap")]
+
+    # The loop: a decline from the member's own link, the session at risk, its alternatives, the move.
+    assert "Je antwoord is opgeslagen: Nee, ik kan niet" in result.stdout
+    lines = result.stdout.splitlines()
+    at = lines.index("at_risk: True")
+    assert lines[at + 1:at + 5] == [
+        "facilitator needs_action None", "member declined link", "member needs_action None", "member needs_action None",
+    ]
+    alternatives = outputs[11]
+    assert [a["start"] for a in alternatives] == ["2028-02-01T19:00:00+01:00", "2028-02-15T19:00:00+01:00"]
+    assert all(a["attendees"] == a["required"] == 4 and a["absent_ids"] == [] for a in alternatives)
+    assert "2028-02-01T19:00:00+01:00 at_risk: False {'needs_action'}" in lines

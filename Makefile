@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test bench lint openapi system-deps clean
 
-$(STAMP): pyproject.toml
+# setup.py compiles the catalogues on install: an edited .po is recompiled by the next make.
+$(STAMP): pyproject.toml setup.py $(wildcard shared/locale/*/LC_MESSAGES/*.po)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from shared.domain.i18n import language_of
+
 if TYPE_CHECKING:
     from shared.domain.ics import Contact, SessionEvent
 
@@ -128,11 +130,6 @@ _MONTHS = {
     "en": ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December"),
 }
-
-
-def language_of(language: str | None) -> str:
-    """``"en"`` for any English tag (``en``, ``en-GB``), otherwise Dutch, the default."""
-    return "en" if language and language.lower().split("-")[0] == "en" else "nl"
 
 
 def session_label(event: SessionEvent, language: str) -> str:

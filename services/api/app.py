@@ -13,6 +13,7 @@ from services.api.auth import SECURITY_SCHEME, require_key
 from services.api.context import EXTENSION, AppState
 from services.api.resources.answers import answer_pages
 from services.api.resources.calendar import feed_blueprint, invitation_blueprint
+from services.api.resources.group_availability import availability as group_availability
 from services.api.resources.groups import groups
 from services.api.resources.itip import blueprint as itip_blueprint
 from services.api.resources.operations import operations
@@ -42,7 +43,7 @@ sessions, and subscribe to calendar feeds.
 
 V1_BLUEPRINTS = (
     facilitators, participants, groups, runs, batch_blueprint, sessions, invitation_blueprint, feed_blueprint,
-    webhook_blueprint, proposal_blueprint, itip_blueprint,
+    webhook_blueprint, proposal_blueprint, itip_blueprint, group_availability,
 )
 
 

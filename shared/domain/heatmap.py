@@ -1,0 +1,319 @@
+"""Who can when, drawn: a :class:`~shared.domain.week_grid.WeekGrid` as a self-contained SVG heat map.
+
+Days are columns and half hours rows (07:00–23:00, widened to any half hour in which the group
+may meet, a session is planned, or more people can come than at the week's quietest time). A cell's colour says how many can come, on a sequential
+scale taken from viridis (readable with every common colour-vision deficiency and in greyscale:
+darker is more), with 0 a light grey of its own; every cell carries a ``<title>`` that says the
+same in words ("dinsdag 19:30 — 5 van 6; niet: Anna de Vries"), so nothing is told by colour
+alone. The group's planned sessions are outlined, half hours outside the group's own days and
+hours hatched, and a legend explains all three.
+
+The SVG has no external CSS, fonts or scripts, so that a page can inline it as it is; its
+``viewBox`` is 390 units wide (a phone's width) and it scales to its container.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+
+from .week_grid import SLOT_MINUTES, Cell, WeekGrid
+
+# The heat map's own words, until they move into the gettext catalogue with the rest of the texts.
+_WORDS = {
+    "nl": {
+        "title": "Wie kan wanneer, week van {date}",
+        "count": "{available} van {total}",
+        "not": "niet",
+        "busy": "{name} (andere bijeenkomst)",
+        "planned": "gepland",
+        "outside": "buiten de dagen en tijden van de groep",
+        "missing": "bestaat niet: de klok gaat een uur vooruit",
+        "legend": "Aantal dat kan",
+        "session": "Gepland: bijeenkomst {number}, {when}",
+        "session_plain": "Gepland: {when}",
+        "summary": "Per half uur van {first} tot {last}: hoeveel van de {total} mensen kunnen.",
+        "best": "Het meest: {count}, op {when}.",
+        "nobody": "Niemand kan deze week.",
+        "planned_list": "Gepland: {when}.",
+        "and_more": "en nog {n} keer",
+    },
+    "en": {
+        "title": "Who can when, week of {date}",
+        "count": "{available} of {total}",
+        "not": "not",
+        "busy": "{name} (another session)",
+        "planned": "planned",
+        "outside": "outside the group's days and hours",
+        "missing": "does not exist: the clocks go forward an hour",
+        "legend": "How many can come",
+        "session": "Planned: session {number}, {when}",
+        "session_plain": "Planned: {when}",
+        "summary": "Per half hour from {first} to {last}: how many of the {total} people can come.",
+        "best": "Most: {count}, on {when}.",
+        "nobody": "Nobody can come this week.",
+        "planned_list": "Planned: {when}.",
+        "and_more": "and {n} more",
+    },
+}
+
+VIRIDIS = (
+    "#440154", "#482475", "#414487", "#355f8d", "#2a788e", "#21918c",
+    "#22a884", "#44bf70", "#7ad151", "#bddf26", "#fde725",
+)
+"""matplotlib's viridis at 0, 0.1, … 1."""
+NOBODY = "#e6e6e6"
+LIGHTEST = 0.85  # where on viridis (reversed) one person lies; all of them is its dark end
+
+WIDTH = 390
+LEFT = 38
+COLUMN = 49
+HEADER = 32
+ROW = 12
+FIRST_SLOT, STOP_SLOT = 14, 46  # 07:00 and 23:00
+BEST_RUNS_NAMED = 4
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedSession:
+    """A session of the group to outline (aware datetimes)."""
+
+    start: datetime
+    end: datetime
+    number: int | None = None
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)
+
+
+def _viridis(position: float) -> str:
+    """The colour at ``position`` (0 … 1) of viridis, interpolated between its stops."""
+    scaled = min(max(position, 0.0), 1.0) * (len(VIRIDIS) - 1)
+    low = min(int(scaled), len(VIRIDIS) - 2)
+    share = scaled - low
+    a, b = _rgb(VIRIDIS[low]), _rgb(VIRIDIS[low + 1])
+    return "#" + "".join(f"{round(x + (y - x) * share):02x}" for x, y in zip(a, b))
+
+
+def colour(count: int, total: int) -> str:
+    """The fill of a cell where ``count`` of ``total`` people can come."""
+    if count <= 0 or total <= 0:
+        return NOBODY
+    if total == 1:
+        return _viridis(0.0)
+    return _viridis(LIGHTEST * (1 - (count - 1) / (total - 1)))
+
+
+def _ink(fill: str) -> str:
+    """Black or white, whichever reads better on ``fill``."""
+    red, green, blue = (channel / 255 for channel in _rgb(fill))
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (red, green, blue)]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#000000" if luminance > 0.18 else "#ffffff"
+
+
+def _hhmm(slot: int) -> str:
+    minutes = slot * SLOT_MINUTES
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _weekday(day: date, language: str) -> str:
+    return format_date(day, "EEEE", locale=language)
+
+
+def _segments(planned: PlannedSession, week: date, zone: ZoneInfo) -> list[tuple[int, int, int]]:
+    """``(day, first_slot, stop_slot)`` of a planned session within the week, per day it touches."""
+    monday = datetime.combine(week, datetime.min.time())
+    start = (planned.start.astimezone(zone).replace(tzinfo=None) - monday) // timedelta(minutes=1)
+    end = (planned.end.astimezone(zone).replace(tzinfo=None) - monday) // timedelta(minutes=1)
+    found = []
+    for day in range(7):
+        first, stop = max(start, day * 1440), min(end, (day + 1) * 1440)
+        if first < stop:
+            found.append((day, (first - day * 1440) // SLOT_MINUTES, -(-(stop - day * 1440) // SLOT_MINUTES)))
+    return found
+
+
+def _when(planned: PlannedSession, zone: ZoneInfo, language: str) -> str:
+    start, end = planned.start.astimezone(zone), planned.end.astimezone(zone)
+    return f"{_weekday(start.date(), language)} {start:%H:%M}–{end:%H:%M}"
+
+
+def _rows(cells: Sequence[Cell], planned_slots: set[int]) -> tuple[int, int]:
+    """The half hours to draw: 07:00–23:00, widened to every half hour in which the group may
+    meet, a session is planned, or more people can come than at the week's quietest time (a
+    person without weekly windows is free all night; that alone does not widen the map)."""
+    quietest = min((cell.available for cell in cells), default=0)
+    shown = {cell.slot for cell in cells if cell.allowed or cell.available > quietest} | planned_slots
+    first = min(shown | {FIRST_SLOT})
+    stop = max({slot + 1 for slot in shown} | {STOP_SLOT})
+    return first, stop
+
+
+def _best_runs(cells: Sequence[Cell], best: int, language: str) -> list[str]:
+    """The stretches of the week in which ``best`` people can come, as "dinsdag 19:00–21:00"."""
+    runs: list[list] = []
+    for cell in cells:
+        if cell.available != best:
+            continue
+        if runs and runs[-1][0] == cell.local_date and runs[-1][2] == cell.slot:
+            runs[-1][2] = cell.slot + 1
+        else:
+            runs.append([cell.local_date, cell.slot, cell.slot + 1])
+    return [f"{_weekday(day, language)} {_hhmm(first)}–{_hhmm(stop)}" for day, first, stop in runs]
+
+
+def render_heatmap(
+    grid: WeekGrid,
+    planned: Sequence[PlannedSession] = (),
+    language: str = "nl",
+    *,
+    id_prefix: str = "heatmap",
+) -> str:
+    """The SVG text of ``grid``'s heat map, with ``planned`` (the group's own sessions) outlined,
+    in ``language`` (``nl`` or ``en``). ``id_prefix`` keeps element ids unique when a page
+    inlines more than one."""
+    language = language if language in _WORDS else "nl"
+    words = _WORDS[language]
+    zone = ZoneInfo(grid.timezone)
+    total = len(grid.people)
+    names = {attendee.id: attendee.name for attendee in grid.people}
+    days = [grid.week + timedelta(days=n) for n in range(7)]
+    by_position = {(cell.local_date, cell.slot): cell for cell in grid.cells}
+
+    segments = [(session, _segments(session, grid.week, zone)) for session in planned]
+    in_session = {
+        (days[day], slot) for _, found in segments for day, first, stop in found for slot in range(first, stop)
+    }
+    first_slot, stop_slot = _rows(grid.cells, {slot for _, slot in in_session})
+    rows = stop_slot - first_slot
+    grid_bottom = HEADER + rows * ROW
+    legend_top = grid_bottom + 14
+    height = legend_top + 62
+
+    def x_of(day: int) -> int:
+        return LEFT + day * COLUMN
+
+    def y_of(slot: int) -> int:
+        return HEADER + (slot - first_slot) * ROW
+
+    title = words["title"].format(date=format_date(grid.week, format="long", locale=language))
+    best = max((cell.available for cell in grid.cells), default=0)
+    summary = [words["summary"].format(first=_hhmm(first_slot), last=_hhmm(stop_slot), total=total)]
+    if best:
+        runs = _best_runs(grid.cells, best, language)
+        named = ", ".join(runs[:BEST_RUNS_NAMED])
+        if len(runs) > BEST_RUNS_NAMED:
+            named += ", " + words["and_more"].format(n=len(runs) - BEST_RUNS_NAMED)
+        summary.append(words["best"].format(count=words["count"].format(available=best, total=total), when=named))
+    else:
+        summary.append(words["nobody"])
+    if planned:
+        summary.append(words["planned_list"].format(when="; ".join(_when(s, zone, language) for s in planned)))
+
+    p = id_prefix
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
+        f'role="img" aria-labelledby="{p}-title" aria-describedby="{p}-desc" style="max-width:100%;height:auto" '
+        'font-family="system-ui, -apple-system, \'Segoe UI\', Roboto, Helvetica, Arial, sans-serif" font-size="9">',
+        f'<title id="{p}-title">{escape(title)}</title>',
+        f'<desc id="{p}-desc">{escape(" ".join(summary))}</desc>',
+        "<defs>",
+        f'<pattern id="{p}-hatch" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        '<line x1="0" y1="0" x2="0" y2="5" stroke="#7f7f7f" stroke-width="1.5"/></pattern>',
+        "</defs>",
+        '<rect width="100%" height="100%" fill="#ffffff"/>',
+    ]
+
+    out.append('<g class="days" text-anchor="middle" fill="#1a1a1a">')
+    for n, day in enumerate(days):
+        centre = x_of(n) + COLUMN // 2
+        out.append(f'<text x="{centre}" y="13" font-size="10" font-weight="bold">{escape(format_date(day, "EEE", locale=language))}</text>')
+        out.append(f'<text x="{centre}" y="26">{escape(format_date(day, "d MMM", locale=language))}</text>')
+    out.append("</g>")
+    out.append('<g class="hours" text-anchor="end" fill="#1a1a1a">')
+    for slot in range(first_slot, stop_slot):
+        if slot % 2 == 0:
+            out.append(f'<text x="{LEFT - 4}" y="{y_of(slot) + 4}">{_hhmm(slot)}</text>')
+    out.append("</g>")
+
+    cells_out, hatched = ['<g class="cells" stroke="#ffffff" stroke-width="1">'], []
+    for n, day in enumerate(days):
+        weekday = _weekday(day, language)
+        for slot in range(first_slot, stop_slot):
+            x, y = x_of(n), y_of(slot)
+            cell = by_position.get((day, slot))
+            if cell is None:
+                text = f"{weekday} {_hhmm(slot)} — {words['missing']}"
+                cells_out.append(
+                    f'<rect x="{x}" y="{y}" width="{COLUMN}" height="{ROW}" fill="#ffffff" stroke="#bdbdbd" '
+                    f'stroke-dasharray="2 2"><title>{escape(text)}</title></rect>'
+                )
+                continue
+            text = f"{weekday} {cell.start} — " + words["count"].format(available=cell.available, total=total)
+            missing = [names[i] for i in cell.absent_ids] + [words["busy"].format(name=names[i]) for i in cell.busy_ids]
+            if missing:
+                text += f"; {words['not']}: " + ", ".join(missing)
+            if (day, slot) in in_session:
+                text += f"; {words['planned']}"
+            if not cell.allowed:
+                text += f"; {words['outside']}"
+                hatched.append((x, y))
+            cells_out.append(
+                f'<rect x="{x}" y="{y}" width="{COLUMN}" height="{ROW}" fill="{colour(cell.available, total)}" '
+                f'data-available="{cell.available}"><title>{escape(text)}</title></rect>'
+            )
+    cells_out.append("</g>")
+    out.extend(cells_out)
+    out.append(f'<g class="outside" fill="url(#{p}-hatch)" pointer-events="none">')
+    out.extend(f'<rect x="{x}" y="{y}" width="{COLUMN}" height="{ROW}"/>' for x, y in hatched)
+    out.append("</g>")
+
+    out.append('<g class="planned" fill="none" pointer-events="none">')
+    for session, found in segments:
+        when = _when(session, zone, language)
+        label = words["session"].format(number=session.number, when=when) if session.number else words["session_plain"].format(when=when)
+        for day, first, stop in found:
+            first, stop = max(first, first_slot), min(stop, stop_slot)
+            x, y, h = x_of(day) + 1.5, y_of(first) + 1.5, (stop - first) * ROW - 3
+            out.append(
+                f'<g class="session"><title>{escape(label)}</title>'
+                f'<rect x="{x}" y="{y}" width="{COLUMN - 3}" height="{h}" stroke="#000000" stroke-width="3"/>'
+                f'<rect x="{x}" y="{y}" width="{COLUMN - 3}" height="{h}" stroke="#ffffff" stroke-width="1"/></g>'
+            )
+    out.append("</g>")
+
+    out.extend(_legend(words, total, legend_top, p))
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _legend(words: dict[str, str], total: int, top: int, p: str) -> list[str]:
+    step = min(28, (WIDTH - LEFT - 8) // (total + 1))
+    out = [f'<g class="legend" fill="#1a1a1a"><text x="{LEFT}" y="{top + 8}" font-size="10">{escape(words["legend"])}</text>']
+    for count in range(total + 1):
+        fill = colour(count, total)
+        x = LEFT + count * step
+        out.append(
+            f'<rect x="{x}" y="{top + 13}" width="{step - 3}" height="16" fill="{fill}" stroke="#bdbdbd" stroke-width="0.5"/>'
+            f'<text x="{x + (step - 3) / 2}" y="{top + 24}" text-anchor="middle" fill="{_ink(fill)}">{count}</text>'
+        )
+    line = top + 38
+    out.append(
+        f'<rect x="{LEFT + 1.5}" y="{line + 1.5}" width="21" height="11" fill="none" stroke="#000000" stroke-width="3"/>'
+        f'<text x="{LEFT + 28}" y="{line + 10}">{escape(words["planned"])}</text>'
+    )
+    hatch_x = LEFT + 90
+    out.append(
+        f'<rect x="{hatch_x}" y="{line}" width="24" height="14" fill="{NOBODY}"/>'
+        f'<rect x="{hatch_x}" y="{line}" width="24" height="14" fill="url(#{p}-hatch)"/>'
+        f'<text x="{hatch_x + 28}" y="{line + 10}">{escape(words["outside"])}</text>'
+    )
+    out.append("</g>")
+    return out

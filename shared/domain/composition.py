@@ -48,11 +48,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from babel.lists import format_list
 from ortools.math_opt.python import mathopt
 
+from . import i18n
 from .candidate_groups import SlotGrid, bits, build_grid, maximal_sets
+from .i18n import N_
 from .model import GroupConstraints, Person
 from .planning import Plan, PlanRequest, Slot, find_plan
+from .themes import role_label, theme_label
 
 THEME = "theme"
 ROLE = "role"
@@ -170,82 +174,41 @@ def size_penalty(sizes: list[int] | tuple[int, ...], ideal_size: int) -> int:
 
 # -- texts ---------------------------------------------------------------------------------------
 
-_TEXTS: dict[str, dict[str, str]] = {
-    "nl": {
-        NOTHING_TO_GROUP_BY + ":" + THEME: "Je hebt geen thema opgegeven, dus je past in geen themagroep.",
-        NOTHING_TO_GROUP_BY + ":" + ROLE: "Je hebt geen rol opgegeven, dus je past in geen groep per rol.",
-        NO_ONE_SHARES_KEY: "Niemand anders koos {what}.",
-        OUTSIDE_GROUP_HOURS: (
-            "Je bent niet {count} maanden achter elkaar vrij op één vaste dag en tijd binnen de dagen, "
-            "uren en vakanties van de groepen."
-        ),
-        FACILITATOR_UNAVAILABLE: (
-            "De begeleider is nooit vrij op een moment dat jij kunt (dezelfde dag en tijd, "
-            "{count} maanden achter elkaar)."
-        ),
-        NO_SHARED_TIME: (
-            "Niemand anders met {what} is vrij op een moment dat jij kunt (dezelfde dag en tijd, "
-            "{count} maanden achter elkaar)."
-        ),
-        ONLY_OWN_ORGANIZATION: "Alleen collega's van je eigen school met {what} delen je tijden.",
-        TOO_FEW_AT_SHARED_TIMES: (
-            "Op jouw tijden zijn hooguit {others} met {what} van andere scholen vrij; "
-            "een groep heeft minstens {min_size} deelnemers nodig."
-        ),
-        GROUPS_FULL: (
-            "Je tijden passen alleen bij groepen die al vol zijn; een extra groep was niet te vormen "
-            "binnen de regels voor groepsgrootte en het aantal deelnemers per school."
-        ),
-        "theme": "het thema {keys}",
-        "themes": "de thema's {keys}",
-        "role": "de rol {keys}",
-        "and": "en",
-        "one_other": "één ander",
-        "others": "{count} anderen",
-    },
-    "en": {
-        NOTHING_TO_GROUP_BY + ":" + THEME: "You chose no theme, so you fit no theme group.",
-        NOTHING_TO_GROUP_BY + ":" + ROLE: "You gave no role, so you fit no group by role.",
-        NO_ONE_SHARES_KEY: "No one else chose {what}.",
-        OUTSIDE_GROUP_HOURS: (
-            "You are not free at one fixed day and time within the groups' days, hours and holidays "
-            "for {count} months in a row."
-        ),
-        FACILITATOR_UNAVAILABLE: (
-            "The facilitator is never free at a time you are (the same day and time, {count} months in a row)."
-        ),
-        NO_SHARED_TIME: (
-            "No one else with {what} is free at a time you are (the same day and time, {count} months in a row)."
-        ),
-        ONLY_OWN_ORGANIZATION: "Only colleagues from your own school with {what} share your times.",
-        TOO_FEW_AT_SHARED_TIMES: (
-            "At your times at most {others} with {what} from other schools are free; "
-            "a group needs at least {min_size} people."
-        ),
-        GROUPS_FULL: (
-            "Your times match only groups that are already full; no further group could be formed within "
-            "the rules for group size and people per school."
-        ),
-        "theme": "the theme {keys}",
-        "themes": "the themes {keys}",
-        "role": "the role {keys}",
-        "and": "and",
-        "one_other": "one other person",
-        "others": "{count} others",
-    },
+_REASONS: dict[str, str] = {
+    NOTHING_TO_GROUP_BY + ":" + THEME: N_("You chose no theme, so you fit no theme group."),
+    NOTHING_TO_GROUP_BY + ":" + ROLE: N_("You gave no role, so you fit no group by role."),
+    NO_ONE_SHARES_KEY: N_("No one else chose {what}."),
+    OUTSIDE_GROUP_HOURS: N_(
+        "You are not free at one fixed day and time within the groups' days, hours and holidays "
+        "for {count} months in a row."
+    ),
+    FACILITATOR_UNAVAILABLE: N_(
+        "The facilitator is never free at a time you are (the same day and time, {count} months in a row)."
+    ),
+    NO_SHARED_TIME: N_(
+        "No one else with {what} is free at a time you are (the same day and time, {count} months in a row)."
+    ),
+    ONLY_OWN_ORGANIZATION: N_("Only colleagues from your own school with {what} share your times."),
+    TOO_FEW_AT_SHARED_TIMES: N_(
+        "At your times at most {others} with {what} from other schools are free; "
+        "a group needs at least {min_size} people."
+    ),
+    GROUPS_FULL: N_(
+        "Your times match only groups that are already full; no further group could be formed within "
+        "the rules for group size and people per school."
+    ),
 }
+"""Why someone is not placed, by reason code (gettext msgids, see :mod:`shared.domain.i18n`)."""
 
 
-def _texts(language: str) -> dict[str, str]:
-    return _TEXTS.get(language, _TEXTS["nl"])
-
-
-def _what(keys: list[str], group_by: str, texts: dict[str, str]) -> str:
-    quoted = [f"‘{key}’" for key in keys]
-    joined = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} {texts['and']} {quoted[-1]}"
+def _what(keys: list[str], group_by: str, language: str) -> str:
+    """``het thema ‘Ouderbetrokkenheid’``, ``the themes ‘Bullying’ and ‘Grief’``, ``de rol ‘Leerkracht’``."""
+    _ = i18n.translator(language)
+    label = role_label if group_by == ROLE else theme_label
+    joined = format_list([f"‘{label(key, language)}’" for key in keys], locale=i18n.locale_of(language))
     if group_by == ROLE:
-        return texts["role"].format(keys=joined)
-    return texts["theme" if len(keys) == 1 else "themes"].format(keys=joined)
+        return _("the role {keys}", keys=joined)
+    return _.ngettext("the theme {keys}", "the themes {keys}", len(keys), keys=joined)
 
 
 # -- the pool as the solver sees it --------------------------------------------------------------
@@ -748,11 +711,11 @@ def _reason(setup: _Setup, reach: _Reach, index: int) -> Unplaced:
     """Why ``index`` is not placed: per key how far they came (see :data:`REASON_CODES`), the
     furthest of their keys."""
     request = setup.request
-    texts = _texts(request.language)
+    _ = i18n.translator(request.language)
     candidate = setup.candidates[index]
     keys = setup.keys[index]
     if not keys:
-        return Unplaced(candidate.id, texts[f"{NOTHING_TO_GROUP_BY}:{request.group_by}"], NOTHING_TO_GROUP_BY)
+        return Unplaced(candidate.id, _(_REASONS[f"{NOTHING_TO_GROUP_BY}:{request.group_by}"]), NOTHING_TO_GROUP_BY)
     stages: dict[str, tuple[int, int]] = {}  # key -> (stage, capped others from other organisations)
     for key in keys:
         others, elsewhere, capacity = reach.best.get((index, key), (0, 0, 0))
@@ -774,11 +737,12 @@ def _reason(setup: _Setup, reach: _Reach, index: int) -> Unplaced:
         at_stage = list(keys)
     elsewhere = max(stages[key][1] for key in at_stage)
     code = _STAGES[stage]
-    text = texts[code].format(
-        what=_what(at_stage, request.group_by, texts),
+    text = _(
+        _REASONS[code],
+        what=_what(at_stage, request.group_by, request.language),
         count=request.guided_sessions,
         min_size=request.min_size,
-        others=texts["one_other"] if elsewhere == 1 else texts["others"].format(count=elsewhere),
+        others=_.ngettext("one other person", "{count} others", elsewhere),
     )
     return Unplaced(candidate.id, text, code)
 

@@ -32,6 +32,8 @@ from babel import dates as _dates
 LANGUAGES: tuple[str, ...] = ("nl", "en")
 """The languages people read; the first is the default."""
 DEFAULT_LANGUAGE = LANGUAGES[0]
+SOURCE_LANGUAGE = "en"
+"""The language of the msgids: its catalogue is empty on purpose."""
 DOMAIN = "messages"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 _LOCALES = {"nl": "nl_NL", "en": "en_GB"}
@@ -66,15 +68,27 @@ def translations(language: str | None) -> _gettext.GNUTranslations:
         ) from None
 
 
+class MessageMissing(LookupError):
+    """A message that the catalogue of a translated language does not hold: it was not marked
+    for ``pybabel extract`` (``_("…")``, ``N_("…")``), or its translation is missing."""
+
+
 class Translator:
-    """The messages of one language. Call it as ``_``: ``_("When: {when}", when=...)``."""
+    """The messages of one language. Call it as ``_``: ``_("When: {when}", when=...)``.
+
+    In a translated language (Dutch), a message that the catalogue lacks raises
+    :class:`MessageMissing` rather than showing the English msgid to a Dutch reader; English,
+    whose msgids are the text, answers with the msgid itself.
+    """
 
     def __init__(self, language: str):
         self.language = language_of(language)
         self.locale = locale_of(self.language)
         self._catalogue = translations(self.language)
+        self._strict = self.language != SOURCE_LANGUAGE
 
     def __call__(self, message: str, /, **values: object) -> str:
+        self._check(message, message)
         return _fill(self._catalogue.gettext(message), values)
 
     def gettext(self, message: str, /, **values: object) -> str:
@@ -82,14 +96,25 @@ class Translator:
 
     def ngettext(self, singular: str, plural: str, count: int, /, **values: object) -> str:
         """The singular or plural form for ``count`` (which is also ``{count}`` unless given)."""
+        self._check((singular, 0), singular)
         return _fill(self._catalogue.ngettext(singular, plural, count), {"count": count, **values})
 
     def pgettext(self, context: str, message: str, /, **values: object) -> str:
+        self._check(f"{context}\x04{message}", message)
         return _fill(self._catalogue.pgettext(context, message), values)
 
     def template_context(self) -> dict[str, object]:
         """What a Jinja template needs: ``lang`` and the functions Babel's extractor knows."""
         return {"lang": self.language, "_": self, "gettext": self, "ngettext": self.ngettext, "pgettext": self.pgettext}
+
+    def _check(self, key: object, message: str) -> None:
+        # GNUTranslations keeps its messages in _catalog: singular msgids as str, plural ones
+        # as (msgid, index), a context as "context\x04msgid".
+        if self._strict and key not in self._catalogue._catalog:
+            raise MessageMissing(
+                f"{message!r} is not in the {self.language} catalogue: mark it with _() or N_(), run "
+                "pybabel extract and update, translate it (README 'Texts and translations')"
+            )
 
 
 @cache

@@ -198,9 +198,10 @@ def build_invitation(
 ALARM_BEFORE = timedelta(days=1)
 """When the VALARM of an invitation goes off, before the session starts."""
 
-RENDERING_VERSION = 2
+RENDERING_VERSION = 3
 """Bump when the bytes written for an unchanged event change: stored renderings and feed ETags
-then no longer match, and every client fetches anew."""
+then no longer match, and every client fetches anew. (3: titles from the group's name, themes
+and zones in words, texts from the gettext catalogues.)"""
 
 
 def build_feed(

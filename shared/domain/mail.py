@@ -24,6 +24,7 @@ from email.utils import format_datetime
 
 from icalendar import Calendar
 
+from shared.domain.i18n import language_of
 from shared.domain.ics import METHODS, Contact
 
 
@@ -57,7 +58,7 @@ def build_invitation_email(
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(ics, maintype="text", subtype="calendar", cte="base64")
     plain, calendar = message.iter_parts()
-    plain["Content-Language"] = "en" if recipient.language == "en" else "nl"
+    plain["Content-Language"] = language_of(recipient.language)
     # Stored as written: set_param() would quote the values (valid MIME, but RFC 6047's
     # examples and the major clients write them bare, and naive matchers look for that).
     del calendar["Content-Type"]
@@ -104,6 +105,6 @@ def build_notice_email(
     message["Date"] = format_datetime(date)
     digest = _digest(f"{subject}\n{text}".encode(), recipient, date)
     message["Message-ID"] = f"<{digest[:40]}@{message_id_domain}>"
-    message["Content-Language"] = "en" if recipient.language == "en" else "nl"
+    message["Content-Language"] = language_of(recipient.language)
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     return message

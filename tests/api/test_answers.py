@@ -47,6 +47,13 @@ def csrf_of(page: str) -> str:
     return re.search(r'name="csrf" value="([0-9a-f]{64})"', page).group(1)
 
 
+def assert_words_not_slugs(html: str) -> None:
+    """What a person reads on the page (not its markup, nor its links) shows no slug or zone id."""
+    text = re.sub(r"<style>.*?</style>|<[^>]+>", " ", html, flags=re.S)
+    words = [word for word in text.split() if "://" not in word]
+    assert [word for word in words if "_" in word or "Europe/" in word] == []
+
+
 def test_each_invitation_carries_its_recipients_own_link(admin, planned):
     session_id = planned["sessions"][0]["id"]
     links = {
@@ -69,8 +76,10 @@ def test_the_page_shows_without_recording_and_the_form_records(admin, client, pl
     assert page.content_type == "text/html; charset=utf-8"
     html = page.get_data(as_text=True)
     assert '<html lang="nl">' in html
-    assert "IB-groep Utrecht 1" in html and "dinsdag 12 januari 2027, 19:00–20:30 (Europe/Amsterdam)" in html
+    assert "IB-groep Utrecht 1" in html and "dinsdag 12 januari 2027, 19:00–20:30 (Midden-Europese tijd)" in html
     assert "https://meet.example.org/ib-utrecht-1" in html
+    assert '<dt>Thema</dt><dd id="theme">Ouderbetrokkenheid</dd>' in html
+    assert_words_not_slugs(html)
     assert [m for m in re.findall(r'name="response" value="(\w+)"', html)] == ["accepted", "tentative", "declined"]
     assert "Je hebt nog niet geantwoord." in html
     assert page.headers["Cache-Control"] == "no-store" and "form-action 'self'" in page.headers["Content-Security-Policy"]
@@ -97,7 +106,7 @@ def test_a_form_not_from_the_page_or_without_a_choice_records_nothing(admin, cli
                  {"response": "declined", "csrf": csrf, "comment": "x" * 501}):
         refused = client.post(path, data=form)
         assert refused.status_code == 400, form
-        assert 'role="alert"' in refused.get_data(as_text=True)
+        assert 'role="alert">Dit antwoord kon niet worden opgeslagen: ' in refused.get_data(as_text=True)
     shown = {a["person_id"]: a["response"] for a in admin.get(f"/v1/sessions/{session_id}").json["attendance"]}
     assert shown[member["id"]] == "needs_action"
 
@@ -128,5 +137,7 @@ def test_an_english_speaker_gets_the_page_in_english_and_her_own_time_zone(admin
     assert '<html lang="en">' in html and "Will you attend this session?" in html
     london = ZoneInfo("Europe/London")
     start, end = (datetime.fromisoformat(first[key]).astimezone(london) for key in ("start", "end"))
-    assert f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}–{end:%H:%M} (Europe/London)" in html
+    assert f"{start:%A}, {start.day} {start:%B %Y}, {start:%H:%M}–{end:%H:%M} (British Time)" in html
+    assert '<dt>Theme</dt><dd id="theme">Parental involvement</dd>' in html
+    assert_words_not_slugs(html)
     assert first["start"].endswith("+01:00") and start.utcoffset().total_seconds() == 0  # an hour apart

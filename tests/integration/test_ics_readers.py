@@ -145,8 +145,8 @@ def test_vobject_parses_and_validates_every_output(name):
 
 def test_vobject_reads_back_the_texts_unescaped():
     event = vobject.readOne(request().decode("utf-8"), validate=True).vevent
-    assert event.summary.value == ("Intervisie: Omgaan met ouders — “lastige” gesprekken"
-                                   " — bijeenkomst 2 van 3 (begeleid)")
+    assert event.summary.value == "Intervisie Middenbouw Utrecht; team B, locatie Noord — bijeenkomst 2 van 3 (begeleid)"
+    assert "Thema: Omgaan met ouders — “lastige” gesprekken\n" in event.description.value
     assert "Intervisiegroep: Middenbouw Utrecht; team B, locatie Noord" in event.description.value
     assert event.location.value == "https://meet.example/intervisie-abc?pwd=x,y"
     assert event.attendee.params["CN"] == ["Mark de Vriés"]

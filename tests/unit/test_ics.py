@@ -185,7 +185,7 @@ def test_cancelled_session_is_sent_as_cancel_with_status_cancelled():
     assert event["STATUS"] == "CANCELLED"
     assert event["SEQUENCE"] == 2
     assert str(event["UID"]) == "6f1c2d1e-0000-4000-8000-000000000002@intervisie"
-    assert str(event["SUMMARY"]).startswith("Geannuleerd: Intervisie: Omgaan met ouders")
+    assert str(event["SUMMARY"]).startswith("Geannuleerd: Intervisie Middenbouw Utrecht — ")
     assert lines_starting(ics, "TRANSP") == ["TRANSP:TRANSPARENT"]
 
 
@@ -199,7 +199,7 @@ def test_member_who_left_gets_a_cancel_naming_only_her():
         ":mailto:mark@school.example"
     ]
     # The session itself goes on, so its title does not say "cancelled".
-    assert str(vevent(ics)["SUMMARY"]).startswith("Intervisie: ")
+    assert str(vevent(ics)["SUMMARY"]) == "Intervisie Middenbouw Utrecht — bijeenkomst 2 van 3 (begeleid)"
 
 
 def test_cancelled_session_cannot_be_sent_as_request():
@@ -243,11 +243,11 @@ def test_invitation_is_the_same_bytes_for_the_same_input():
 
 
 def test_lines_are_folded_at_75_octets_without_splitting_characters():
-    ics = invite(session(theme="Ouderbetrokkenheid — " * 8 + "ééé"))
+    ics = invite(session(group_name="Ouderbetrokkenheid — " * 8 + "ééé"))
     for line in ics.split(b"\r\n"):
         assert len(line) <= 75
         line.decode("utf-8")  # no multi-byte character was cut in two
-    assert str(vevent(ics)["SUMMARY"]).startswith("Intervisie: " + "Ouderbetrokkenheid — " * 8)
+    assert str(vevent(ics)["SUMMARY"]).startswith("Intervisie " + "Ouderbetrokkenheid — " * 8 + "ééé — ")
 
 
 def test_escapes_are_not_split_across_a_fold():
@@ -355,8 +355,8 @@ def test_feed_has_one_vtimezone_per_zone_used():
 def test_feed_text_follows_the_feed_language():
     summaries = [str(e["SUMMARY"]) for e in
                  icalendar.Calendar.from_ical(feed(language="en")).walk("VEVENT")]
-    assert summaries[0] == "Intervisie: Omgaan met ouders — session 1 of 3 (guided)"
-    assert summaries[2] == "Intervisie: Omgaan met ouders — session 5 (self-directed)"
+    assert summaries[0] == "Intervision Middenbouw Utrecht — session 1 of 3 (guided)"
+    assert summaries[2] == "Intervision Middenbouw Utrecht — session 5 (self-directed)"
 
 
 def test_feed_rejects_a_uid_that_occurs_twice():

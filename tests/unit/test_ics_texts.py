@@ -17,15 +17,17 @@ SELF_DIRECTED = dict(number=5, kind="self_directed", chair_name="Anna Bakker")
 @pytest.mark.parametrize(
     ("changes", "language", "expected"),
     [
-        ({}, "nl", "Intervisie: Omgaan met ouders — bijeenkomst 2 van 3 (begeleid)"),
-        ({}, "en", "Intervisie: Omgaan met ouders — session 2 of 3 (guided)"),
-        (SELF_DIRECTED, "nl", "Intervisie: Omgaan met ouders — bijeenkomst 5 (zelfsturend)"),
-        (SELF_DIRECTED, "en", "Intervisie: Omgaan met ouders — session 5 (self-directed)"),
-        ({"theme": None}, "nl", "Intervisie: Middenbouw Utrecht — bijeenkomst 2 van 3 (begeleid)"),
+        ({}, "nl", "Intervisie Middenbouw Utrecht — bijeenkomst 2 van 3 (begeleid)"),
+        ({}, "en", "Intervision Middenbouw Utrecht — session 2 of 3 (guided)"),
+        (SELF_DIRECTED, "nl", "Intervisie Middenbouw Utrecht — bijeenkomst 5 (zelfsturend)"),
+        (SELF_DIRECTED, "en", "Intervision Middenbouw Utrecht — session 5 (self-directed)"),
+        ({"theme": None}, "nl", "Intervisie Middenbouw Utrecht — bijeenkomst 2 van 3 (begeleid)"),
+        ({"theme": "passend_onderwijs", "group_name": "Gedrag A"}, "nl", "Intervisie Gedrag A — bijeenkomst 2 van 3 (begeleid)"),
+        ({"group_name": "Intervisiegroep Noord"}, "nl", "Intervisiegroep Noord — bijeenkomst 2 van 3 (begeleid)"),
         ({"status": "cancelled"}, "nl",
-         "Geannuleerd: Intervisie: Omgaan met ouders — bijeenkomst 2 van 3 (begeleid)"),
+         "Geannuleerd: Intervisie Middenbouw Utrecht — bijeenkomst 2 van 3 (begeleid)"),
         ({"status": "cancelled"}, "en",
-         "Cancelled: Intervisie: Omgaan met ouders — session 2 of 3 (guided)"),
+         "Cancelled: Intervision Middenbouw Utrecht — session 2 of 3 (guided)"),
     ],
 )
 def test_summary_says_which_session_it_is(changes, language, expected):
@@ -84,7 +86,7 @@ def test_invitation_uses_the_recipients_language():
     ics = build_invitation(session(), english, method="REQUEST", role="REQ-PARTICIPANT",
                            issued_at=datetime(2027, 1, 5, tzinfo=UTC))
     (event,) = icalendar.Calendar.from_ical(ics).walk("VEVENT")
-    assert str(event["SUMMARY"]) == "Intervisie: Omgaan met ouders — session 2 of 3 (guided)"
+    assert str(event["SUMMARY"]) == "Intervision Middenbouw Utrecht — session 2 of 3 (guided)"
     assert str(event["DESCRIPTION"]) == texts.description(session(), "en")
 
 
@@ -98,10 +100,10 @@ def test_description_survives_the_round_trip_through_icalendar_unchanged():
 @pytest.mark.parametrize(
     ("notice", "language", "expected"),
     [
-        ("new", "nl", "Uitnodiging: Intervisie: Omgaan met ouders — bijeenkomst 2 van 3 (begeleid)"),
-        ("changed", "nl", "Gewijzigd: Intervisie: Omgaan met ouders — bijeenkomst 2 van 3 (begeleid)"),
-        ("removed", "nl", "Afgemeld: Intervisie: Omgaan met ouders — bijeenkomst 2 van 3 (begeleid)"),
-        ("new", "en", "Invitation: Intervisie: Omgaan met ouders — session 2 of 3 (guided)"),
+        ("new", "nl", "Uitnodiging: Intervisie Middenbouw Utrecht — bijeenkomst 2 van 3 (begeleid)"),
+        ("changed", "nl", "Gewijzigd: Intervisie Middenbouw Utrecht — bijeenkomst 2 van 3 (begeleid)"),
+        ("removed", "nl", "Afgemeld: Intervisie Middenbouw Utrecht — bijeenkomst 2 van 3 (begeleid)"),
+        ("new", "en", "Invitation: Intervision Middenbouw Utrecht — session 2 of 3 (guided)"),
     ],
 )
 def test_mail_subject_says_what_happened(notice, language, expected):
@@ -110,14 +112,14 @@ def test_mail_subject_says_what_happened(notice, language, expected):
 
 def test_subject_of_a_cancelled_session_says_cancelled_once():
     subject = texts.mail_subject(session(status="cancelled"), language="nl", notice="cancelled")
-    assert subject == "Geannuleerd: Intervisie: Omgaan met ouders — bijeenkomst 2 van 3 (begeleid)"
+    assert subject == "Geannuleerd: Intervisie Middenbouw Utrecht — bijeenkomst 2 van 3 (begeleid)"
 
 
 def test_mail_text_gives_time_in_words_in_the_sessions_zone():
     member = Contact("Mark de Vries", "mark@school.example")
     text = texts.mail_text(session(), member, notice="new")
     assert text.startswith("Beste Mark de Vries,\n")
-    assert "Wanneer: dinsdag 30 maart 2027, 19:30–21:30 (Europe/Amsterdam)" in text
+    assert "Wanneer: dinsdag 30 maart 2027, 19:30–21:30 (Midden-Europese tijd)" in text
     assert "Je bent uitgenodigd voor bijeenkomst 2 van 3 (begeleid)" in text
 
 
@@ -131,10 +133,179 @@ def test_english_mail_text_for_a_member_who_left():
     text = texts.mail_text(session(), member, notice="removed")
     assert text.startswith("Dear Mark de Vries,\n")
     assert "You no longer take part in the intervision group Middenbouw Utrecht" in text
-    assert "When: Tuesday 30 March 2027, 19:30–21:30 (Europe/Amsterdam)" in text
+    assert "When: Tuesday, 30 March 2027, 19:30–21:30 (Central European Time)" in text
     assert "https://meet.example/intervisie-abc" not in text
 
 
 def test_unknown_notice_is_refused():
     with pytest.raises(ValueError):
         texts.mail_subject(session(), language="nl", notice="moved")
+
+
+# -- words, not slugs: one fixed session, every text in full ---------------------------------------
+
+GEDRAG_A = dict(group_name="Gedrag A", theme="interculturele_samenwerking")
+ANSWER_URL = "https://intervisie.example/answer/t0k3n"
+DUTCH_READER = Contact("Mark de Vries", "mark@school.example")
+ENGLISH_READER = Contact("Mark de Vries", "mark@school.example", language="en")
+
+
+def test_dutch_summary_and_description_in_full():
+    event = session(**GEDRAG_A)
+    assert texts.summary(event, "nl") == "Intervisie Gedrag A — bijeenkomst 2 van 3 (begeleid)"
+    assert texts.description(event, "nl", answer_url=ANSWER_URL) == (
+        "Intervisiegroep: Gedrag A\n"
+        "Thema: Interculturele samenwerking\n"
+        "Dit is bijeenkomst 2 van 3 van de reeks, onder begeleiding van Fenna Jansen.\n"
+        "\n"
+        "Deelnemen via de videoverbinding: https://meet.example/intervisie-abc\n"
+        "\n"
+        "Laat weten of je erbij bent: https://intervisie.example/answer/t0k3n\n"
+        "\n"
+        "Verloop van de bijeenkomst:\n"
+        "1. Opening – korte ronde: hoe zit iedereen erbij?\n"
+        "2. Inbreng en keuze van een casus – wie brengt vandaag een vraag of situatie in?\n"
+        "3. Verhelderende vragen – open vragen om de situatie te begrijpen, nog geen advies\n"
+        "4. Ieders perspectief – ieder groepslid geeft een eigen kijk of advies; de inbrenger luistert\n"
+        "5. Conclusies van de inbrenger – wat neem je mee, wat ga je doen?\n"
+        "6. Evaluatie – hoe ging het, en wat nemen we mee naar de volgende keer?\n"
+        "\n"
+        "Wat in de groep besproken wordt, blijft in de groep."
+    )
+
+
+def test_english_summary_and_description_in_full():
+    event = session(**GEDRAG_A)
+    assert texts.summary(event, "en") == "Intervision Gedrag A — session 2 of 3 (guided)"
+    assert texts.description(event, "en", answer_url=ANSWER_URL) == (
+        "Intervision group: Gedrag A\n"
+        "Theme: Intercultural collaboration\n"
+        "This is session 2 of 3 in the series, guided by Fenna Jansen.\n"
+        "\n"
+        "Join the video call: https://meet.example/intervisie-abc\n"
+        "\n"
+        "Let us know whether you will attend: https://intervisie.example/answer/t0k3n\n"
+        "\n"
+        "How the session runs:\n"
+        "1. Opening – a short round: how is everyone doing?\n"
+        "2. Bringing in and choosing a case – who brings a question or situation today?\n"
+        "3. Clarifying questions – open questions to understand the situation, no advice yet\n"
+        "4. Everyone's perspective – each member gives their own view or advice; the presenter listens\n"
+        "5. The presenter's conclusions – what do you take away, what will you do?\n"
+        "6. Evaluation – how did it go, and what do we take to the next session?\n"
+        "\n"
+        "What is discussed in the group stays in the group."
+    )
+
+
+def test_dutch_invitation_mail_in_full():
+    event = session(**GEDRAG_A)
+    assert texts.mail_subject(event, language="nl", notice="new") == "Uitnodiging: Intervisie Gedrag A — bijeenkomst 2 van 3 (begeleid)"
+    assert texts.mail_text(event, DUTCH_READER, notice="new", answer_url=ANSWER_URL) == (
+        "Beste Mark de Vries,\n"
+        "\n"
+        "Je bent uitgenodigd voor bijeenkomst 2 van 3 (begeleid) van intervisiegroep Gedrag A.\n"
+        "\n"
+        "Wanneer: dinsdag 30 maart 2027, 19:30–21:30 (Midden-Europese tijd)\n"
+        "Thema: Interculturele samenwerking\n"
+        "Deelnemen via de videoverbinding: https://meet.example/intervisie-abc\n"
+        "\n"
+        "Met de knoppen in je agenda kun je laten weten of je erbij bent.\n"
+        "Laat weten of je erbij bent: https://intervisie.example/answer/t0k3n\n"
+        "\n"
+        "Wat in de groep besproken wordt, blijft in de groep.\n"
+        "\n"
+        "Met vriendelijke groet,\n"
+        "Fenna Jansen\n"
+    )
+
+
+def test_english_invitation_mail_in_full():
+    event = session(**GEDRAG_A)
+    assert texts.mail_subject(event, language="en", notice="new") == "Invitation: Intervision Gedrag A — session 2 of 3 (guided)"
+    assert texts.mail_text(event, ENGLISH_READER, notice="new", answer_url=ANSWER_URL) == (
+        "Dear Mark de Vries,\n"
+        "\n"
+        "You are invited to session 2 of 3 (guided) of the intervision group Gedrag A.\n"
+        "\n"
+        "When: Tuesday, 30 March 2027, 19:30–21:30 (Central European Time)\n"
+        "Theme: Intercultural collaboration\n"
+        "Join the video call: https://meet.example/intervisie-abc\n"
+        "\n"
+        "Use the buttons in your calendar to let us know whether you will attend.\n"
+        "Let us know whether you will attend: https://intervisie.example/answer/t0k3n\n"
+        "\n"
+        "What is discussed in the group stays in the group.\n"
+        "\n"
+        "Kind regards,\n"
+        "Fenna Jansen\n"
+    )
+
+
+@pytest.mark.parametrize(("language", "timezone", "expected"), [
+    ("nl", None, "dinsdag 30 maart 2027, 19:30–21:30 (Midden-Europese tijd)"),
+    ("en", None, "Tuesday, 30 March 2027, 19:30–21:30 (Central European Time)"),
+    ("nl", "America/New_York", "dinsdag 30 maart 2027, 13:30–15:30 (Eastern-tijd)"),
+    ("en", "America/New_York", "Tuesday, 30 March 2027, 13:30–15:30 (Eastern Time)"),
+])
+def test_when_in_words_in_the_sessions_or_the_readers_zone(language, timezone, expected):
+    assert texts.when(session(**GEDRAG_A), language, timezone) == expected
+
+
+def test_reminder_in_the_readers_zone_in_full():
+    text = texts.reminder_text(session(**GEDRAG_A), ENGLISH_READER, timezone="America/New_York", answer_url=None)
+    assert texts.reminder_subject(session(**GEDRAG_A), "en") == "Reminder: session 2 of 3 (guided) of Gedrag A"
+    assert text == (
+        "Dear Mark de Vries,\n"
+        "\n"
+        "A reminder: session 2 of 3 (guided) of the intervision group Gedrag A.\n"
+        "\n"
+        "When: Tuesday, 30 March 2027, 13:30–15:30 (Eastern Time)\n"
+        "Join the video call: https://meet.example/intervisie-abc\n"
+        "\n"
+        "What is discussed in the group stays in the group.\n"
+        "\n"
+        "Kind regards,\n"
+        "Fenna Jansen\n"
+    )
+
+
+def test_at_risk_mail_names_the_group_and_the_other_times_in_words():
+    alternative = datetime(2027, 4, 6, 17, 30, tzinfo=UTC)
+    text = texts.at_risk_text(session(**GEDRAG_A), DUTCH_READER, declined=["Anna Bakker"], alternatives=[alternative])
+    assert texts.at_risk_subject(session(**GEDRAG_A), "nl") == "Let op: niet iedereen kan bij bijeenkomst 2 van 3 (begeleid) van Gedrag A"
+    assert (
+        "Niet iedereen kan bij bijeenkomst 2 van 3 (begeleid) van intervisiegroep Gedrag A "
+        "op dinsdag 30 maart 2027, 19:30–21:30 (Midden-Europese tijd).\nAfgezegd: Anna Bakker.\n"
+    ) in text
+    assert "- dinsdag 6 april 2027, 19:30–21:30 (Midden-Europese tijd)\n" in text
+
+
+def every_text(event, reader: Contact) -> list[str]:
+    language = reader.language
+    produced = [texts.summary(event, language), texts.description(event, language, answer_url=ANSWER_URL),
+                texts.at_risk_subject(event, language), texts.reminder_subject(event, language),
+                texts.at_risk_text(event, reader, declined=["Anna Bakker"], alternatives=[event.start]),
+                texts.reminder_text(event, reader, timezone="America/New_York", answer_url=ANSWER_URL)]
+    for notice in texts.NOTICES:
+        produced += [texts.mail_subject(event, language=language, notice=notice),
+                     texts.mail_text(event, reader, notice=notice, answer_url=ANSWER_URL)]
+    return produced
+
+
+@pytest.mark.parametrize("reader", [DUTCH_READER, ENGLISH_READER], ids=["nl", "en"])
+@pytest.mark.parametrize("changes", [GEDRAG_A, {**GEDRAG_A, **SELF_DIRECTED}, {**GEDRAG_A, "status": "cancelled"},
+                                     {**GEDRAG_A, "theme": "lastige_gesprekken-met-ouders"}])
+def test_no_text_a_person_reads_shows_a_slug_or_a_zone_id(changes, reader):
+    produced = every_text(session(**changes), reader)
+    assert len(produced) == 14
+    for text in produced:
+        without_links = " ".join(word for word in text.split() if "://" not in word)
+        assert "_" not in without_links, text
+        assert "Europe/" not in text and "America/" not in text, text
+        assert "interculturele_samenwerking" not in text and "lastige_gesprekken" not in text
+
+
+def test_an_unknown_theme_reads_with_spaces():
+    text = texts.description(session(theme="lastige_gesprekken-met-ouders"), "nl")
+    assert "Thema: lastige gesprekken met ouders\n" in text

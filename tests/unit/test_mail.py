@@ -88,7 +88,7 @@ def test_headers_name_sender_recipient_subject_date_and_message_id():
     assert received["From"].addresses[0].display_name == "Intervisie namens Fenna Jansen"
     assert received["To"].addresses[0].addr_spec == "mark@school.example"
     assert received["To"].addresses[0].display_name == "Mark de Vriés"
-    assert received["Subject"] == "Uitnodiging: Intervisie: Omgaan met ouders — bijeenkomst 2 van 3 (begeleid)"
+    assert received["Subject"] == "Uitnodiging: Intervisie Middenbouw Utrecht — bijeenkomst 2 van 3 (begeleid)"
     assert received["Date"].datetime == SENT
     assert received["Message-ID"].startswith("<") and received["Message-ID"].endswith("@intervisie.example>")
     assert received["MIME-Version"] == "1.0"

@@ -16,8 +16,10 @@ from flask.views import MethodView
 from services.api.context import state, transaction
 from services.api.resources.public_feeds import contact_of_programme
 from services.api.spec import Blueprint
-from shared.domain import texts
+from shared.domain import i18n, texts
 from shared.domain.attendance import ANSWERS
+from shared.domain.i18n import N_
+from shared.domain.themes import theme_label
 from shared.use_cases import answers
 from shared.use_cases.invitations import event_for
 
@@ -36,31 +38,10 @@ PAGE_HEADERS = {
         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
 }
-WORDS = {
-    "nl": {
-        "title": "Kom je?", "when": "Wanneer", "video": "Videoverbinding", "question": "Kom je naar deze bijeenkomst?",
-        "accepted": "Ja, ik kom", "tentative": "Misschien", "declined": "Nee, ik kan niet",
-        "comment": "Opmerking (niet verplicht)", "none_yet": "Je hebt nog niet geantwoord.",
-        "current": "Je antwoord: {answer}.", "recorded": "Dank je wel. Je antwoord is opgeslagen: {answer}.",
-        "change": "Je kunt je antwoord hieronder nog wijzigen.",
-        "gone_title": "Deze link werkt niet meer",
-        "gone": "De bijeenkomst is geannuleerd of verplaatst naar een andere groep, of je neemt er niet meer aan deel.",
-        "invalid": "Dit antwoord kon niet worden opgeslagen: {reason}. Probeer het opnieuw vanaf de pagina.",
-        "bad_response": "kies een van de drie knoppen", "bad_form": "het formulier is verlopen of niet van deze pagina",
-        "too_long": "de opmerking is langer dan {length} tekens",
-    },
-    "en": {
-        "title": "Will you attend?", "when": "When", "video": "Video call", "question": "Will you attend this session?",
-        "accepted": "Yes, I will attend", "tentative": "Maybe", "declined": "No, I cannot attend",
-        "comment": "Comment (optional)", "none_yet": "You have not answered yet.",
-        "current": "Your answer: {answer}.", "recorded": "Thank you. Your answer has been saved: {answer}.",
-        "change": "You can still change your answer below.",
-        "gone_title": "This link no longer works",
-        "gone": "The session was cancelled, or you no longer take part in it.",
-        "invalid": "This answer could not be saved: {reason}. Please try again from the page.",
-        "bad_response": "choose one of the three buttons", "bad_form": "the form has expired or is not from this page",
-        "too_long": "the comment is longer than {length} characters",
-    },
+ANSWER_LABELS = {
+    "accepted": N_("Yes, I will attend"),
+    "tentative": N_("Maybe"),
+    "declined": N_("No, I cannot attend"),
 }
 
 
@@ -69,25 +50,26 @@ def _page(template: str, status: int, **values) -> Response:
 
 
 def _gone() -> Response:
-    language = texts.language_of(request.accept_languages.best_match(["nl", "en"]) or "nl")
-    return _page("answer_gone.html", 404, lang=language, words=WORDS[language])
+    language = i18n.language_of(request.accept_languages.best_match(["nl", "en"]) or "nl")
+    return _page("answer_gone.html", 404, **i18n.translator(language).template_context())
 
 
 def _show(invited: answers.Invited, token: str, *, status: int = 200, recorded: bool = False, problem: str | None = None) -> Response:
     with transaction() as session:
         event, _, _ = event_for(session, invited.row, contact_of_programme())
-    language = texts.language_of(invited.person.language)
-    words = WORDS[language]
+    _ = i18n.translator(invited.person.language)
+    language = _.language
     response = invited.answer.response
     return _page(
         "answer.html", status,
-        lang=language, words=words,
+        **_.template_context(),
         group=invited.group.name,
         session=texts.session_label(event, language),
+        theme=theme_label(event.theme, language) if event.theme else None,
         when=texts.when(event, language, timezone=invited.person.timezone),
         meeting_url=invited.group.meeting_url,
-        answers=[(value, words[value]) for value in ANSWERS],
-        current=words[response] if response in ANSWERS else None,
+        answers=[(value, _(ANSWER_LABELS[value])) for value in ANSWERS],
+        current=_(ANSWER_LABELS[response]) if response in ANSWERS else None,
         recorded=recorded,
         problem=problem,
         csrf=_links().csrf(token),
@@ -127,18 +109,20 @@ class AnswerPage(MethodView):
             invited = answers.resolve(session, token)
         if invited is None:
             return _gone()
-        words = WORDS[texts.language_of(invited.person.language)]
+        _ = i18n.translator(invited.person.language)
         form = request.form
         response, comment = form.get("response", ""), _CONTROL.sub("", form.get("comment", "")).strip()
         problem = None
         if form.get("csrf", "") != _links().csrf(token):
-            problem = words["bad_form"]
+            problem = _("the form has expired or is not from this page")
         elif response not in ANSWERS:
-            problem = words["bad_response"]
+            problem = _("choose one of the three buttons")
         elif len(comment) > COMMENT_LENGTH:
-            problem = words["too_long"].format(length=COMMENT_LENGTH)
+            problem = _("the comment is longer than {length} characters", length=COMMENT_LENGTH)
         if problem:
-            return _show(invited, token, status=400, problem=words["invalid"].format(reason=problem))
+            return _show(invited, token, status=400, problem=_(
+                "This answer could not be saved: {reason}. Please try again from the page.", reason=problem,
+            ))
         with transaction() as session:
             recorded = answers.answer(session, token, response, comment, state().clock())
         return _gone() if recorded is None else _show(recorded, token, recorded=True)

@@ -18,7 +18,6 @@ from .. import availability as av
 from .. import bookings as bk
 from ..model import Person
 from .months import add_months, month_first_day, month_index, month_of_day
-from .texts import texts_for
 from .values import (
     DAY,
     EXTRA_FOLLOW_UP_MONTHS,
@@ -45,7 +44,6 @@ class PlannerBase:
         self.zone = ZoneInfo(request.timezone)
         self.minutes = request.session_minutes
         self.language = request.language
-        self.texts = texts_for(request.language)
         self.not_before_utc = (
             av.utc_minutes(self._aware(request.not_before), ceil=True) if request.not_before else None
         )

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from .. import availability as av
 from ..model import Person
+from . import texts
 from .diagnostics import Diagnostics
 from .horizon import Horizon, Starts, person_bit
 from .months import month_of_day, slot_candidates, week_of_month
-from .texts import format_date
 from .values import DAY, GAP, Infeasible
 
 _NEVER = -(1 << 62)
@@ -166,13 +166,5 @@ class GuidedSearch(Diagnostics):
             if self._any_series(without, low, high, count) is not None:
                 blockers.append(person.id)
         months = self._diagnostics(people, horizon.segments, earliest_utc, earliest_local, first_month, last_month)
-        reason = self.texts["infeasible"].format(
-            count=count,
-            first=format_date(av.day_date(low_day), self.language),
-            last=format_date(av.day_date(high_day - 1), self.language),
-        )
-        if blockers:
-            reason += " " + self.texts["blockers"].format(ids=", ".join(blockers))
-        else:
-            reason += " " + self.texts["no_blockers"]
+        reason = texts.infeasible(count, av.day_date(low_day), av.day_date(high_day - 1), blockers, self.language)
         return Infeasible(months=months, blockers=tuple(blockers), reason=reason)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .. import availability as av
+from . import texts
 from .alternatives import Alternatives
 from .candidates import Candidates
 from .guided import GuidedSeries
@@ -68,7 +69,7 @@ class _Planner(Candidates, SelfDirected, Alternatives):
                     chair_id=None,
                     absent_ids=(),
                     keeps_slot=slot is not None,
-                    note=None if slot is not None else self.texts["no_slot_guided"],
+                    note=None if slot is not None else texts.no_slot_guided(self.language),
                 ))
             guided_locals.extend(found.starts)
             next_number += len(found.starts)

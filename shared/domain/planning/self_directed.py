@@ -19,6 +19,7 @@ from bisect import bisect_right
 from dataclasses import replace
 
 from .. import availability as av
+from . import texts
 from .base import PlannerBase
 from .horizon import Horizon, absentees, attendee_count, within_hours
 from .months import slot_candidates, week_of_month
@@ -96,7 +97,6 @@ class SelfDirected(PlannerBase):
             quorum = max(1, min(quorum, total))
         last_month = first_month + count + EXTRA_FOLLOW_UP_MONTHS - 1
         horizon = Horizon(self, members, self.clock.utc(self._month_start(first_month)), first_month)
-        texts = self.texts
         sessions: list[PlannedSession] = []
         skipped: list[SkippedMonth] = []
         for month in range(first_month, last_month + 1):
@@ -111,15 +111,14 @@ class SelfDirected(PlannerBase):
             chosen = self._month_choice(horizon, month, earliest_local, quorum, preference)
             year, month_number = month // 12, month % 12 + 1
             if chosen is None:
-                key = "skip_all" if quorum is None or quorum == total else "skip_quorum"
-                reason = texts[key].format(month=texts["months"][month_number - 1], year=year, quorum=quorum, total=total)
+                reason = texts.skipped_month(month_number, year, quorum, total, self.language)
                 skipped.append(SkippedMonth(year, month_number, reason))
                 continue
             utc, local, present = chosen
             absent = tuple(member.id for member in absentees(members, present))
             keeps, note = self._slot_note(slot, local)
             if absent:
-                quorum_note = texts["quorum"].format(present=total - len(absent), total=total, quorum=quorum)
+                quorum_note = texts.below_quorum(total - len(absent), total, quorum, self.language)
                 note = f"{note} {quorum_note}" if note else quorum_note
             sessions.append(PlannedSession(
                 number=next_number + len(sessions),
@@ -135,19 +134,14 @@ class SelfDirected(PlannerBase):
         return sessions, skipped
 
     def _slot_note(self, slot: Slot | None, local: int) -> tuple[bool, str | None]:
-        texts = self.texts
         if slot is None:
-            return False, texts["no_slot"]
+            return False, texts.no_slot(self.language)
         day = local // DAY
         if av.weekday_of(day) != slot.weekday or local % DAY != slot.start.hour * 60 + slot.start.minute:
-            return False, texts["slot_missed"].format(slot=slot.describe(self.language, self.minutes))
+            return False, texts.slot_missed(slot.describe(self.language, self.minutes), self.language)
         week = week_of_month(day)
         if slot.week_of_month is not None and week != slot.week_of_month:
-            return False, texts["other_week"].format(
-                ordinal=texts["ordinals"][week - 1],
-                weekday=texts["weekdays"][slot.weekday],
-                slot_ordinal=texts["ordinals"][slot.week_of_month - 1],
-            )
+            return False, texts.other_week(week, slot.weekday, slot.week_of_month, self.language)
         return True, None
 
     def _assign_chairs(self, sessions: list[PlannedSession], past_self_directed: int) -> list[PlannedSession]:

@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from .. import availability as av
 from .. import bookings as bk
 from ..model import GroupConstraints, Person
-from .texts import texts_for
+from . import texts
 
 GUIDED = "guided"
 SELF_DIRECTED = "self_directed"
@@ -85,17 +85,9 @@ class Slot:
     week_of_month: int | None
 
     def describe(self, language: str = "nl", minutes: int = 90) -> str:
-        texts = texts_for(language)
         start = self.start.hour * 60 + self.start.minute
         end = (start + minutes) % DAY
-        values = {
-            "weekday": texts["weekdays"][self.weekday],
-            "start": f"{start // 60:02d}:{start % 60:02d}",
-            "end": f"{end // 60:02d}:{end % 60:02d}",
-        }
-        if self.week_of_month is None:
-            return texts["slot"].format(**values)
-        return texts["slot_week"].format(ordinal=texts["ordinals"][self.week_of_month - 1], **values)
+        return texts.slot(self.weekday, self.start, time(end // 60, end % 60), self.week_of_month, language)
 
 
 @dataclass(frozen=True)

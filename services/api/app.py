@@ -12,6 +12,7 @@ from services.api import idempotency, limits, problems
 from services.api.auth import SECURITY_SCHEME, require_key
 from services.api.context import EXTENSION, AppState
 from services.api.resources.answers import answer_pages
+from services.api.resources.availability_page import availability_pages
 from services.api.resources.calendar import feed_blueprint, invitation_blueprint
 from services.api.resources.group_availability import availability as group_availability
 from services.api.resources.groups import groups
@@ -99,6 +100,7 @@ def create_app(
     api.register_blueprint(operations)
     api.register_blueprint(calendar_feeds)
     api.register_blueprint(answer_pages)
+    api.register_blueprint(availability_pages)
     app.before_request(require_key)
     idempotency.register(app)
     for blueprint in V1_BLUEPRINTS:

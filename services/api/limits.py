@@ -20,7 +20,7 @@ from shared.config import Settings
 UNLIMITED_PATHS = ("/healthz", "/readyz", "/openapi.json", "/docs", "/problems/")
 
 
-PUBLIC_PATHS = ("/feeds/", "/answer/")
+PUBLIC_PATHS = ("/feeds/", "/answer/", "/availability/")
 """Pages without a key (the token in the URL is the secret): limited per client address."""
 
 

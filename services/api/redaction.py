@@ -1,4 +1,4 @@
-"""Feed tokens and answer links are secrets in URLs: every log line that could carry a path goes
+"""Feed tokens, answer and availability links are secrets in URLs: every log line that could carry a path goes
 through here."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 from gunicorn.glogging import Logger as GunicornLogger
 from werkzeug.serving import WSGIRequestHandler
 
-_SECRET_PATH = re.compile(r"(/feeds/|/answer/)[A-Za-z0-9_\-]+")
+_SECRET_PATH = re.compile(r"(/feeds/|/answer/|/availability/)[A-Za-z0-9_\-]+")
 
 
 def redact(text: str) -> str:

@@ -324,6 +324,23 @@ class AnswerLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
+class AvailabilityLink(Base):
+    """A participant's link to fill in their own week, stored as the SHA-256 of its secret only.
+
+    A participant may hold several (each platform or organiser hands out its own); revoking
+    removes them all, and erasure removes them with the participant.
+    """
+
+    __tablename__ = "availability_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    participant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class OutboxMessage(Base):
     """Work that a change implies, recorded in the change's own transaction.
 

@@ -22,45 +22,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from . import i18n
 from .week_grid import SLOT_MINUTES, Cell, WeekGrid
-
-# The heat map's own words, until they move into the gettext catalogue with the rest of the texts.
-_WORDS = {
-    "nl": {
-        "title": "Wie kan wanneer, week van {date}",
-        "count": "{available} van {total}",
-        "not": "niet",
-        "busy": "{name} (andere bijeenkomst)",
-        "planned": "gepland",
-        "outside": "buiten de dagen en tijden van de groep",
-        "missing": "bestaat niet: de klok gaat een uur vooruit",
-        "legend": "Aantal dat kan",
-        "session": "Gepland: bijeenkomst {number}, {when}",
-        "session_plain": "Gepland: {when}",
-        "summary": "Per half uur van {first} tot {last}: hoeveel van de {total} mensen kunnen.",
-        "best": "Het meest: {count}, op {when}.",
-        "nobody": "Niemand kan deze week.",
-        "planned_list": "Gepland: {when}.",
-        "and_more": "en nog {n} keer",
-    },
-    "en": {
-        "title": "Who can when, week of {date}",
-        "count": "{available} of {total}",
-        "not": "not",
-        "busy": "{name} (another session)",
-        "planned": "planned",
-        "outside": "outside the group's days and hours",
-        "missing": "does not exist: the clocks go forward an hour",
-        "legend": "How many can come",
-        "session": "Planned: session {number}, {when}",
-        "session_plain": "Planned: {when}",
-        "summary": "Per half hour from {first} to {last}: how many of the {total} people can come.",
-        "best": "Most: {count}, on {when}.",
-        "nobody": "Nobody can come this week.",
-        "planned_list": "Planned: {when}.",
-        "and_more": "and {n} more",
-    },
-}
 
 VIRIDIS = (
     "#440154", "#482475", "#414487", "#355f8d", "#2a788e", "#21918c",
@@ -124,7 +87,7 @@ def _hhmm(slot: int) -> str:
 
 
 def _weekday(day: date, language: str) -> str:
-    return format_date(day, "EEEE", locale=language)
+    return i18n.weekday_name(day.weekday(), language)
 
 
 def _segments(planned: PlannedSession, week: date, zone: ZoneInfo) -> list[tuple[int, int, int]]:
@@ -179,8 +142,8 @@ def render_heatmap(
     """The SVG text of ``grid``'s heat map, with ``planned`` (the group's own sessions) outlined,
     in ``language`` (``nl`` or ``en``). ``id_prefix`` keeps element ids unique when a page
     inlines more than one."""
-    language = language if language in _WORDS else "nl"
-    words = _WORDS[language]
+    _ = i18n.translator(language)
+    language = _.language
     zone = ZoneInfo(grid.timezone)
     total = len(grid.people)
     names = {attendee.id: attendee.name for attendee in grid.people}
@@ -203,19 +166,19 @@ def render_heatmap(
     def y_of(slot: int) -> int:
         return HEADER + (slot - first_slot) * ROW
 
-    title = words["title"].format(date=format_date(grid.week, format="long", locale=language))
+    title = _("Who can when, week of {date}", date=i18n.format_date(grid.week, language, weekday=False))
     best = max((cell.available for cell in grid.cells), default=0)
-    summary = [words["summary"].format(first=_hhmm(first_slot), last=_hhmm(stop_slot), total=total)]
+    summary = [_("Per half hour from {first} to {last}: how many of the {total} people can come.", first=_hhmm(first_slot), last=_hhmm(stop_slot), total=total)]
     if best:
         runs = _best_runs(grid.cells, best, language)
         named = ", ".join(runs[:BEST_RUNS_NAMED])
         if len(runs) > BEST_RUNS_NAMED:
-            named += ", " + words["and_more"].format(n=len(runs) - BEST_RUNS_NAMED)
-        summary.append(words["best"].format(count=words["count"].format(available=best, total=total), when=named))
+            named += ", " + _("and {n} more", n=len(runs) - BEST_RUNS_NAMED)
+        summary.append(_("Most: {count}, on {when}.", count=_("{available} of {total}", available=best, total=total), when=named))
     else:
-        summary.append(words["nobody"])
+        summary.append(_("Nobody can come this week."))
     if planned:
-        summary.append(words["planned_list"].format(when="; ".join(_when(s, zone, language) for s in planned)))
+        summary.append(_("Planned: {when}.", when="; ".join(_when(s, zone, language) for s in planned)))
 
     p = id_prefix
     out = [
@@ -234,8 +197,8 @@ def render_heatmap(
     out.append('<g class="days" text-anchor="middle" fill="#1a1a1a">')
     for n, day in enumerate(days):
         centre = x_of(n) + COLUMN // 2
-        out.append(f'<text x="{centre}" y="13" font-size="10" font-weight="bold">{escape(format_date(day, "EEE", locale=language))}</text>')
-        out.append(f'<text x="{centre}" y="26">{escape(format_date(day, "d MMM", locale=language))}</text>')
+        out.append(f'<text x="{centre}" y="13" font-size="10" font-weight="bold">{escape(format_date(day, "EEE", locale=_.locale))}</text>')
+        out.append(f'<text x="{centre}" y="26">{escape(format_date(day, "d MMM", locale=_.locale))}</text>')
     out.append("</g>")
     out.append('<g class="hours" text-anchor="end" fill="#1a1a1a">')
     for slot in range(first_slot, stop_slot):
@@ -250,20 +213,20 @@ def render_heatmap(
             x, y = x_of(n), y_of(slot)
             cell = by_position.get((day, slot))
             if cell is None:
-                text = f"{weekday} {_hhmm(slot)} — {words['missing']}"
+                text = f"{weekday} {_hhmm(slot)} — " + _("does not exist: the clocks go forward an hour")
                 cells_out.append(
                     f'<rect x="{x}" y="{y}" width="{COLUMN}" height="{ROW}" fill="#ffffff" stroke="#bdbdbd" '
                     f'stroke-dasharray="2 2"><title>{escape(text)}</title></rect>'
                 )
                 continue
-            text = f"{weekday} {cell.start} — " + words["count"].format(available=cell.available, total=total)
-            missing = [names[i] for i in cell.absent_ids] + [words["busy"].format(name=names[i]) for i in cell.busy_ids]
+            text = f"{weekday} {cell.start} — " + _("{available} of {total}", available=cell.available, total=total)
+            missing = [names[i] for i in cell.absent_ids] + [_("{name} (another session)", name=names[i]) for i in cell.busy_ids]
             if missing:
-                text += f"; {words['not']}: " + ", ".join(missing)
+                text += "; " + _("not: {names}", names=", ".join(missing))
             if (day, slot) in in_session:
-                text += f"; {words['planned']}"
+                text += "; " + _("planned")
             if not cell.allowed:
-                text += f"; {words['outside']}"
+                text += "; " + _("outside the group's days and hours")
                 hatched.append((x, y))
             cells_out.append(
                 f'<rect x="{x}" y="{y}" width="{COLUMN}" height="{ROW}" fill="{colour(cell.available, total)}" '
@@ -278,7 +241,7 @@ def render_heatmap(
     out.append('<g class="planned" fill="none" pointer-events="none">')
     for session, found in segments:
         when = _when(session, zone, language)
-        label = words["session"].format(number=session.number, when=when) if session.number else words["session_plain"].format(when=when)
+        label = _("Planned: session {number}, {when}", number=session.number, when=when) if session.number else _("Planned: {when}", when=when)
         for day, first, stop in found:
             first, stop = max(first, first_slot), min(stop, stop_slot)
             x, y, h = x_of(day) + 1.5, y_of(first) + 1.5, (stop - first) * ROW - 3
@@ -289,14 +252,15 @@ def render_heatmap(
             )
     out.append("</g>")
 
-    out.extend(_legend(words, total, legend_top, p))
+    out.extend(_legend(_, total, legend_top, p))
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
 
-def _legend(words: dict[str, str], total: int, top: int, p: str) -> list[str]:
+def _legend(_: i18n.Translator, total: int, top: int, p: str) -> list[str]:
     step = min(28, (WIDTH - LEFT - 8) // (total + 1))
-    out = [f'<g class="legend" fill="#1a1a1a"><text x="{LEFT}" y="{top + 8}" font-size="10">{escape(words["legend"])}</text>']
+    legend, planned, outside = _("How many can come"), _("planned"), _("outside the group's days and hours")
+    out = [f'<g class="legend" fill="#1a1a1a"><text x="{LEFT}" y="{top + 8}" font-size="10">{escape(legend)}</text>']
     for count in range(total + 1):
         fill = colour(count, total)
         x = LEFT + count * step
@@ -307,13 +271,13 @@ def _legend(words: dict[str, str], total: int, top: int, p: str) -> list[str]:
     line = top + 38
     out.append(
         f'<rect x="{LEFT + 1.5}" y="{line + 1.5}" width="21" height="11" fill="none" stroke="#000000" stroke-width="3"/>'
-        f'<text x="{LEFT + 28}" y="{line + 10}">{escape(words["planned"])}</text>'
+        f'<text x="{LEFT + 28}" y="{line + 10}">{escape(planned)}</text>'
     )
     hatch_x = LEFT + 90
     out.append(
         f'<rect x="{hatch_x}" y="{line}" width="24" height="14" fill="{NOBODY}"/>'
         f'<rect x="{hatch_x}" y="{line}" width="24" height="14" fill="url(#{p}-hatch)"/>'
-        f'<text x="{hatch_x + 28}" y="{line + 10}">{escape(words["outside"])}</text>'
+        f'<text x="{hatch_x + 28}" y="{line + 10}">{escape(outside)}</text>'
     )
     out.append("</g>")
     return out

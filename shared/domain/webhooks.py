@@ -22,6 +22,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "participant.placed",
     "participant.left",
     "participant.erased",
+    "participant.availability_changed",
     "group.scheduled",
     "group.infeasible",
     "session.scheduled",

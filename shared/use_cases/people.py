@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, exists, func, select
@@ -179,12 +180,21 @@ def list_participants(
     return paginate(session, query.order_by(Participant.created_at, Participant.id), page)
 
 
-def update_participant(session: Session, participant: Participant, data: Mapping[str, Any]) -> None:
+def update_participant(
+    session: Session, participant: Participant, data: Mapping[str, Any], *, now: datetime, source: str = "api",
+) -> None:
+    """Change a participant; a changed availability raises ``participant.availability_changed``
+    (``source``: ``api``, or ``link`` when they filled it in on their own page)."""
+    from shared.use_cases import webhooks  # webhooks pages with this module's helpers
+
     if "external_ref" in data:
         _ensure_unique_ref(session, participant.client_id, data["external_ref"], participant.id)
+    changed = "availability" in data and data["availability"] != participant.availability
     _apply(participant, data)
     touch(participant)
     session.flush()
+    if changed:
+        webhooks.emit(session, "participant.availability_changed", {**webhooks.participant_data(participant), "source": source}, now)
 
 
 def revoke_feed(session: Session, kind: str, owner_id: uuid.UUID) -> None:

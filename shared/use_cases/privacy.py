@@ -17,8 +17,18 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from shared.actor import Actor
-from shared.db.models import Attendance, FeedToken, Group, Invitation, Participant, Session, Webhook, WebhookDelivery
-from shared.use_cases import attendance, groups, idempotency, webhooks
+from shared.db.models import (
+    Attendance,
+    AvailabilityLink,
+    FeedToken,
+    Group,
+    Invitation,
+    Participant,
+    Session,
+    Webhook,
+    WebhookDelivery,
+)
+from shared.use_cases import attendance, availability_links, groups, idempotency, webhooks
 from shared.use_cases.people import get_participant, revoke_feed
 
 
@@ -71,6 +81,12 @@ def export(session: DbSession, actor: Actor, participant_id: uuid.UUID, now: dat
             for a in session.scalars(select(Attendance).where(Attendance.person_id == participant.id).order_by(Attendance.responded_at))
         ],
         "feed": {"exists": feed is not None, "created_at": feed.created_at if feed else None},
+        "availability_links": [
+            {"created_at": link.created_at, "expires_at": link.expires_at}
+            for link in session.scalars(
+                select(AvailabilityLink).where(AvailabilityLink.participant_id == participant.id).order_by(AvailabilityLink.created_at)
+            )
+        ],
         "webhook_events": [
             {"delivery_id": d.id, "webhook_id": d.webhook_id, "event_type": d.event_type, "created_at": d.created_at, "state": d.state}
             for d in session.scalars(events.order_by(WebhookDelivery.created_at))
@@ -95,6 +111,7 @@ def erase(session: DbSession, actor: Actor, participant_id: uuid.UUID, now: date
         row.sequence += 1
         row.updated_at = now
     revoke_feed(session, "participant", participant.id)
+    availability_links.forget(session, participant.id)
     attendance.forget_person(session, participant.id)
     idempotency.forget_resource(session, participant.id)
     webhooks.forget_subject(session, participant.id)

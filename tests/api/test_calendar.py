@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 import vobject
@@ -201,7 +202,13 @@ def test_subscribe_page_lists_upcoming_sessions_with_one_click_links(client, adm
     assert "calendar.google.com" in html and "outlook.live.com" in html
     assert html.count('<li class="scheduled">') == 9
     assert "dinsdag 12 januari 2027, 19:00–20:30" in html
-    assert "<script" not in html and "http://intervisie.test/feeds/" in html
+    assert "http://intervisie.test/feeds/" in html
+    # One script, the copy button's, allowed by the nonce it was sent with; nothing from elsewhere.
+    scripts = re.findall(r"<script([^>]*)>", html)
+    assert len(scripts) == 1 and "src=" not in scripts[0]
+    nonce = re.search(r'nonce="([^"]+)"', scripts[0]).group(1)
+    assert f"script-src 'nonce-{nonce}'" in page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
     assert "Of kopieer de link:" in html and "Komende bijeenkomsten" in html
     assert "stylesheet" not in html  # no external assets
 

@@ -43,7 +43,7 @@ from shared.config import Settings
 from shared.db.migrate import upgrade
 from shared.db.models import ApiKey
 from shared.db.session import make_engine, make_session_factory
-from shared.use_cases import answers
+from shared.use_cases import answers, availability_links
 from shared.use_cases.api_keys import KEY_PREFIX, create_client, hash_key
 from tests.api import payloads
 from tests.api.scenarios import TUESDAY_EVENING
@@ -98,9 +98,11 @@ CONFIG = SchemathesisConfig.from_dict(
         },
         "operations": [
             {
-                # The answer page is HTML for people: a form whose CSRF field is not the page's
-                # (which no schema can state) is a 400 page that says so, not a 422 problem.
-                "include-path-regex": "^/answer/",
+                # The answer and availability pages are HTML for people: a form whose CSRF field
+                # is not the page's (which no schema can state), or a week with no half hour
+                # ticked or a period that ends before it starts, is a 400 page that says so, not a
+                # 422 problem.
+                "include-path-regex": "^/(answer|availability)/",
                 "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", 400, 404, 429]}},
             },
         ],
@@ -195,7 +197,7 @@ def flatmap_body(context, body):
 
 @schema.hook
 def map_case(context, case):
-    case = _with_answer_csrf(case)
+    case = _with_availability_csrf(_with_answer_csrf(case))
     if case.method == "POST" and case.path == "/v1/itip" and KNOWN.get("itip") and _now_and_then(case.body):
         case.body = KNOWN["itip"][0]  # a real REPLY to a seeded session, now and then
     return case
@@ -208,6 +210,15 @@ def _with_answer_csrf(case):
     if case.method == "POST" and case.path.startswith("/answer/") and isinstance(case.body, dict) and token in KNOWN.get("answer_token", ()):
         if _now_and_then(case.body):
             case.body = {**case.body, "csrf": answers.Links(SETTINGS.secret(), SETTINGS.public_url).csrf(token)}
+    return case
+
+
+def _with_availability_csrf(case):
+    """The same for a participant's availability page."""
+    token = (case.path_parameters or {}).get("token")
+    if case.method == "POST" and case.path.startswith("/availability/") and isinstance(case.body, dict) and token in KNOWN.get("availability_token", ()):
+        if _now_and_then(case.body):
+            case.body = {**case.body, "csrf": availability_links.csrf(SETTINGS.secret(), token)}
     return case
 
 
@@ -290,6 +301,7 @@ def _seed():
     ics = client.get(invitations[-1]["ics_url"], headers=auth).get_data(as_text=True).replace("\r\n ", "")
     answer_tokens = re.findall(r"/answer/([A-Za-z0-9_-]{43})", ics)
     assert answer_tokens, "the invitation carries no answer link"
+    availability_tokens = [call("POST", f"/v1/participants/{loner['id']}/availability-link")["url"].rsplit("/", 1)[-1]]
     feeds = [
         call("GET", f"/v1/facilitators/{facilitator['id']}/feed"),
         call("GET", f"/v1/participants/{members[0]['id']}/feed"),
@@ -306,8 +318,9 @@ def _seed():
         webhook_id=[webhook["id"]],
         proposal_id=[proposal["id"]],
         delivery_id=[d["id"] for d in deliveries[:2]],
-        token=[feed["url"].rsplit("/", 1)[-1].removesuffix(".ics") for feed in feeds] + answer_tokens,
+        token=[feed["url"].rsplit("/", 1)[-1].removesuffix(".ics") for feed in feeds] + answer_tokens + availability_tokens,
         answer_token=answer_tokens,
+        availability_token=availability_tokens,
         itip=[icalendar_reply(sessions[0]["uid"], members[0]["email"], "ACCEPTED").decode()],
     )
     ENGINE.dispose()

@@ -163,7 +163,7 @@ def test_the_heat_map_speaks_the_groups_language(admin, group):
     assert admin.patch(f"/v1/groups/{group['id']}", json={"language": "en"}).status_code == 200
     body = admin.get(f"/v1/groups/{group['id']}/availability.svg?week=2027-03-15").get_data(as_text=True)
     titles = [t.text for t in ET.fromstring(body).iter(f"{SVG}title")]
-    assert "Who can when, week of March 15, 2027" in titles
+    assert "Who can when, week of 15 March 2027" in titles
     assert "Tuesday 19:00 — 5 of 5" in titles
     assert "Tuesday 21:30 — 0 of 5; not: " + ", ".join([group["facilitator"]["name"], *(m["name"] for m in group["member_list"])]) in titles
 

@@ -33,9 +33,12 @@ def person(admin, platform, worker, group):
 
 
 def test_export_holds_everything_stored_about_the_person(platform, person, group):
+    link = platform.post(f"/v1/participants/{person['id']}/availability-link").json
     response = platform.get(f"/v1/participants/{person['id']}/export")
     assert response.status_code == 200
     export = response.json
+    assert export["availability_links"] == [{"created_at": export["exported_at"], "expires_at": link["expires_at"]}]
+    assert link["url"].rsplit("/", 1)[1] not in response.get_data(as_text=True)
     assert export["participant"]["email"] == "ellen@erasmus.example"
     assert export["participant"]["availability"] == person["availability"]
     assert [m["group_id"] for m in export["memberships"]] == [group["id"]]

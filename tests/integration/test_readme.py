@@ -31,7 +31,7 @@ def _json_lines(text: str) -> list:
 
 def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
     blocks = walkthrough_blocks()
-    assert len(blocks) == 7
+    assert len(blocks) == 9
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parents[1])
     port = free_port()
     env = {
@@ -99,6 +99,11 @@ def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
     first_session = succeeded["plan"]["sessions"][0]["id"]
     assert [(c["session_id"], c["person_id"], c["reason"]) for c in conflict["conflicts"]] == [(first_session, facilitator, "overlap")]
 
+    # Who can when: the second group's facilitator is booked by the first group on Tuesday evening.
+    lines = result.stdout.splitlines()
+    assert "tue 19:00 3 of 4 busy: 1" in lines and "thu 19:00 4 of 4 busy: 0" in lines
+    assert "<title>dinsdag 19:00 — 3 van 4; niet: Fien Jansen (andere bijeenkomst)" in lines
+
     # The loop: a decline from the member's own link, the session at risk, its alternatives, the move.
     assert "Je antwoord is opgeslagen: Nee, ik kan niet" in result.stdout
     lines = result.stdout.splitlines()
@@ -110,3 +115,13 @@ def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
     assert [a["start"] for a in alternatives] == ["2028-02-01T19:00:00+01:00", "2028-02-15T19:00:00+01:00"]
     assert all(a["attendees"] == a["required"] == 4 and a["absent_ids"] == [] for a in alternatives)
     assert "2028-02-01T19:00:00+01:00 at_risk: False {'needs_action'}" in lines
+
+    # A participant's own week, by link, stored as the API stores it.
+    assert "Je week is opgeslagen" in lines
+    assert outputs[12] == {
+        "weekly": [{"day": "tue", "start": "19:00", "end": "21:00"}, {"day": "thu", "start": "19:00", "end": "20:00"}],
+        "unavailable": [
+            {"start": "2028-03-13", "end": "2028-03-17", "note": "studiereis"},
+            {"start": "2028-04-24", "end": "2028-04-28", "note": "meivakantie"},
+        ],
+    }

@@ -131,7 +131,7 @@ def test_english_titles_and_weekday_names():
     titles = [title_of(rect) for rect in cells(root)]
     assert "Tuesday 19:00 — 3 of 4; not: Anna de Vries" in titles
     assert "Thursday 19:00 — 1 of 4; not: Anna de Vries, Bram <B&B> Jansen, Dirk Kok (another session)" in titles
-    assert root.find(f"{SVG}title").text == "Who can when, week of March 15, 2027"
+    assert root.find(f"{SVG}title").text == "Who can when, week of 15 March 2027"
 
 
 def test_rows_widen_to_a_planned_session_at_night_and_show_the_half_hours_that_do_not_exist():

@@ -11,13 +11,15 @@ from services.api.context import actor, state, transaction
 from services.api.etag import check_if_match, check_if_none_match, headers_for
 from services.api.schemas.common import AvailabilitySchema, patch_schema
 from services.api.schemas.people import (
+    AvailabilityLinkRequestSchema,
+    AvailabilityLinkSchema,
     FacilitatorSchema,
     ParticipantExportSchema,
     ParticipantQuerySchema,
     ParticipantSchema,
 )
 from services.api.spec import Blueprint, documented, page_of
-from shared.use_cases import people, privacy
+from shared.use_cases import availability_links, people, privacy
 from shared.use_cases.people import ParticipantFilter
 
 facilitators = Blueprint(
@@ -139,7 +141,7 @@ class ParticipantById(MethodView):
         with transaction() as session:
             participant = people.get_participant(session, actor(), participant_id)
             check_if_match(participant)
-            people.update_participant(session, participant, data)
+            people.update_participant(session, participant, data, now=state().clock())
         return participant, headers_for(participant)
 
     @participants.response(204)
@@ -173,5 +175,28 @@ class ParticipantAvailability(MethodView):
         with transaction() as session:
             participant = people.get_participant(session, actor(), participant_id)
             check_if_match(participant)
-            people.update_participant(session, participant, {"availability": availability})
+            people.update_participant(session, participant, {"availability": availability}, now=state().clock())
         return participant, headers_for(participant)
+
+
+@participants.route("/<uuid:participant_id>/availability-link")
+class ParticipantAvailabilityLink(MethodView):
+    @participants.arguments(AvailabilityLinkRequestSchema, required=False)
+    @participants.response(201, AvailabilityLinkSchema)
+    @documented.errors(404)
+    def post(self, data, participant_id: uuid.UUID):
+        """Create a link to the participant's own page where they fill in their week"""
+        app_state = state()
+        with transaction() as session:
+            issued = availability_links.create(
+                session, actor(), participant_id, base_url=app_state.settings.public_url,
+                now=app_state.clock(), days=(data or {}).get("valid_days", availability_links.DEFAULT_DAYS),
+            )
+        return issued
+
+    @participants.response(204)
+    @documented.errors(404)
+    def delete(self, participant_id: uuid.UUID):
+        """Revoke every availability link of the participant"""
+        with transaction() as session:
+            availability_links.revoke(session, actor(), participant_id)

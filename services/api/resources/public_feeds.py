@@ -8,20 +8,23 @@ feeds are kept in a small per-process cache keyed by that fingerprint.
 from __future__ import annotations
 
 import logging
+import secrets
 from email.utils import format_datetime
 from urllib.parse import quote
 
 from flask import Response, render_template, request
 from flask.views import MethodView
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.api.context import state
 from services.api.problems import problem_response
 from services.api.resources.calendar import CALENDAR_MEDIA_TYPE, feed_links
 from services.api.spec import Blueprint
-from shared.domain import texts
+from shared.domain import i18n, texts
 from shared.domain.ics import Contact, SessionEvent, build_feed, feed_last_modified, memoised_vevent
-from shared.use_cases import feeds
+from shared.domain.themes import theme_label
+from shared.use_cases import facilitator_page, feeds
 
 log = logging.getLogger(__name__)
 
@@ -104,48 +107,37 @@ def contact_of_programme() -> Contact:
     return Contact(name=settings.programme_name, email=settings.programme_email)
 
 
-PAGE_WORDS = {
-    "nl": {
-        "title": "Agenda", "intro": "Abonneer je op deze agenda; nieuwe en verplaatste bijeenkomsten verschijnen dan vanzelf.",
-        "upcoming": "Komende bijeenkomsten", "none": "Er zijn nog geen bijeenkomsten gepland.",
-        "cancelled": "geannuleerd", "apple": "Apple Agenda", "google": "Google Agenda",
-        "outlook": "Outlook.com", "outlook365": "Outlook (werk of school)", "copy": "Of kopieer de link:",
-        "secret": "Deel deze link niet: wie hem heeft, kan de agenda zien.",
-    },
-    "en": {
-        "title": "Calendar", "intro": "Subscribe to this calendar; new and moved sessions then appear by themselves.",
-        "upcoming": "Upcoming sessions", "none": "No sessions have been planned yet.",
-        "cancelled": "cancelled", "apple": "Apple Calendar", "google": "Google Calendar",
-        "outlook": "Outlook.com", "outlook365": "Outlook (work or school)", "copy": "Or copy the link:",
-        "secret": "Do not share this link: whoever has it can see the calendar.",
-    },
-}
-
-
 @calendar_feeds.route("/<token>")
 class FeedPage(MethodView):
     @calendar_feeds.doc(security=[])
     @calendar_feeds.response(200, description="A small HTML page with subscribe links", content_type="text/html")
     @calendar_feeds.alt_response(404, response="NOT_FOUND")
     def get(self, token: str):
-        """The subscribe page of a feed (HTML)"""
+        """The subscribe page of a feed (HTML); a facilitator's also shows her groups, their answers and who can when"""
         app_state = state()
+        now = app_state.clock()
         with app_state.read_session_factory() as session:
             owner = feeds.resolve(session, token)
             if owner is None:
                 return _not_found()
-            events = feeds.feed_events(session, owner, contact_of_programme())
-        now = app_state.clock()
-        upcoming = [e for e in events if e.end >= now][:PAGE_SESSIONS]
-        language = texts.language_of(owner.language)
+            translator = i18n.translator(owner.language)
+            if owner.kind == feeds.FACILITATOR:
+                groups = [_group(g, translator, owner.timezone) for g in facilitator_page.overview(session, owner.id, contact_of_programme(), now)]
+                sessions = []
+            else:
+                groups = None
+                events = feeds.feed_events(session, owner, contact_of_programme())
+                sessions = [_shown(e, translator.language, owner.timezone) for e in events if e.end >= now][:PAGE_SESSIONS]
         links = feed_links(token)
         name = _calendar_name(owner)
+        nonce = secrets.token_urlsafe(16)
         html = render_template(
             "feed.html",
-            lang=language,
-            words=PAGE_WORDS[language],
+            **translator.template_context(),
             name=name,
-            sessions=[_shown(e, language) for e in upcoming],
+            groups=groups,
+            sessions=sessions,
+            nonce=nonce,
             links={
                 "apple": links["webcal_url"],
                 "google": "https://calendar.google.com/calendar/r?cid=" + quote(links["webcal_url"], safe=""),
@@ -154,14 +146,48 @@ class FeedPage(MethodView):
                 "ics": links["url"],
             },
         )
-        headers = {**FEED_HEADERS, "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; form-action 'none'"}
+        headers = {**FEED_HEADERS, "Content-Security-Policy": (
+            f"default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; img-src 'none'; base-uri 'none'; form-action 'none'"
+        )}
         return Response(html, content_type="text/html; charset=utf-8", headers=headers)
 
 
-def _shown(event: SessionEvent, language: str) -> dict[str, object]:
+def _shown(event: SessionEvent, language: str, timezone: str) -> dict[str, object]:
+    """A session as the page lists it: its title and when, in the reader's own zone."""
     return {
         "title": texts.summary(event, language),
-        "when": texts.when(event, language),
+        "when": texts.when(event, language, timezone),
         "cancelled": event.status == "cancelled",
         "meeting_url": event.meeting_url if event.status != "cancelled" else None,
+    }
+
+
+def _group(group: facilitator_page.GroupOverview, _: i18n.Translator, timezone: str) -> dict[str, object]:
+    """One of her groups: name, theme in words, its coming sessions with their answers, and the
+    heat map of the week of its next session."""
+    sessions = []
+    for coming in group.sessions:
+        shown = _shown(coming.event, _.language, timezone)
+        shown["title"] = texts.session_label(coming.event, _.language)
+        if coming.required:
+            shown["answers"] = _("{accepted} of {required} coming", accepted=coming.accepted, required=coming.required)
+            details = []
+            if coming.tentative:
+                details.append(_.ngettext("{count} maybe", "{count} maybe", coming.tentative))
+            if coming.declined:
+                details.append(_.ngettext("{count} cannot come", "{count} cannot come", coming.declined))
+            if coming.unanswered:
+                details.append(_.ngettext("{count} has not answered", "{count} have not answered", coming.unanswered))
+            shown["details"] = ", ".join(details)
+            shown["at_risk"] = coming.at_risk
+        sessions.append(shown)
+    week = group.week.grid.week
+    return {
+        "id": group.id,
+        "name": group.name,
+        "theme": theme_label(group.theme, _.language) if group.theme else None,
+        "members": _.ngettext("{count} member", "{count} members", group.members),
+        "sessions": sessions,
+        "week_caption": _("Who can when in the week of {date}", date=i18n.format_date(week, _.language)),
+        "heatmap": Markup(group.week.svg(id_prefix=f"heatmap-{group.id}")),
     }

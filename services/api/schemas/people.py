@@ -127,6 +127,11 @@ class ExportedWebhookEventSchema(ma.Schema):
     state = fields.String()
 
 
+class ExportedAvailabilityLinkSchema(ma.Schema):
+    created_at = fields.AwareDateTime(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
 class ParticipantExportSchema(ma.Schema):
     """Everything stored about one participant. What is discussed in sessions is never stored."""
 
@@ -137,4 +142,20 @@ class ParticipantExportSchema(ma.Schema):
     invitations = fields.List(fields.Nested(ExportedInvitationSchema), metadata={"description": "Calendar invitations sent to them"})
     attendance = fields.List(fields.Nested(ExportedAnswerSchema), metadata={"description": "Their answers to invitations"})
     feed = fields.Nested(ExportedFeedSchema, metadata={"description": "Whether they have a feed URL (never the URL itself)"})
+    availability_links = fields.List(
+        fields.Nested(ExportedAvailabilityLinkSchema),
+        metadata={"description": "Their links to fill in their week (never the links themselves)"},
+    )
     webhook_events = fields.List(fields.Nested(ExportedWebhookEventSchema), metadata={"description": "Webhook events that named them"})
+
+
+class AvailabilityLinkRequestSchema(StrictSchema):
+    valid_days = fields.Integer(
+        load_default=30, strict=True, validate=validate.Range(min=1, max=90),
+        metadata={"description": "How long the link works, in days (default 30)"},
+    )
+
+
+class AvailabilityLinkSchema(ma.Schema):
+    url = fields.Url(required=True, metadata={"description": "The participant's own page; hand it to them, it is shown only now"})
+    expires_at = fields.AwareDateTime(required=True)

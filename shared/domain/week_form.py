@@ -1,0 +1,104 @@
+"""A person's week as a grid of half hours, and back: the form behind the availability page.
+
+The page shows Monday to Sunday in half-hour cells from 07:00 to 23:00, in the person's own
+zone. A cell is ``(day, minute)``: ``day`` 0 (Monday) … 6, ``minute`` the start of the half hour
+after midnight; in the form it is the value ``"tue 19:30"``. A cell is ticked when one of the
+person's weekly windows covers the whole half hour. Ticked cells merge back into windows
+(``tue 19:00`` … ``tue 21:00`` become 19:00–21:30); what the stored windows say outside the
+grid (before 07:00, after 23:00) is kept as it was, since the page cannot show it.
+
+Windows here are ``(day, start_minute, end_minute)`` with ``end`` up to 1440 (24:00).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from shared.domain.model import WEEKDAYS
+
+SLOT_MINUTES = 30
+FIRST_MINUTE = 7 * 60
+STOP_MINUTE = 23 * 60
+"""The grid covers ``[07:00, 23:00)``: 32 half hours a day."""
+
+Cell = tuple[int, int]
+Window = tuple[int, int, int]
+
+_SLOT = re.compile(r"(mon|tue|wed|thu|fri|sat|sun) ([01][0-9]|2[0-3]):(00|30)")
+
+
+def grid_minutes() -> range:
+    """The start minutes of the grid's half hours, 07:00 to 22:30."""
+    return range(FIRST_MINUTE, STOP_MINUTE, SLOT_MINUTES)
+
+
+def slot_value(cell: Cell) -> str:
+    """``(1, 1170)`` → ``"tue 19:30"``."""
+    day, minute = cell
+    return f"{WEEKDAYS[day]} {minute // 60:02d}:{minute % 60:02d}"
+
+
+def parse_slots(values: Iterable[str]) -> set[Cell]:
+    """The cells of the form's ``slot`` values; ValueError naming the first value that is not a
+    half hour of the grid."""
+    cells: set[Cell] = set()
+    for value in values:
+        match = _SLOT.fullmatch(value)
+        minute = int(match.group(2)) * 60 + int(match.group(3)) if match else -1
+        if match is None or not FIRST_MINUTE <= minute < STOP_MINUTE:
+            raise ValueError(f"{value[:20]!r} is not a half hour between 07:00 and 23:00 (like 'tue 19:30')")
+        cells.add((WEEKDAYS.index(match.group(1)), minute))
+    return cells
+
+
+def merge(windows: Iterable[Window]) -> list[Window]:
+    """Windows sorted by day and start, touching or overlapping ones of a day joined."""
+    merged: list[Window] = []
+    for day, start, end in sorted(windows):
+        if merged and merged[-1][0] == day and start <= merged[-1][2]:
+            merged[-1] = (day, merged[-1][1], max(merged[-1][2], end))
+        else:
+            merged.append((day, start, end))
+    return merged
+
+
+def ticked(windows: Iterable[Window]) -> set[Cell]:
+    """The grid cells that the windows cover whole."""
+    cells: set[Cell] = set()
+    for day, start, end in merge(windows):
+        for minute in grid_minutes():
+            if start <= minute and minute + SLOT_MINUTES <= end:
+                cells.add((day, minute))
+    return cells
+
+
+def windows_of(cells: Iterable[Cell], kept: Iterable[Window] = ()) -> list[Window]:
+    """The ticked cells as windows, together with the parts of the ``kept`` windows that lie
+    outside the grid (which the page neither shows nor changes)."""
+    outside: list[Window] = []
+    for day, start, end in kept:
+        if start < FIRST_MINUTE:
+            outside.append((day, start, min(end, FIRST_MINUTE)))
+        if end > STOP_MINUTE:
+            outside.append((day, max(start, STOP_MINUTE), end))
+    return merge([(day, minute, minute + SLOT_MINUTES) for day, minute in cells] + outside)
+
+
+def windows_from(weekly: Iterable[dict]) -> list[Window]:
+    """Stored weekly windows (``{"day": "tue", "start": "19:00", "end": "21:30"}``) as windows."""
+    return [(WEEKDAYS.index(w["day"]), _minutes(w["start"]), _minutes(w["end"])) for w in weekly]
+
+
+def weekly_of(windows: Iterable[Window]) -> list[dict[str, str]]:
+    """Windows as the API stores them."""
+    return [{"day": WEEKDAYS[day], "start": _clock(start), "end": _clock(end)} for day, start, end in windows]
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"

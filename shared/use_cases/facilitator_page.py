@@ -1,0 +1,92 @@
+"""What a facilitator's own page shows: her groups by name, each one's coming sessions with who
+answered what, and who can when in the week of its next session.
+
+Reached through her feed token (the subscribe page of her feed), so it may name the members of
+the groups she guides — nobody else's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from shared.db.models import Facilitator, Group, Participant
+from shared.db.models import Session as GroupSession
+from shared.domain.attendance import ACCEPTED, DECLINED, TENTATIVE
+from shared.domain.ics import Contact, SessionEvent
+from shared.domain.week_grid import coming_monday
+from shared.use_cases import attendance
+from shared.use_cases.group_availability import GroupWeek, week_of
+from shared.use_cases.invitations import session_event
+
+SESSIONS_PER_GROUP = 6
+
+
+@dataclass(frozen=True)
+class Coming:
+    """One coming session and the answers of its required people."""
+
+    event: SessionEvent
+    required: int
+    accepted: int
+    tentative: int
+    declined: int
+    at_risk: bool
+
+    @property
+    def unanswered(self) -> int:
+        return self.required - self.accepted - self.tentative - self.declined
+
+
+@dataclass(frozen=True)
+class GroupOverview:
+    id: uuid.UUID
+    name: str
+    theme: str | None
+    members: int
+    sessions: tuple[Coming, ...]
+    week: GroupWeek
+
+
+def overview(session: DbSession, facilitator_id: uuid.UUID, programme: Contact, now: datetime) -> list[GroupOverview]:
+    """Her groups by name, each with its next sessions (cancelled ones too, marked) and the
+    week of its next scheduled session (the coming week when none is planned)."""
+    facilitator = session.get(Facilitator, facilitator_id)
+    groups = list(session.scalars(select(Group).where(Group.facilitator_id == facilitator_id).order_by(Group.name, Group.id)))
+    if facilitator is None or not groups:
+        return []
+    rows = list(
+        session.scalars(
+            select(GroupSession)
+            .where(GroupSession.group_id.in_([g.id for g in groups]), GroupSession.end > now)
+            .order_by(GroupSession.start, GroupSession.uid)
+        )
+    )
+    attendance.attach(session, [row for row in rows if row.status == "scheduled"])
+    chair_ids = {row.chair_id for row in rows if row.chair_id}
+    chairs = dict(session.execute(select(Participant.id, Participant.name).where(Participant.id.in_(chair_ids))).all()) if chair_ids else {}
+    found = []
+    for group in groups:
+        own = [row for row in rows if row.group_id == group.id][:SESSIONS_PER_GROUP]
+        coming = tuple(_coming(row, session_event(row, group, facilitator, chairs.get(row.chair_id), programme)) for row in own)
+        next_start = next((row.start for row in own if row.status == "scheduled"), None)
+        if next_start is None:
+            monday = coming_monday(now, group.timezone)
+        else:
+            local = next_start.astimezone(ZoneInfo(group.timezone)).date()
+            monday = local - timedelta(days=local.weekday())
+        found.append(GroupOverview(group.id, group.name, group.theme, len(group.memberships), coming, week_of(session, group, monday)))
+    return found
+
+
+def _coming(row: GroupSession, event: SessionEvent) -> Coming:
+    if row.status != "scheduled":
+        return Coming(event, 0, 0, 0, 0, False)
+    answers = Counter(entry.response for entry in row.attendance)
+    return Coming(event, len(row.attendance), answers[ACCEPTED], answers[TENTATIVE], answers[DECLINED], row.at_risk)

@@ -1,0 +1,85 @@
+"""The facilitator's page (the subscribe page of her feed): her groups by name, each coming
+session with its answers, a copy button, and who can when in the week of the next session."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from shared.config import Settings
+from tests.api import payloads
+from tests.api.scenarios import TUESDAY_EVENING, run_to_completion
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return Settings(database_url=database_url, public_url="http://intervisie.test", secret_key="test-secret")
+
+
+@pytest.fixture
+def planned(admin, worker, group):
+    assert run_to_completion(admin, worker, group["id"])["status"] == "succeeded"
+    return group
+
+
+def page_of(client, admin, path: str) -> tuple[str, dict]:
+    links = admin.get(path).json
+    response = client.get(links["page_url"].removeprefix("http://intervisie.test"))
+    assert response.status_code == 200
+    return response.get_data(as_text=True), response.headers
+
+
+def answer(admin, session_id: str, person_id: str, response: str) -> None:
+    assert admin.put(f"/v1/sessions/{session_id}/attendance/{person_id}", json={"response": response}).status_code == 200
+
+
+def test_her_page_lists_her_groups_by_name_with_answers_and_who_can_when(client, admin, worker, planned):
+    second = admin.post("/v1/groups", json=payloads.group(name="Aandachtsgroep Zuid", theme="passend_onderwijs", facilitator_id=planned["facilitator"]["id"])).json
+    sessions = admin.get(f"/v1/groups/{planned['id']}/sessions").json
+    first = sessions[0]["id"]
+    members = planned["member_list"]
+    answer(admin, first, planned["facilitator"]["id"], "accepted")
+    answer(admin, first, members[0]["id"], "accepted")
+    answer(admin, first, members[1]["id"], "tentative")
+    answer(admin, first, members[2]["id"], "declined")
+
+    html, headers = page_of(client, admin, f"/v1/facilitators/{planned['facilitator']['id']}/feed")
+    names = re.findall(r'<h2 id="group-[0-9a-f-]+-name">([^<]+)</h2>', html)
+    assert names == ["Aandachtsgroep Zuid", "IB-groep Utrecht 1"]  # by name
+    assert "Passend onderwijs" in html and "passend_onderwijs" not in html and "Europe/Amsterdam" not in html
+    section = html.split(f'id="group-{planned["id"]}"', 1)[1]
+    first_item = section.split("</li>", 1)[0]
+    assert "bijeenkomst 1 van 3 (begeleid)" in first_item and "dinsdag 12 januari 2027" in first_item
+    assert "2 van 5 komen" in first_item and "1 misschien" in first_item and "1 kan niet" in first_item
+    assert "1 heeft nog niet geantwoord" in first_item and "niet iedereen kan komen" in first_item
+    assert section.count('<li class="scheduled">') == 6  # her group's next six sessions
+    assert "Nog geen bijeenkomsten gepland" in html.split(f'id="group-{second["id"]}"', 1)[1].split("</section>", 1)[0]
+
+    # The heat map of the week of the group's next session (Monday 11 January 2027), inline.
+    assert "Wie kan wanneer in de week van maandag 11 januari 2027" in section
+    svg = ET.fromstring(re.search(r"<svg.*?</svg>", section, flags=re.S).group(0))
+    titles = [t.text for t in svg.iter(f"{SVG}title")]
+    assert any(t.startswith("dinsdag 19:00 — 5 van 5") for t in titles), titles[:20]
+    assert any(t.startswith("woensdag 19:00 — 0 van 5") for t in titles)
+
+    # The copy button needs JavaScript; the script runs only with the nonce the page was sent with.
+    nonce = re.search(r'<script nonce="([^"]+)">', html).group(1)
+    assert f"script-src 'nonce-{nonce}'" in headers["Content-Security-Policy"]
+    assert 'id="copy-feed" hidden' in html and 'id="feed-url" type="text" readonly' in html
+
+
+def test_a_members_page_names_the_group_and_shows_no_one_elses_availability(client, admin, planned):
+    html, headers = page_of(client, admin, f"/v1/participants/{planned['member_list'][0]['id']}/feed")
+    assert "IB-groep Utrecht 1" in html and "<svg" not in html
+    assert "Deelnemer 2" not in html  # no other member is named
+    assert html.count('<li class="scheduled">') == 9
+
+
+def test_a_facilitator_without_groups_is_told_so(client, admin):
+    facilitator = admin.post("/v1/facilitators", json=payloads.facilitator(availability=TUESDAY_EVENING)).json
+    html, _ = page_of(client, admin, f"/v1/facilitators/{facilitator['id']}/feed")
+    assert 'id="no-groups"' in html

@@ -88,20 +88,36 @@ def address_problem(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address
     """Why a resolved address must not be called, or None.
 
     Loopback, private, link-local, CGNAT (100.64/10), multicast, reserved and unspecified
-    addresses are refused, also when hidden in an IPv4-mapped or 6to4 IPv6 address.
+    addresses are refused, also when hidden in an IPv6 address that carries an IPv4 one:
+    IPv4-mapped (::ffff:0:0/96), IPv4-compatible (::/96), NAT64 (64:ff9b::/96 and the local-use
+    64:ff9b:1::/48), 6to4 (2002::/16) and Teredo (2001::/32).
     """
     ip = ipaddress.ip_address(address) if isinstance(address, str) else address
     if allow_private:
         return None
     candidates = [ip]
     if isinstance(ip, ipaddress.IPv6Address):
-        for embedded in (ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None):
-            if embedded is not None:
-                candidates.append(embedded)
+        candidates += [embedded for embedded in _embedded_ipv4(ip) if embedded is not None]
     for candidate in candidates:
         if not candidate.is_global or candidate.is_multicast:
             return f"resolves to a non-public address ({ip})"
     return None
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address | None]:
+    """The IPv4 addresses an IPv6 address carries (RFC 4291, 6052, 3056, 4380)."""
+    value = int(ip)
+    found = [ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None]
+    if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and value > 1):  # ::a.b.c.d, but not :: or ::1
+        found.append(ipaddress.IPv4Address(value & 0xFFFFFFFF))
+    elif ip in _NAT64_LOCAL:  # a /48 prefix: bits 48–63 and 72–87 around the "u" octet (RFC 6052 §2.2)
+        found.append(ipaddress.IPv4Address(((value >> 64) & 0xFFFF) << 16 | (value >> 40) & 0xFFFF))
+    return found
 
 
 # -- what is sent ------------------------------------------------------------------------------

@@ -22,6 +22,16 @@ REFUSED_URLS = [
     "https://0.0.0.0/",
     "https://[fe80::1]/",
     "ftp://example.org/",
+    # IPv6 addresses that carry a forbidden IPv4 address
+    "https://[64:ff9b::7f00:1]/",  # NAT64 of 127.0.0.1
+    "https://[64:ff9b::a9fe:a9fe]/",  # NAT64 of 169.254.169.254 (cloud metadata)
+    "https://[64:ff9b::a00:1]/",  # NAT64 of 10.0.0.1
+    "https://[64:ff9b:1:7f00:0:100::]/",  # local-use NAT64 (/48) of 127.0.0.1
+    "https://[::7f00:1]/",  # IPv4-compatible 127.0.0.1
+    "https://[::a9fe:a9fe]/",
+    "https://[2002:7f00:1::]/",  # 6to4 of 127.0.0.1
+    "https://[2002:c0a8:101::1]/",  # 6to4 of 192.168.1.1
+    "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",  # Teredo, client 127.0.0.1
 ]
 
 
@@ -33,6 +43,18 @@ def test_url_is_refused(url):
 def test_public_https_url_is_accepted():
     assert url_problem("https://platform.example.org/hooks", allow_private=False) is None
     assert address_problem("93.184.215.14", allow_private=False) is None
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::5db8:d70e", "64:ff9b:1:5db8:d7:e00::", "2002:5db8:d70e::1", "2606:2800:220:1::1"])
+def test_ipv6_addresses_that_carry_a_public_ipv4_address_are_accepted(address):
+    assert address_problem(address, allow_private=False) is None
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::7f00:1", "::7f00:1", "64:ff9b::a9fe:a9fe", "2002:a00:1::"])
+def test_the_sender_refuses_a_name_that_resolves_to_an_embedded_forbidden_address(monkeypatch, address):
+    monkeypatch.setattr(webhook_http, "resolve", lambda host, port: [address])
+    outcome = webhook_http.post("https://platform.example.org/hooks", "{}", {}, allow_private=False)
+    assert outcome.status is None and outcome.error.startswith("refused")
 
 
 def test_private_addresses_are_allowed_only_when_turned_on():

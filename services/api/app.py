@@ -38,6 +38,8 @@ sessions, and subscribe to calendar feeds.
   under `errors` with its `field`, `location` and `reason`.
 * Lists are JSON arrays; pagination metadata (`total`, `total_pages`, `page`, …) is in the
   `X-Pagination` header. Use `page` and `page_size` (at most 100).
+* Text fields hold one line of Unicode text: control characters (NUL, tab, line breaks, …) and
+  lone surrogates are refused with 422, naming the field.
 * Single resources carry an `ETag`; send it back as `If-Match` on a write to get 412 instead of
   overwriting someone else's change.
 """

@@ -6,6 +6,7 @@ operation documents the same error shapes and headers the same way.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from http import HTTPStatus
 from types import SimpleNamespace
@@ -16,6 +17,7 @@ from apispec import BasePlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask_smorest.pagination import PaginationMetadataSchema
 from flask_smorest.utils import deepupdate, prepare_response
+from webargs.flaskparser import FlaskParser
 
 from services.api.etag import ETAG_HEADER, IF_MATCH
 from services.api.problems import MEDIA_TYPE, ProblemSchema
@@ -32,9 +34,22 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 
+class DepthSafeParser(FlaskParser):
+    """webargs' parser, except that a JSON body nested more deeply than Python's parser can
+    follow is invalid JSON (400) instead of a RecursionError (500)."""
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "(body)", 0) from None
+
+
 class Blueprint(flask_smorest.Blueprint):
     """Documents what operations share: 429 where requests are rate limited, and on every POST
     of the API (not a page's form) the ``Idempotency-Key`` header with its 409 and 422."""
+
+    ARGUMENTS_PARSER = DepthSafeParser()
 
     def __init__(self, *args, rate_limited: bool = True, idempotent_posts: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.api import payloads
@@ -98,6 +100,43 @@ def test_malformed_json_is_a_problem(platform):
     )
     body = _problem(response, 400)
     assert "JSON" in body["detail"]
+
+
+HOSTILE_TEXT = [
+    ({"name": "Anna\u0000de Vries"}, "name", "control characters"),
+    ({"name": "Anna\nde Vries"}, "name", "control characters"),
+    ({"organization": "School\tA"}, "organization", "control characters"),
+    ({"name": "Anna \ud800"}, "name", "lone surrogate"),
+    ({"availability": _gone(note="mei\u0007")}, "availability.unavailable.0.note", "control characters"),
+    ({"themes": ["gedrag", "x\u001b[31m"]}, "themes.1", "control characters"),
+]
+
+
+@pytest.mark.parametrize(("changes", "field", "reason"), HOSTILE_TEXT)
+def test_hostile_text_is_422_naming_the_field_and_stores_nothing(platform, changes, field, reason):
+    body = json.dumps(payloads.participant(1, **changes))  # \ud800 escaped, as a client would send it
+    response = platform.post("/v1/participants", data=body, headers={"Content-Type": "application/json"})
+    problem = _problem(response, 422)
+    assert [(e["field"], e["location"]) for e in problem["errors"]] == [(field, "body")]
+    assert reason in problem["errors"][0]["reason"]
+    assert platform.get("/v1/participants").json == []
+
+
+def test_a_nul_byte_in_a_query_filter_is_422_naming_it(platform):
+    problem = _problem(platform.get("/v1/participants?organization=School%00A"), 422)
+    assert [(e["field"], e["location"]) for e in problem["errors"]] == [("organization", "query")]
+
+
+def test_a_deeply_nested_body_is_400_not_a_crash(platform):
+    for depth in (5000, 900):
+        body = b"[" * depth + b"]" * depth
+        problem = _problem(platform.post("/v1/participants", data=body, headers={"Content-Type": "application/json"}), 400 if depth > 1000 else 422)
+        assert problem["status"] in (400, 422)
+    nested = {"name": "Anna"}
+    for _ in range(50):
+        nested = {"x": nested}
+    _problem(platform.post("/v1/participants", json={**payloads.participant(1), "availability": nested}), 422)
+    assert platform.get("/v1/participants").json == []
 
 
 def test_body_over_one_mebibyte_is_413(platform):

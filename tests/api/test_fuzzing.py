@@ -61,6 +61,9 @@ RULES_BEYOND_JSON_SCHEMA = [
     re.compile(pattern)
     for pattern in (
         r"^Not a known IANA time zone: ",  # the tz database is the list, and it changes
+        # Every text field refuses control characters and lone surrogates (the API description
+        # says so once, rather than a pattern on each of its strings).
+        r"^must not contain control characters ", r"^is not valid Unicode text ", r"^is nested too deeply$",
         r"^must be after start$",  # a weekly window or a date-time range ends after it starts
         r"^must not be before start \(dates are inclusive\)$",
         r"^must be after earliest$",  # a group's day window

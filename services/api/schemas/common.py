@@ -27,11 +27,71 @@ def _time_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_DEPTH = 16
+"""How deeply an accepted document nests (the deepest the API defines is 4)."""
+CONTROL_CHARACTERS = "must not contain control characters (such as NUL, a tab or a line break)"
+NOT_UNICODE = "is not valid Unicode text (a lone surrogate)"
+
+
+def hostile_text(data: object) -> dict:
+    """Marshmallow-shaped errors for every string in ``data`` that no text field accepts: C0
+    control characters (the API holds no multi-line text) and lone surrogates, which PostgreSQL
+    cannot store. Walks the document without recursion, so a deep one cannot exhaust the stack."""
+    errors: dict = {}
+    stack: list[tuple[object, tuple]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            _put(errors, path[:MAX_DEPTH], "is nested too deeply")
+            continue
+        if isinstance(value, str):
+            reason = _text_problem(value)
+            if reason:
+                _put(errors, path, reason)
+        elif isinstance(value, dict) or (hasattr(value, "keys") and hasattr(value, "__getitem__")):
+            for key in list(value.keys()):
+                if isinstance(key, str) and _text_problem(key):
+                    _put(errors, (*path, "_schema"), "a field name " + _text_problem(key))
+                    continue
+                stack.append((value[key], (*path, key)))
+        elif isinstance(value, list | tuple):
+            stack.extend((item, (*path, index)) for index, item in enumerate(value))
+    return errors
+
+
+def _text_problem(text: str) -> str | None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return NOT_UNICODE
+    return CONTROL_CHARACTERS if _CONTROL.search(text) else None
+
+
+def _put(errors: dict, path: tuple, reason: str) -> None:
+    if not path:
+        path = ("_schema",)
+    node = errors
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            return
+    node.setdefault(path[-1], [reason])
+
+
 class StrictSchema(ma.Schema):
-    """Unknown fields are an error, not silently dropped."""
+    """Unknown fields are an error, not silently dropped; text that no field can hold (control
+    characters, lone surrogates) is refused before any field reads it."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def refuse_hostile_text(self, data, **kwargs):
+        errors = hostile_text(data)
+        if errors:
+            raise ma.ValidationError(errors)
+        return data
 
 
 class TimeZone(fields.String):

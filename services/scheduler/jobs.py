@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 PROPOSAL_LEASE = timedelta(minutes=3)
 """Longer than the solver's time limit, so that a live worker keeps its proposal."""
+UNEXPECTED_FAILURE = "an unexpected error stopped the work; it is logged under this id, and asking again may succeed"
+"""What a run, batch or proposal says when the work raised: never the exception's own text,
+which may hold internals (the log has it)."""
 
 
 class RunHeldElsewhere(Exception):
@@ -72,7 +75,7 @@ def plan_run(runtime: Runtime, run_id: uuid.UUID) -> str:
     except Exception as error:  # noqa: BLE001 - the input cannot be planned; say so on the run
         log.exception("scheduling run %s failed", run_id)
         with runtime.session_factory.begin() as session:
-            scheduling.fail_run(session, run_id, runtime.name, f"{type(error).__name__}: {error}", runtime.clock())
+            scheduling.fail_run(session, run_id, runtime.name, UNEXPECTED_FAILURE, runtime.clock())
         return "failed"
     with runtime.transaction() as session:
         changes = scheduling.record_result(session, run_id, runtime.name, result, runtime.clock())
@@ -102,7 +105,7 @@ def plan_batch(runtime: Runtime, batch_id: uuid.UUID) -> str:
     except Exception as error:  # noqa: BLE001 - the input cannot be planned; say so on the runs
         log.exception("scheduling batch %s failed", batch_id)
         with runtime.session_factory.begin() as session:
-            batches.fail(session, batch_id, runtime.name, f"{type(error).__name__}: {error}", runtime.clock())
+            batches.fail(session, batch_id, runtime.name, UNEXPECTED_FAILURE, runtime.clock())
         return "failed"
     with runtime.transaction() as session:
         written = batches.record(session, batch_id, runtime.name, result, [group.key for group in groups], runtime.clock())
@@ -128,7 +131,7 @@ def compose_proposal(runtime: Runtime, proposal_id: uuid.UUID) -> str:
     except Exception as error:  # noqa: BLE001 - say on the proposal why it failed
         log.exception("group proposal %s failed", proposal_id)
         with runtime.session_factory.begin() as session:
-            leases.fail(session, GroupProposal, proposal_id, runtime.name, f"{type(error).__name__}: {error}", runtime.clock())
+            leases.fail(session, GroupProposal, proposal_id, runtime.name, UNEXPECTED_FAILURE, runtime.clock())
         return "failed"
     with runtime.session_factory.begin() as session:
         stored = proposals.record_composition(session, proposal_id, runtime.name, composition, request.session_minutes, runtime.clock())

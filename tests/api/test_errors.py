@@ -68,6 +68,10 @@ def test_missing_required_fields_are_each_named(platform):
 
 INVALID_GROUPS = [
     ({"starts_on": "2027-02-30"}, "starts_on"),
+    ({"starts_on": "0001-01-10"}, "starts_on"),  # the clock says 2026-11-24: a year back at most
+    ({"starts_on": "9999-12-01"}, "starts_on"),
+    ({"starts_on": "2025-11-23"}, "starts_on"),
+    ({"starts_on": "2031-11-25"}, "starts_on"),  # five years ahead at most
     ({"timezone": "Amsterdam"}, "timezone"),
     ({"meeting_url": "javascript:alert(1)"}, "meeting_url"),
     ({"session_minutes": 100}, "session_minutes"),
@@ -85,6 +89,13 @@ def test_invalid_group_is_422_naming_the_field_and_stores_nothing(admin, changes
     body = _problem(admin.post("/v1/groups", json=payloads.group(**changes)), 422)
     assert field in [e["field"] for e in body["errors"]]
     assert admin.get("/v1/groups").json == []
+
+
+def test_starts_on_within_the_window_is_accepted_at_both_ends(admin):
+    for day in ("2025-11-24", "2031-11-24"):
+        assert admin.post("/v1/groups", json=payloads.group(starts_on=day)).status_code == 201
+    problem = _problem(admin.post("/v1/group-proposals", json={"group_by": "theme", "filters": {}, "starts_on": "0001-01-10"}), 422)
+    assert [(e["field"], e["reason"]) for e in problem["errors"]] == [("starts_on", "must lie within 1 year before and 5 years after today")]
 
 
 def test_invalid_patch_changes_nothing(platform):

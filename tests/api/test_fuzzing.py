@@ -74,6 +74,7 @@ RULES_BEYOND_JSON_SCHEMA = [
         r"^min_size ≤ ideal_size ≤ max_size must hold$",  # an order between three fields
         r"^must be in the future$",  # a session is moved against the clock
         r"^must be a Monday$", r"^must lie within two years of today$",  # the week of who can when
+        r"^must lie within 1 year before and 5 years after today$",  # when a programme starts
         rf"^{re.escape(OUT_OF_RANGE)}$",  # OpenAPI 3.0 has no bounds for date-times
         r"^the group needs a facilitator before it can be scheduled$",  # the group's state, not the request
         r"^the group has \d+ member\(s\); scheduling needs at least 3$",

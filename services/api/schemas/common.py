@@ -159,6 +159,28 @@ class Rfc3339Date(fields.Date):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+YEARS_BACK, YEARS_AHEAD = 1, 5
+NEAR_TODAY = f"must lie within {YEARS_BACK} year before and {YEARS_AHEAD} years after today"
+
+
+def near_today(value: date) -> None:
+    """A programme starts around now: from a year ago (a group planned late) to five years ahead.
+    Today is the app's clock, so tests can fix it."""
+    today = _today()
+    if not today.replace(year=today.year - YEARS_BACK) <= value <= today.replace(year=today.year + YEARS_AHEAD):
+        raise ma.ValidationError(NEAR_TODAY)
+
+
+def _today() -> date:
+    from flask import has_app_context
+
+    if has_app_context():
+        from services.api.context import state
+
+        return state().clock().date()
+    return datetime.now(UTC).date()
+
+
 class Rfc3339DateTime(fields.AwareDateTime):
     """An RFC 3339 date-time with offset, such as ``2027-03-09T19:30:00+01:00``."""
 

@@ -16,6 +16,7 @@ from services.api.schemas.common import (
     TimeZone,
     Weekday,
     minutes,
+    near_today,
     patch_schema,
 )
 from shared.domain.model import WEEKDAYS
@@ -90,7 +91,7 @@ class GroupSchema(StrictSchema):
     )
     guided_sessions = fields.Integer(load_default=3, validate=validate.Range(min=1, max=6))
     follow_up_sessions = fields.Integer(load_default=6, validate=validate.Range(min=0, max=24))
-    starts_on = Rfc3339Date(required=True, metadata={"example": "2027-01-11"})
+    starts_on = Rfc3339Date(required=True, validate=near_today, metadata={"example": "2027-01-11", "description": "The first day the group may meet: from a year before today to five years after"})
     constraints = fields.Nested(ConstraintsSchema, load_default=lambda: dict(DEFAULT_CONSTRAINTS))
     members = fields.List(fields.Nested(MemberSchema), dump_only=True, attribute="memberships")
     member_count = fields.Method("count_members", dump_only=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from services.api.schemas.common import NAME_LENGTH, Rfc3339Date, Slug, StrictSchema, TimeZone
+from services.api.schemas.common import NAME_LENGTH, Rfc3339Date, Slug, StrictSchema, TimeZone, near_today
 from services.api.schemas.groups import DEFAULT_CONSTRAINTS, ConstraintsSchema
 
 
@@ -26,7 +26,7 @@ class GroupProposalRequestSchema(StrictSchema):
     max_size = fields.Integer(load_default=8, validate=validate.Range(min=3, max=8))
     ideal_size = fields.Integer(load_default=5, validate=validate.Range(min=3, max=8))
     max_per_organization = fields.Integer(load_default=1, validate=validate.Range(min=1, max=8))
-    starts_on = Rfc3339Date(required=True)
+    starts_on = Rfc3339Date(required=True, validate=near_today, metadata={"description": "From a year before today to five years after"})
     timezone = TimeZone(load_default="Europe/Amsterdam")
     facilitator_id = fields.UUID(load_default=None, allow_none=True, metadata={"description": "Every group must also fit her availability"})
     constraints = fields.Nested(ConstraintsSchema, load_default=lambda: dict(DEFAULT_CONSTRAINTS))

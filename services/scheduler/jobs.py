@@ -72,7 +72,7 @@ def plan_run(runtime: Runtime, run_id: uuid.UUID) -> str:
         with runtime.session_factory() as session:
             request = scheduling.load_run_input(session, run_id, now)
         result = find_plan(request)
-    except Exception as error:  # noqa: BLE001 - the input cannot be planned; say so on the run
+    except Exception:  # noqa: BLE001 - the input cannot be planned; say so on the run
         log.exception("scheduling run %s failed", run_id)
         with runtime.session_factory.begin() as session:
             scheduling.fail_run(session, run_id, runtime.name, UNEXPECTED_FAILURE, runtime.clock())
@@ -102,7 +102,7 @@ def plan_batch(runtime: Runtime, batch_id: uuid.UUID) -> str:
         with runtime.session_factory() as session:
             groups = batches.load_input(session, batch_id, now)
         result = plan_cohort(groups)
-    except Exception as error:  # noqa: BLE001 - the input cannot be planned; say so on the runs
+    except Exception:  # noqa: BLE001 - the input cannot be planned; say so on the runs
         log.exception("scheduling batch %s failed", batch_id)
         with runtime.session_factory.begin() as session:
             batches.fail(session, batch_id, runtime.name, UNEXPECTED_FAILURE, runtime.clock())
@@ -128,7 +128,7 @@ def compose_proposal(runtime: Runtime, proposal_id: uuid.UUID) -> str:
         with runtime.session_factory() as session:
             request = proposals.composition_request(session, proposal_id, now)
         composition = compose(request)
-    except Exception as error:  # noqa: BLE001 - say on the proposal why it failed
+    except Exception:  # noqa: BLE001 - say on the proposal that it failed
         log.exception("group proposal %s failed", proposal_id)
         with runtime.session_factory.begin() as session:
             leases.fail(session, GroupProposal, proposal_id, runtime.name, UNEXPECTED_FAILURE, runtime.clock())

@@ -13,9 +13,13 @@ $(STAMP): pyproject.toml setup.py $(wildcard shared/locale/*/LC_MESSAGES/*.po)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+PORT ?= 8000
+
+# `make run PORT=8001` serves on another port; the links it hands out follow (unless
+# INTERVISIE_PUBLIC_URL says otherwise).
 run: $(STAMP)
 	mkdir -p var
-	$(BIN)/intervisie serve --host 127.0.0.1 --port 8000
+	$(BIN)/intervisie serve --host 127.0.0.1 --port $(PORT)
 
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -42,6 +44,9 @@ def serve(host: str, port: int) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings()
+    if not os.environ.get(Settings.ENV_NAMES["public_url"]):
+        # Unconfigured, the links handed out (feeds, answer and availability pages) point here.
+        settings = dataclasses.replace(settings, public_url=f"http://{host}:{port}")
     if settings.is_sqlite:
         upgrade(settings.database_url)
     app = create_app(settings)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import Flask
+from flask import Flask, send_from_directory
 from sqlalchemy.orm import Session, sessionmaker
+from swagger_ui_bundle import swagger_ui_path
 
 from services.api import idempotency, limits, problems
 from services.api.auth import SECURITY_SCHEME, require_key
@@ -50,6 +51,14 @@ V1_BLUEPRINTS = (
 )
 
 
+SWAGGER_UI_URL = "/docs/static/"
+
+
+def _swagger_ui_file(filename: str):
+    """Swagger UI's scripts and styles, from the swagger-ui-bundle package."""
+    return send_from_directory(swagger_ui_path, filename, max_age=86400)
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -73,7 +82,7 @@ def create_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_URL,  # served from the package: /docs works offline
         API_SPEC_OPTIONS={
             "info": {"description": API_DESCRIPTION},
             "security": [{"bearerAuth": []}],
@@ -96,6 +105,7 @@ def create_app(
         # Started in the process that serves requests: after gunicorn's fork, never before it.
         app.before_request(scheduler.ensure_consuming)
 
+    app.add_url_rule(f"{SWAGGER_UI_URL}<path:filename>", "swagger_ui_static", _swagger_ui_file)
     limits.install(app, settings)
     api = Api(app)
     problems.register(app)

@@ -10,4 +10,5 @@ RUN pip install . && useradd --system --home /app intervisie
 USER intervisie
 
 EXPOSE 8000
-CMD ["gunicorn", "--bind=0.0.0.0:8000", "--workers=4", "--logger-class=services.api.redaction.RedactingGunicornLogger", "services.api.wsgi:app"]
+# gthread workers sized for the cores, JSON access log with tokens redacted: see the config.
+CMD ["gunicorn", "-c", "python:services.api.gunicorn_config", "services.api.wsgi:app"]

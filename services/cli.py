@@ -101,6 +101,27 @@ def worker() -> None:
     run_worker(_settings())
 
 
+@main.command("worker-health")
+@click.option("--max-age", default=60, show_default=True, type=int, help="Seconds since the last heartbeat.")
+def worker_health(max_age: int) -> None:
+    """Exit 0 when a worker's heartbeat (INTERVISIE_WORKER_HEARTBEAT_FILE) is fresh: a health check."""
+    import time
+
+    path = _settings().worker_heartbeat_file
+    if not path:
+        click.echo("error: INTERVISIE_WORKER_HEARTBEAT_FILE is not set", err=True)
+        sys.exit(2)
+    try:
+        age = time.time() - Path(path).stat().st_mtime
+    except FileNotFoundError:
+        click.echo(f"unhealthy: no heartbeat at {path} yet", err=True)
+        sys.exit(1)
+    if age > max_age:
+        click.echo(f"unhealthy: the last heartbeat is {age:.0f} s old", err=True)
+        sys.exit(1)
+    click.echo(f"healthy: heartbeat {age:.0f} s ago")
+
+
 @main.group()
 def db() -> None:
     """Database migrations."""

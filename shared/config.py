@@ -52,8 +52,15 @@ class Settings:
     """Where request counts live; default: the Redis broker when there is one, else memory."""
     """How long a worker's claim on a scheduling run holds; after it, another worker may take over."""
 
+    trusted_proxies: int = 0
+    """How many reverse proxies in front of the API set X-Forwarded-For/-Proto/-Host (ProxyFix)."""
+    worker_heartbeat_file: str | None = None
+    """A file ``intervisie worker`` touches every 10 s while it consumes (for health checks)."""
+
     ENV_NAMES = {
         "database_url": "INTERVISIE_DATABASE_URL",
+        "trusted_proxies": "INTERVISIE_TRUSTED_PROXIES",
+        "worker_heartbeat_file": "INTERVISIE_WORKER_HEARTBEAT_FILE",
         "broker_url": "INTERVISIE_BROKER_URL",
         "public_url": "INTERVISIE_PUBLIC_URL",
         "smtp_url": "INTERVISIE_SMTP_URL",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask import Flask, send_from_directory
 from sqlalchemy.orm import Session, sessionmaker
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.api import idempotency, limits, problems
 from services.api.auth import SECURITY_SCHEME, require_key
@@ -105,6 +106,11 @@ def create_app(
         # Started in the process that serves requests: after gunicorn's fork, never before it.
         app.before_request(scheduler.ensure_consuming)
 
+    if settings.trusted_proxies:
+        # Behind N proxies, the client's address (per-address limits, logs) and the scheme and
+        # host come from their X-Forwarded-* headers; nobody else can set them.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     app.add_url_rule(f"{SWAGGER_UI_URL}<path:filename>", "swagger_ui_static", _swagger_ui_file)
     limits.install(app, settings)
     api = Api(app)

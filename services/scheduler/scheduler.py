@@ -159,6 +159,14 @@ class Scheduler:
             if all(self.broker.queues[q].empty() for q in self.actors.queues if q in self.broker.queues):
                 return
 
+    def alive(self) -> bool:
+        """Whether this process consumes: its consumer and worker threads and its sweeper run."""
+        worker, sweeper = self._worker, self._sweeper
+        if worker is None or sweeper is None or not sweeper.is_alive():
+            return False
+        threads = [*worker.consumers.values(), *worker.workers]
+        return bool(threads) and all(thread.is_alive() for thread in threads)
+
     def ping(self) -> None:
         if self.embedded:
             if self._started_in == os.getpid() or not self.autostart:

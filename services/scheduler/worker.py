@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 
 from services.scheduler.broker import EMBEDDED
 from services.scheduler.scheduler import Scheduler
@@ -30,5 +31,25 @@ def run_worker(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     scheduler.start_consuming()
-    stopping.wait()
+    heartbeat = Path(settings.worker_heartbeat_file) if settings.worker_heartbeat_file else None
+    while not stopping.wait(HEARTBEAT_SECONDS if heartbeat else None):
+        beat(scheduler, heartbeat)
     scheduler.stop()
+
+
+HEARTBEAT_SECONDS = 10
+
+
+def beat(scheduler: Scheduler, heartbeat: Path) -> bool:
+    """Touch the heartbeat file when this worker consumes and reaches its broker (a container's
+    health check reads the file's age: ``intervisie worker-health``)."""
+    try:
+        scheduler.ping()
+    except Exception:  # noqa: BLE001 - an unreachable broker is what the heartbeat reports
+        log.warning("heartbeat: the broker does not answer", exc_info=True)
+        return False
+    if not scheduler.alive():
+        log.warning("heartbeat: a consumer or worker thread has stopped")
+        return False
+    heartbeat.touch()
+    return True

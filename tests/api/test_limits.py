@@ -49,3 +49,35 @@ def test_every_limited_operation_documents_429():
                 assert "429" not in operation["responses"]
             else:
                 assert "429" in operation["responses"], (method, path)
+
+
+def _feed_path(admin) -> str:
+    person = admin.post("/v1/participants", json=payloads.participant(1)).json
+    return admin.get(f"/v1/participants/{person['id']}/feed").json["url"].removeprefix("http://intervisie.test")
+
+
+def test_without_trusted_proxies_a_forwarded_address_is_not_believed(admin, client):
+    path = _feed_path(admin)
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    statuses = [client.get(path, environ_base=proxy, headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code for n in range(4)]
+    assert statuses == [200] * 3 + [429]  # all from the one address that connected
+
+
+def test_behind_a_trusted_proxy_the_limit_counts_the_forwarded_client(database_url, session_factory, scheduler, clock):
+    from services.api.app import create_app
+    from tests.api.conftest import _caller
+
+    settings = Settings(
+        database_url=database_url, public_url="http://intervisie.test", secret_key="test",
+        rate_limit="100 per minute", feed_rate_limit="3 per minute", trusted_proxies=1,
+    )
+    app = create_app(settings, session_factory=session_factory, scheduler=scheduler, clock=clock)
+    admin = _caller(app, session_factory, "admin", "Organiser")
+    path = _feed_path(admin)
+    client = app.test_client()
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    first = [client.get(path, environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.7"}).status_code for _ in range(4)]
+    assert first == [200] * 3 + [429]
+    # Another client behind the same proxy has its own count; a spoofed extra hop does not help.
+    assert client.get(path, environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 200
+    assert client.get(path, environ_base=proxy, headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}).status_code == 429

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -98,3 +99,32 @@ def test_feed_tokens_stay_out_of_the_serve_log(sqlite, tmp_path):
     process_log = log.read_text()
     assert "/feeds/[redacted].ics" in process_log
     assert token not in process_log
+
+
+def test_the_production_configuration_serves_with_threads_and_logs_json_lines_without_tokens(sqlite, tmp_path):
+    """`gunicorn -c python:services.api.gunicorn_config` as the Dockerfile runs it."""
+    url, factory, key, admin = sqlite
+    group_id = seed_group(factory, admin)
+    port = free_port()
+    env = {**os.environ, "INTERVISIE_DATABASE_URL": url, "INTERVISIE_BIND": f"127.0.0.1:{port}", "INTERVISIE_WEB_WORKERS": "2",
+           "INTERVISIE_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    with open(tmp_path / "gunicorn.log", "wb") as log:
+        process = subprocess.Popen([str(GUNICORN), "-c", "python:services.api.gunicorn_config", "services.api.wsgi:app"],
+                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_serving(base + "/healthz", process)
+            feed = requests.get(f"{base}/v1/groups/{group_id}/feed", headers={"Authorization": f"Bearer {key}"}, timeout=10).json()
+            assert requests.get(feed["url"], timeout=10).status_code == 200
+            assert requests.get(feed["page_url"], timeout=10).status_code == 200
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    text = (tmp_path / "gunicorn.log").read_text()
+    access = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    paths = [record["path"] for record in access]
+    assert "/feeds/[redacted].ics" in paths and "/feeds/[redacted]" in paths
+    token = feed["url"].rsplit("/", 1)[1].removesuffix(".ics")
+    assert token not in text and key not in text
+    assert all(record["logger"] == "gunicorn.access" and isinstance(record["status"], int) for record in access)
+    assert "gthread" in text  # the worker class the configuration asks for

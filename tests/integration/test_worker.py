@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 import uuid
 
@@ -12,6 +14,7 @@ from sqlalchemy import text
 from shared.config import Settings
 from shared.db.models import SchedulingRun
 from shared.db.session import make_engine
+from tests.integration.servers import INTERVISIE
 from tests.integration.workers import (
     RABBITMQ_URL,
     REDIS_URL,
@@ -153,3 +156,23 @@ def test_a_run_completes_end_to_end_with_rabbitmq(database, tmp_path):
             run_id = stack.post_run(group_id)
             wait_for(lambda: run_status(session_factory, run_id) == "succeeded", 60, "the run to succeed")
         assert stack.sessions_of(group_id) == 9
+
+
+def test_a_worker_beats_while_it_consumes_and_its_health_check_says_so(stack):
+    heartbeat = stack.tmp_path / "worker.alive"
+    env = {**stack.env, "INTERVISIE_WORKER_HEARTBEAT_FILE": str(heartbeat)}
+
+    def health(max_age: int = 60) -> subprocess.CompletedProcess:
+        return subprocess.run([str(INTERVISIE), "worker-health", "--max-age", str(max_age)],
+                              env={**os.environ, **env}, capture_output=True, text=True, timeout=30)
+
+    assert health().returncode == 1  # no heartbeat before a worker ran
+    with workers(env, stack.tmp_path) as (worker,):
+        wait_for(heartbeat.exists, 30, "the first heartbeat")
+        checked = health()
+        assert checked.returncode == 0, checked.stderr
+        first = heartbeat.stat().st_mtime
+        wait_for(lambda: heartbeat.stat().st_mtime > first, 30, "the next heartbeat")
+        worker.kill()
+    time.sleep(2)
+    assert health(max_age=1).returncode == 1  # a dead worker's heartbeat goes stale

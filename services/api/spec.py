@@ -20,6 +20,7 @@ from flask_smorest.utils import deepupdate, prepare_response
 from webargs.flaskparser import FlaskParser
 
 from services.api.etag import ETAG_HEADER, IF_MATCH
+from services.api.operation_ids import OPERATION_IDS
 from services.api.problems import MEDIA_TYPE, ProblemSchema
 from shared.use_cases.people import Page
 
@@ -67,6 +68,27 @@ class Blueprint(flask_smorest.Blueprint):
         return deepupdate(doc, {"responses": responses}) if responses else doc
 
 
+RETRY_AFTER = {
+    "description": "Seconds to wait before asking again",
+    "schema": {"type": "integer", "minimum": 0},
+}
+RETRY_STATUSES = ("202", "429", "503")
+
+
+class OperationNames(BasePlugin):
+    """Every operation gets its stable ``operationId`` from :mod:`services.api.operation_ids`,
+    and every 202, 429 and 503 it answers documents ``Retry-After``."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for method, operation in (operations or {}).items():
+            key = (method.upper(), path)
+            if key in OPERATION_IDS:  # tests/api/test_openapi.py fails for one that is missing
+                operation["operationId"] = OPERATION_IDS[key]
+            for status, response in operation.get("responses", {}).items():
+                if str(status) in RETRY_STATUSES and isinstance(response, dict) and "$ref" not in response:
+                    response.setdefault("headers", {})["Retry-After"] = RETRY_AFTER
+
+
 class SchemaKeywords(BasePlugin):
     """JSON Schema keywords that a marshmallow schema states about itself in ``Meta.json_schema``
     (``minProperties``, say), which apispec cannot derive from its fields."""
@@ -95,7 +117,7 @@ class Api(flask_smorest.Api):
     ERROR_SCHEMA = ProblemSchema
 
     def _init_spec(self, *, extra_plugins=None, **options):
-        super()._init_spec(extra_plugins=[*(extra_plugins or ()), SchemaKeywords()], **options)
+        super()._init_spec(extra_plugins=[*(extra_plugins or ()), SchemaKeywords(), OperationNames()], **options)
         self.ma_plugin.converter.add_attribute_function(nullable_reference)
 
     def _register_error_handlers(self):
@@ -106,6 +128,8 @@ class Api(flask_smorest.Api):
             response: dict[str, Any] = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
+            if str(status.value) in RETRY_STATUSES:
+                response["headers"] = {"Retry-After": RETRY_AFTER}
             prepare_response(response, self.spec, MEDIA_TYPE)
             self.spec.components.response(status.name, response, lazy=True)
         response = {"description": "Problem (RFC 9457)", "schema": self.ERROR_SCHEMA}

@@ -87,3 +87,39 @@ def test_readiness_fails_with_503_when_the_database_is_unreachable():
     assert response.json["checks"]["database"].startswith("failing")
     assert "nobody" not in response.get_data(as_text=True)  # no connection details leak
     assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_every_operation_has_a_stable_unique_operation_id():
+    import re
+
+    from services.api.operation_ids import OPERATION_IDS
+
+    spec = spec_dict()
+    seen = {}
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            key = (method.upper(), path)
+            assert key in OPERATION_IDS, f"name {key} in services/api/operation_ids.py"
+            assert operation["operationId"] == OPERATION_IDS[key]
+            assert re.fullmatch(r"[a-z][A-Za-z]+", operation["operationId"]), operation["operationId"]
+            seen[operation["operationId"]] = key
+    assert len(seen) == len([1 for item in spec["paths"].values() for m in item if m != "parameters"])  # unique
+
+
+def test_every_202_429_and_503_documents_retry_after():
+    spec = spec_dict()
+    found = 0
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            for status, response in operation["responses"].items():
+                if str(status) not in ("202", "429", "503"):
+                    continue
+                if "$ref" in response:
+                    response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
+                assert response["headers"]["Retry-After"]["schema"]["type"] == "integer", (method, path, status)
+                found += 1
+    assert found > 50  # every rate-limited operation's 429, and the accepted runs, batches and proposals

@@ -59,7 +59,7 @@ def test_version_check_is_in_the_update_itself(platform, monkeypatch):
 
     original = people.update_participant
 
-    def racing_update(session, participant, data):
+    def racing_update(session, participant, data, **options):
         # Another write lands between our read (and If-Match check) and our UPDATE. It goes
         # through the connection, below the ORM, so the loaded object still holds the old version.
         session.connection().execute(
@@ -67,7 +67,7 @@ def test_version_check_is_in_the_update_itself(platform, monkeypatch):
             .where(Participant.__table__.c.id == participant.id)
             .values(name="Ander", version=Participant.__table__.c.version + 1)
         )
-        original(session, participant, data)
+        original(session, participant, data, **options)
 
     monkeypatch.setattr(people, "update_participant", racing_update)
     response = platform.patch(url, json={"name": "Ik"}, headers={"If-Match": created.headers["ETag"]})

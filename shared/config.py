@@ -56,11 +56,30 @@ class Settings:
     """How many reverse proxies in front of the API set X-Forwarded-For/-Proto/-Host (ProxyFix)."""
     worker_heartbeat_file: str | None = None
     """A file ``intervisie worker`` touches every 10 s while it consumes (for health checks)."""
+    metrics_enabled: bool = True
+    """Whether ``/metrics`` answers (``INTERVISIE_METRICS=off``: 404)."""
+    metrics_allow: str | None = None
+    """Comma-separated addresses or networks that may read ``/metrics``; unset: every client."""
+    metrics_multiproc_dir: str | None = None
+    """prometheus-client's multiprocess directory: every process (gunicorn's, the workers') writes
+    its counts there and ``/metrics`` sums them. prometheus-client reads the variable itself when it
+    is imported, so it must be in the environment of every process, not only in these settings."""
+    worker_metrics_port: int = 0
+    """A port on which ``intervisie worker`` serves its own ``/metrics``; 0: none."""
+    log_format: str = "json"
+    """``json`` (one object per line) or ``text`` (for a person at a terminal)."""
+    log_level: str = "INFO"
 
     ENV_NAMES = {
         "database_url": "INTERVISIE_DATABASE_URL",
         "trusted_proxies": "INTERVISIE_TRUSTED_PROXIES",
         "worker_heartbeat_file": "INTERVISIE_WORKER_HEARTBEAT_FILE",
+        "metrics_enabled": "INTERVISIE_METRICS",
+        "metrics_allow": "INTERVISIE_METRICS_ALLOW",
+        "metrics_multiproc_dir": "PROMETHEUS_MULTIPROC_DIR",
+        "worker_metrics_port": "INTERVISIE_WORKER_METRICS_PORT",
+        "log_format": "INTERVISIE_LOG_FORMAT",
+        "log_level": "INTERVISIE_LOG_LEVEL",
         "broker_url": "INTERVISIE_BROKER_URL",
         "public_url": "INTERVISIE_PUBLIC_URL",
         "smtp_url": "INTERVISIE_SMTP_URL",

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import dramatiq
 
 from services.scheduler import jobs
+from services.scheduler.middleware import report
 from services.scheduler.runtime import Runtime
 from shared.db.models import Invitation, Notice
 
@@ -83,7 +84,9 @@ def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str)
     actors: Actors
 
     def plan_run(run_id: str) -> None:
-        log.info("scheduling run %s: %s", run_id, jobs.plan_run(runtime, uuid.UUID(run_id)))
+        outcome = jobs.plan_run(runtime, uuid.UUID(run_id))
+        log.info("scheduling run %s: %s", run_id, outcome)
+        report(outcome)
 
     def plan_batch(batch_id: str) -> None:
         log.info("scheduling batch %s: %s", batch_id, jobs.plan_batch(runtime, uuid.UUID(batch_id)))
@@ -98,12 +101,17 @@ def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str)
     def post_webhook(delivery_id: str) -> None:
         outcome = jobs.post_webhook(runtime, uuid.UUID(delivery_id), actors.send_webhook_later)
         log.info("webhook delivery %s: %s", delivery_id, outcome)
+        report(outcome)
 
     def deliver_invitation(invitation_id: str) -> None:
-        log.info("invitation %s: %s", invitation_id, jobs.deliver_mail(runtime, Invitation, uuid.UUID(invitation_id)))
+        outcome = jobs.deliver_mail(runtime, Invitation, uuid.UUID(invitation_id))
+        log.info("invitation %s: %s", invitation_id, outcome)
+        report(outcome)
 
     def deliver_notice(notice_id: str) -> None:
-        log.info("notice %s: %s", notice_id, jobs.deliver_mail(runtime, Notice, uuid.UUID(notice_id)))
+        outcome = jobs.deliver_mail(runtime, Notice, uuid.UUID(notice_id))
+        log.info("notice %s: %s", notice_id, outcome)
+        report(outcome)
 
     def declare(fn, name: str, queue: str, **options) -> dramatiq.Actor:
         return dramatiq.actor(fn, broker=broker, actor_name=name, queue_name=f"{namespace}.{queue}", **options)

@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.api.feed_cache import RenderedFeeds
+from services.api.feed_cache import FeedFingerprints, RenderedFeeds
 from services.scheduler.scheduler import Scheduler
 from shared.actor import Actor
 from shared.config import Settings
@@ -28,6 +28,7 @@ class AppState:
     clock: Callable[[], datetime]
     scheduler: Scheduler
     rendered_feeds: RenderedFeeds = field(default_factory=lambda: RenderedFeeds())
+    feed_fingerprints: FeedFingerprints = field(default_factory=lambda: FeedFingerprints())
     readiness_probes: dict[str, Callable[[], object]] = field(default_factory=dict)
     """Extra checks for /readyz (the broker adds one); each raises when failing."""
 

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -546,3 +547,18 @@ class RenderedEvent(Base):
     language: Mapped[str] = mapped_column(String(2), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class FeedChanges(Base):
+    """One row counting the committed changes to anything a calendar feed shows.
+
+    Database triggers (migration 0011) bump it in the same transaction as every insert, update
+    or delete of sessions, groups and memberships, and every rename or removal of facilitators
+    and participants, whether the ORM flushed it or a bulk statement or a cascade did. A feed's
+    fingerprint computed at one count stays right until the count moves, so a 304 reads this
+    row instead of every session (see shared.use_cases.feeds.current_fingerprint)."""
+
+    __tablename__ = "feed_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    counter: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -12,16 +12,17 @@ import base64
 import hashlib
 import hmac
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, String, Uuid, bindparam, cast, delete, func, select, union_all
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased, defer, lazyload
 
-from shared.db.models import Facilitator, FeedToken, Group, Membership, Participant, RenderedEvent, Session
+from shared.db.models import Facilitator, FeedChanges, FeedToken, Group, Membership, Participant, RenderedEvent, Session
 from shared.domain.ics import RENDERING_VERSION, Contact, SessionEvent, published_vevent, rendering_key
 from shared.use_cases.invitations import session_event
 
@@ -76,15 +77,21 @@ class Owner:
     timezone: str
     language: str
     version: int
+    changes: int | None = field(default=None, repr=False, compare=False)
+    """The database's count of changes to what feeds show, read with the owner; not part of
+    the owner (nor of the fingerprint), but what tells whether a remembered fingerprint holds."""
 
 
 @lru_cache(maxsize=1)
 def _owner_statement():
-    """The token's owner, whatever its kind, in one round trip (a 304 should cost little)."""
+    """The token's owner, whatever its kind, and the change count, in one round trip (a 304
+    should cost little)."""
     kinds = ((FACILITATOR, Facilitator), (PARTICIPANT, Participant), (GROUP, Group))
+    changes = select(FeedChanges.counter).where(FeedChanges.id == 1).scalar_subquery()
     owners = [
         select(
-            FeedToken.owner_kind, FeedToken.owner_id, model.name, model.timezone, model.language, model.version
+            FeedToken.owner_kind, FeedToken.owner_id, model.name, model.timezone, model.language, model.version,
+            changes,
         )
         .join(model, (model.id == FeedToken.owner_id) & (FeedToken.owner_kind == kind))
         .where(FeedToken.token_hash == bindparam("token_hash"))
@@ -144,6 +151,30 @@ def fingerprint(session: DbSession, owner: Owner, programme: Contact) -> str:
     for row in rows:
         digest.update(":".join(map(str, row)).encode() + b",")
     return digest.hexdigest()[:40]
+
+
+class Remembered(Protocol):
+    def get(self, key: tuple) -> str | None: ...
+
+    def put(self, key: tuple, value: str) -> None: ...
+
+
+def current_fingerprint(session: DbSession, owner: Owner, programme: Contact, remembered: Remembered) -> str:
+    """:func:`fingerprint`, taken from ``remembered`` while nothing a feed shows has changed.
+
+    ``remembered`` maps (owner, programme, change count) to the fingerprint computed at that
+    count. The count is read before the fingerprint (with the owner), so a fingerprint is never
+    older than the count it is kept under: at worst newer, which only costs a recomputation
+    once the count catches up. Without a count (the row was emptied) nothing is remembered.
+    """
+    if owner.changes is None:
+        return fingerprint(session, owner, programme)
+    key = (owner, programme, owner.changes)
+    known = remembered.get(key)
+    if known is None:
+        known = fingerprint(session, owner, programme)
+        remembered.put(key, known)
+    return known
 
 
 def feed_events(session: DbSession, owner: Owner, programme: Contact) -> list[SessionEvent]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 
 import pytest
 import vobject
+from sqlalchemy import delete, select, update
 
+from shared.db.models import Facilitator, FeedToken, Group, Membership, Participant, Session
 from tests.api import payloads
 from tests.api.scenarios import TUESDAY_EVENING, run_to_completion
 
@@ -277,3 +280,160 @@ def test_rendered_events_are_kept_so_a_fresh_process_serves_the_feed_without_ren
     assert changed.get_data(as_text=True).count("STATUS:CANCELLED") == 1
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(RenderedEvent)) == 9
+
+
+# -- a feed's ETag follows every change to what it shows ----------------------------------------
+#
+# A 304 is answered from a fingerprint remembered with the database's change count: each case
+# below first proves that the remembered fingerprint is in use (a 304 without computing one),
+# then changes one thing the feed shows and expects a new ETag. A stale 304 here is the bug.
+
+
+def _feed_path(client, admin, planned, owner: str) -> str:
+    if owner == "group":
+        path = f"/v1/groups/{planned['id']}/feed"
+    elif owner == "facilitator":
+        path = f"/v1/facilitators/{planned['facilitator']['id']}/feed"
+    else:
+        path = f"/v1/participants/{planned['member_list'][0]['id']}/feed"
+    return _feed(client, admin, path)[1]
+
+
+def _remembered_etag(client, path: str, monkeypatch) -> str:
+    from shared.use_cases import feeds
+
+    etag = client.get(path).headers["ETag"]
+    with monkeypatch.context() as patched:
+        patched.setattr(feeds, "fingerprint", lambda *args: pytest.fail("the fingerprint was computed again"))
+        assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    return etag
+
+
+def _sessions(planned) -> list[dict]:
+    return planned["run"]["plan"]["sessions"]
+
+
+def _chair_of_a_session(admin, planned) -> tuple[dict, dict]:
+    for planned_session in _sessions(planned):
+        shown = admin.get(f"/v1/sessions/{planned_session['id']}").json
+        if shown.get("chair_id"):
+            return shown, admin.get(f"/v1/participants/{shown['chair_id']}").json
+    pytest.fail("no session has a chair")
+
+
+def _hand_over(admin, planned) -> None:
+    other = admin.post("/v1/facilitators", json=payloads.facilitator(name="Ander", email="ander@example.org")).json
+    response = admin.patch(f"/v1/groups/{planned['id']}", json={"facilitator_id": other["id"]})
+    assert response.status_code == 200, response.json
+
+
+def _erase_a_chair(admin, planned) -> None:
+    _, chair = _chair_of_a_session(admin, planned)
+    assert admin.delete(f"/v1/participants/{chair['id']}").status_code == 204
+
+
+API_CHANGES = {
+    "session cancelled": lambda admin, planned: admin.patch(
+        f"/v1/sessions/{_sessions(planned)[4]['id']}", json={"status": "cancelled"}),
+    "session moved": lambda admin, planned: admin.patch(
+        f"/v1/sessions/{_sessions(planned)[1]['id']}", json={"start": "2027-02-16T19:00:00+01:00"}),
+    "group renamed": lambda admin, planned: admin.patch(f"/v1/groups/{planned['id']}", json={"name": "Nieuwe naam"}),
+    "meeting link changed": lambda admin, planned: admin.patch(
+        f"/v1/groups/{planned['id']}", json={"meeting_url": "https://meet.example.org/elders"}),
+    "facilitator renamed": lambda admin, planned: admin.patch(
+        f"/v1/facilitators/{planned['facilitator']['id']}", json={"name": "Fien de Wit"}),
+    "facilitator's address changed": lambda admin, planned: admin.patch(
+        f"/v1/facilitators/{planned['facilitator']['id']}", json={"email": "fien@elders.example.org"}),
+    "group handed to another facilitator": _hand_over,
+    "member leaves": lambda admin, planned: admin.delete(
+        f"/v1/groups/{planned['id']}/members/{planned['member_list'][0]['id']}"),
+    "chair renamed": lambda admin, planned: admin.patch(
+        f"/v1/participants/{_chair_of_a_session(admin, planned)[1]['id']}", json={"name": "Nieuwe Voorzitter"}),
+    "chair erased": _erase_a_chair,
+    "group deleted": lambda admin, planned: admin.delete(f"/v1/groups/{planned['id']}"),
+}
+
+# Which feeds each change must reach (all three where the change shows in all three).
+API_CASES = [
+    ("session cancelled", "group"), ("session cancelled", "facilitator"), ("session cancelled", "participant"),
+    ("session moved", "participant"),
+    ("group renamed", "facilitator"), ("group renamed", "participant"),
+    ("meeting link changed", "group"),
+    ("facilitator renamed", "group"), ("facilitator renamed", "participant"),
+    ("facilitator's address changed", "group"),
+    ("group handed to another facilitator", "facilitator"), ("group handed to another facilitator", "group"),
+    ("member leaves", "participant"),
+    ("chair renamed", "group"), ("chair renamed", "facilitator"),
+    ("chair erased", "group"),
+    ("group deleted", "facilitator"), ("group deleted", "participant"),
+]
+
+
+@pytest.mark.parametrize(("change", "owner"), API_CASES, ids=[f"{c} / {o} feed" for c, o in API_CASES])
+def test_a_remembered_feed_etag_changes_with_what_the_feed_shows(client, admin, planned, monkeypatch, change, owner):
+    path = _feed_path(client, admin, planned, owner)
+    etag = _remembered_etag(client, path, monkeypatch)
+    response = API_CHANGES[change](admin, planned)
+    assert response is None or response.status_code < 300, response.json
+    after = client.get(path, headers={"If-None-Match": etag})
+    assert after.status_code == 200 and after.headers["ETag"] != etag
+    assert client.get(path, headers={"If-None-Match": after.headers["ETag"]}).status_code == 304
+
+
+def _bulk(session_factory, statement) -> None:
+    with session_factory.begin() as session:
+        assert session.execute(statement).rowcount >= 1
+
+
+# Statements that bypass the ORM's flush (as a bulk job would write) and the database's own
+# cascades; like every writer they bump the row's version, which the API's ETags rely on too.
+BULK_CHANGES = {
+    "sessions cancelled": lambda ids: update(Session).where(Session.group_id == ids["group"]).values(
+        status="cancelled", version=Session.version + 1),
+    "session deleted": lambda ids: delete(Session).where(Session.id == ids["session"]),
+    "group renamed": lambda ids: update(Group).where(Group.id == ids["group"]).values(
+        name="Hernoemd", version=Group.version + 1),
+    "membership deleted": lambda ids: delete(Membership).where(Membership.participant_id == ids["member"]),
+    "facilitator renamed": lambda ids: update(Facilitator).where(Facilitator.id == ids["facilitator"]).values(
+        name="Hernoemd", version=Facilitator.version + 1),
+    "chairs renamed": lambda ids: update(Participant).where(
+        Participant.id.in_(select(Session.chair_id).where(Session.group_id == ids["group"]))
+    ).values(name="Hernoemd", version=Participant.version + 1),
+    "group deleted, its sessions by cascade": lambda ids: delete(Group).where(Group.id == ids["group"]),
+}
+BULK_CASES = [
+    ("sessions cancelled", "facilitator"), ("session deleted", "participant"), ("group renamed", "participant"),
+    ("membership deleted", "participant"), ("facilitator renamed", "group"), ("chairs renamed", "group"),
+    ("group deleted, its sessions by cascade", "facilitator"),
+]
+
+
+@pytest.mark.parametrize(("change", "owner"), BULK_CASES, ids=[f"{c} / {o} feed" for c, o in BULK_CASES])
+def test_a_remembered_feed_etag_changes_with_bulk_statements_and_cascades(
+    client, admin, planned, session_factory, monkeypatch, change, owner
+):
+    ids = {"group": uuid.UUID(planned["id"]), "session": uuid.UUID(_sessions(planned)[2]["id"]),
+           "member": uuid.UUID(planned["member_list"][0]["id"]), "facilitator": uuid.UUID(planned["facilitator"]["id"])}
+    path = _feed_path(client, admin, planned, owner)
+    etag = _remembered_etag(client, path, monkeypatch)
+    with session_factory.begin() as session:
+        if change.startswith("group deleted"):  # as the API does: the group's own feed goes first
+            session.execute(delete(FeedToken).where(FeedToken.owner_id == ids["group"]))
+        assert session.execute(BULK_CHANGES[change](ids)).rowcount >= 1
+    after = client.get(path, headers={"If-None-Match": etag})
+    assert after.status_code == 200 and after.headers["ETag"] != etag
+
+
+def test_a_change_elsewhere_recomputes_the_fingerprint_but_keeps_the_304(client, admin, worker, planned, monkeypatch):
+    from shared.use_cases import feeds
+
+    path = _feed_path(client, admin, planned, "group")
+    etag = _remembered_etag(client, path, monkeypatch)
+    elsewhere = admin.post("/v1/groups", json=payloads.group(name="Elders")).json
+    assert admin.patch(f"/v1/groups/{elsewhere['id']}", json={"name": "Nog steeds elders"}).status_code == 200
+    computed = []
+    original = feeds.fingerprint
+    monkeypatch.setattr(feeds, "fingerprint", lambda *args: computed.append(1) or original(*args))
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    assert computed == [1]  # once after the change, remembered after that

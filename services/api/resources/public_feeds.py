@@ -1,8 +1,10 @@
 """``/feeds/{token}.ics`` and the subscribe page ``/feeds/{token}``: no key, the token is the secret.
 
-A feed's ETag is a fingerprint of the rows it depends on, read with one narrow query, so a
-client that already has the current feed gets its 304 without the feed being rendered. Rendered
-feeds are kept in a small per-process cache keyed by that fingerprint.
+A feed's ETag is a fingerprint of the rows it depends on, so a client that already has the
+current feed gets its 304 without the feed being rendered. The fingerprint is remembered per
+process with the database's change count (read in the same round trip as the token's owner), so
+while nothing a feed shows has changed a 304 costs that one round trip, whatever the feed's
+size. Rendered feeds are kept in a small per-process cache keyed by the fingerprint.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class CalendarFeed(MethodView):
             owner = feeds.resolve(session, token)
             if owner is None:
                 return _not_found()
-            fingerprint = feeds.fingerprint(session, owner, programme)
+            fingerprint = feeds.current_fingerprint(session, owner, programme, app_state.feed_fingerprints)
             etag = f'"{fingerprint}"'
             if request.if_none_match.contains(fingerprint):
                 return Response(status=304, headers={"ETag": etag, **FEED_HEADERS})

@@ -1,6 +1,8 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+# Each process writes its Prometheus counts here and /metrics sums them (gunicorn empties it at start).
+ENV PROMETHEUS_MULTIPROC_DIR=/tmp/intervisie-metrics
 WORKDIR /app
 
 COPY pyproject.toml setup.py README.md ./

@@ -15,6 +15,8 @@ import click
 from shared.config import Settings
 from shared.errors import ServiceError
 
+log = logging.getLogger("intervisie")
+
 
 def _settings() -> Settings:
     return Settings.from_env()
@@ -24,6 +26,18 @@ def _session_factory(settings: Settings):
     from shared.db.session import make_engine, make_session_factory
 
     return make_session_factory(make_engine(settings.database_url))
+
+
+def _configure_logging(settings: Settings) -> None:
+    """JSON lines on stderr (INTERVISIE_LOG_FORMAT, INTERVISIE_LOG_LEVEL), scrubbed of secrets.
+
+    Called before the instrumented modules are imported: with PROMETHEUS_MULTIPROC_DIR their
+    counters are files in that directory, which must exist by then."""
+    from services.telemetry import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)
+    if settings.metrics_multiproc_dir:
+        os.makedirs(settings.metrics_multiproc_dir, exist_ok=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,12 +52,12 @@ def serve(host: str, port: int) -> None:
     """Serve the API (with the embedded worker when the broker is `embedded`)."""
     from werkzeug.serving import run_simple
 
+    settings = _settings()
+    _configure_logging(settings)
     from services.api.app import create_app
-    from services.api.redaction import RedactingRequestHandler
+    from services.api.observability import AccessLogHandler
     from shared.db.migrate import upgrade
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = _settings()
     if not os.environ.get(Settings.ENV_NAMES["public_url"]):
         # Unconfigured, the links handed out (feeds, answer and availability pages) point here.
         settings = dataclasses.replace(settings, public_url=f"http://{host}:{port}")
@@ -60,10 +74,10 @@ def serve(host: str, port: int) -> None:
         state = app.extensions["intervisie"]
         inbound = receiver(*parse_address(settings.inbound_smtp), state.session_factory, state.clock)
         inbound.start()
-        click.echo(f"Receiving mail (calendar replies) on {settings.inbound_smtp}", err=True)
-    click.echo(f"Intervisie API on http://{host}:{port} (docs at /docs)", err=True)
+        log.info("receiving mail (calendar replies) on %s", settings.inbound_smtp)
+    log.info("Intervisie API on http://%s:%s (docs at /docs)", host, port)
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False, request_handler=RedactingRequestHandler)
+        run_simple(host, port, app, threaded=True, use_reloader=False, request_handler=AccessLogHandler)
     finally:
         if inbound is not None:
             inbound.stop()
@@ -80,14 +94,14 @@ def mail_in(host: str, port: int) -> None:
 
     from services.mailin import receiver
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings()
+    _configure_logging(settings)
     controller = receiver(host, port, _session_factory(settings), lambda: datetime.now(UTC))
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     controller.start()
-    click.echo(f"Receiving mail (calendar replies) on {host}:{port}", err=True)
+    log.info("receiving mail (calendar replies) on %s:%s", host, port)
     stopped.wait()
     controller.stop()
 
@@ -95,10 +109,17 @@ def mail_in(host: str, port: int) -> None:
 @main.command()
 def worker() -> None:
     """Run a Dramatiq worker for the configured broker until SIGTERM."""
+    settings = _settings()
+    _configure_logging(settings)
     from services.scheduler.worker import run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run_worker(_settings())
+    if settings.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        from services.telemetry import scrape_registry
+
+        start_http_server(settings.worker_metrics_port, registry=scrape_registry(settings.metrics_multiproc_dir))
+    run_worker(settings)
 
 
 @main.command("worker-health")

@@ -53,6 +53,10 @@ def scrub(text: str) -> str:
     return text
 
 
+_TERMINAL_STYLE = re.compile(r"\x1b\[[0-9;]*m")
+"""The colours werkzeug's development server puts into its lines, for a terminal."""
+
+
 def _scrubbed(value: Any) -> Any:
     if isinstance(value, str):
         return scrub(value)
@@ -76,7 +80,7 @@ class JsonLines(JsonFormatter):
             time=datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             level=record.levelname.lower(),
             logger=record.name,
-            message=scrub(record.getMessage()),
+            message=scrub(_TERMINAL_STYLE.sub("", record.getMessage())),
             request_id=REQUEST_ID.get(),
             client_id=CLIENT_ID.get(),
         )
@@ -105,6 +109,7 @@ def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # a warning is a log line too, not loose text on stderr
 
 
 def scrape_registry(multiproc_dir: str | None) -> CollectorRegistry:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services.api import idempotency, limits, problems
+from services.api import idempotency, limits, observability, problems
 from services.api.auth import SECURITY_SCHEME, require_key
 from services.api.context import EXTENSION, AppState
 from services.api.resources.answers import answer_pages
@@ -102,6 +102,7 @@ def create_app(
         scheduler=scheduler,
         readiness_probes={"broker": scheduler.ping},
     )
+    observability.install(app)  # first: every answer, even a refusal, is counted and carries its X-Request-ID
     if scheduler.embedded:
         # Started in the process that serves requests: after gunicorn's fork, never before it.
         app.before_request(scheduler.ensure_consuming)
@@ -112,7 +113,8 @@ def create_app(
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     app.add_url_rule(f"{SWAGGER_UI_URL}<path:filename>", "swagger_ui_static", _swagger_ui_file)
-    limits.install(app, settings)
+    limiter = limits.install(app, settings)
+    observability.install_metrics(app, settings, limiter)
     api = Api(app)
     problems.register(app)
     api.register_blueprint(operations)
@@ -120,6 +122,7 @@ def create_app(
     api.register_blueprint(answer_pages)
     api.register_blueprint(availability_pages)
     app.before_request(require_key)
+    app.before_request(observability.note_client)
     idempotency.register(app)
     for blueprint in V1_BLUEPRINTS:
         api.register_blueprint(blueprint)

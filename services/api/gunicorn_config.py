@@ -22,3 +22,21 @@ accesslog = "-"
 errorlog = "-"
 logger_class = "services.api.redaction.JsonAccessLogger"  # JSON lines, feed and page tokens redacted
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR, each process writes its counts into files there and
+    /metrics sums them: start from an empty directory, as prometheus-client asks."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+
+
+def child_exit(server, worker) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,6 +1,7 @@
 """Observability on the real servers: a worker process on Redis logs JSON lines carrying the id of
 the request that caused its work and serves its own metrics; gunicorn's processes share one
-/metrics; and the README's walkthrough leaves no address, key or token in any log line."""
+/metrics; the README's walkthrough leaves no address, key or token in any log line; and queue
+depths come from Redis and RabbitMQ themselves."""
 
 from __future__ import annotations
 
@@ -19,13 +20,26 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from services.api.app import create_app
+from services.scheduler.actors import declare_actors
+from services.scheduler.broker import make_broker, queue_depths
+from services.scheduler.runtime import Runtime
 from services.scheduler.scheduler import Scheduler
 from shared.config import Settings
 from shared.db.models import Invitation
 from tests.integration.servers import free_port, serving, wait_until_serving
 from tests.integration.smtp_server import smtp_server
 from tests.integration.test_readme import walkthrough_blocks
-from tests.integration.workers import REDIS_URL, Stack, redis_namespace, run_status, seed_group, wait_for, workers
+from tests.integration.workers import (
+    RABBITMQ_URL,
+    REDIS_URL,
+    Stack,
+    rabbitmq_namespace,
+    redis_namespace,
+    run_status,
+    seed_group,
+    wait_for,
+    workers,
+)
 
 pytestmark = pytest.mark.integration
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -190,3 +204,21 @@ def test_the_readme_walkthrough_leaves_no_address_key_or_token_in_any_log_line(t
     addresses = set(EMAIL.findall(result.stdout)) | {"fien@example.org", "deelnemer1@example.org"}
     assert not [address for address in addresses if address in log]
     assert not EMAIL.search(log)
+
+
+@pytest.mark.parametrize("broker_kind", ["redis", "rabbitmq"])
+def test_queue_depths_count_the_messages_waiting_in_the_real_brokers(broker_kind):
+    namespaced, url = (redis_namespace, REDIS_URL) if broker_kind == "redis" else (rabbitmq_namespace, RABBITMQ_URL)
+    with namespaced() as namespace:
+        settings = Settings(broker_url=url, broker_namespace=namespace)
+        broker = make_broker(settings)
+        try:
+            actors = declare_actors(broker, Runtime(settings, None), namespace=namespace)
+            queue = actors.plan_run.queue_name
+            for _ in range(3):
+                actors.request_plan(uuid.uuid4())
+            actors.plan_run.send_with_options(args=(str(uuid.uuid4()),), delay=600_000)
+            wait_for(lambda: queue_depths(broker, [queue])[(queue, "ready")] == 3, 10, "the broker to count them")
+            assert queue_depths(broker, [queue]) == {(queue, "ready"): 3, (queue, "delayed"): 1, (queue, "dead"): 0}
+        finally:
+            broker.close()

@@ -136,9 +136,11 @@ def test_outbox_lag_is_the_age_of_the_oldest_undispatched_row_and_queues_count_w
     assert value(after, "intervisie_queue_depth", "intervisie_queue_depth", queue="intervisie.scheduling", state="ready") == waiting + 1
 
 
-def test_metrics_need_no_key_and_are_never_rate_limited(client, settings):
-    # Pages and feeds allow 3 a minute per address here; /metrics is not counted at all.
+def test_metrics_need_no_key_and_are_never_rate_limited(settings, session_factory, scheduler):
+    limited = dataclasses.replace(settings, rate_limit="3 per minute")
+    client = create_app(limited, session_factory=session_factory, scheduler=scheduler).test_client()
     assert [client.get("/metrics").status_code for _ in range(8)] == [200] * 8
+    assert [client.get("/v1/groups").status_code for _ in range(4)] == [401, 401, 401, 429]  # the limit is on
 
 
 def test_metrics_can_be_turned_off_or_opened_only_to_some_networks(settings, session_factory, scheduler):

@@ -13,7 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, json, request
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -46,20 +46,33 @@ PROBLEM_TYPES: dict[str, str] = {
 
 
 class FieldErrorSchema(Schema):
+    class Meta:
+        json_schema = {"required": ["field", "location", "reason"]}
+
     field = fields.String(metadata={"description": "Dotted path of the field, e.g. availability.weekly.0.day"})
-    location = fields.String(metadata={"description": "body, query, path or header"})
+    location = fields.String(
+        validate=validate.OneOf(("body", "query", "path", "header")), metadata={"description": "body, query, path or header"}
+    )
     reason = fields.String()
 
 
 class ScheduleConflictSchema(Schema):
-    session_id = fields.String(metadata={"description": "The other session the person is booked into"})
-    person_id = fields.String()
-    reason = fields.String(metadata={"description": "overlap, break, day or week"})
-    placed_session_id = fields.String(metadata={"description": "The session being placed"})
+    class Meta:
+        json_schema = {"required": ["session_id", "person_id", "reason", "placed_session_id"]}
+
+    session_id = fields.UUID(metadata={"description": "The other session the person is booked into"})
+    person_id = fields.UUID()
+    reason = fields.String(
+        validate=validate.OneOf(("overlap", "break", "day", "week")), metadata={"description": "overlap, break, day or week"}
+    )
+    placed_session_id = fields.UUID(metadata={"description": "The session being placed"})
 
 
 class ProblemSchema(Schema):
     """An RFC 9457 problem document."""
+
+    class Meta:
+        json_schema = {"required": ["type", "title", "status", "detail"]}
 
     type = fields.String(metadata={"description": "URI reference naming the kind of problem"})
     title = fields.String()

@@ -30,8 +30,17 @@ IDEMPOTENCY_PARAMETER = {
     "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
     "description": "Any unique string (a UUID is good). A retry with the same key and request "
-    "gets the first response again, without the work being redone; a key is kept 24 hours. "
-    "The same key with another request is 422; a retry while the first is running is 409.",
+    "gets the first response again (an error too), marked `Idempotent-Replayed: true`, without the work "
+    "being redone; a key is kept 24 hours. The same key with another request is 422; a retry while the "
+    "first is running is 409.",
+}
+IDEMPOTENT_REPLAYED = {
+    "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+WWW_AUTHENTICATE = {
+    "description": "The scheme to authenticate with: `Bearer realm=\"intervisie\"`",
+    "schema": {"type": "string"},
 }
 
 
@@ -77,25 +86,36 @@ RETRY_STATUSES = ("202", "429", "503")
 
 class OperationNames(BasePlugin):
     """Every operation gets its stable ``operationId`` from :mod:`services.api.operation_ids`,
-    and every 202, 429 and 503 it answers documents ``Retry-After``."""
+    every 202, 429 and 503 it answers documents ``Retry-After``, and every success of a POST
+    that takes an ``Idempotency-Key`` documents ``Idempotent-Replayed``."""
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         for method, operation in (operations or {}).items():
             key = (method.upper(), path)
             if key in OPERATION_IDS:  # tests/api/test_openapi.py fails for one that is missing
                 operation["operationId"] = OPERATION_IDS[key]
+            idempotent = IDEMPOTENCY_PARAMETER in operation.get("parameters", [])
             for status, response in operation.get("responses", {}).items():
-                if str(status) in RETRY_STATUSES and isinstance(response, dict) and "$ref" not in response:
+                if not isinstance(response, dict) or "$ref" in response:
+                    continue
+                if str(status) in RETRY_STATUSES:
                     response.setdefault("headers", {})["Retry-After"] = RETRY_AFTER
+                if idempotent and str(status).startswith("2"):
+                    response.setdefault("headers", {})["Idempotent-Replayed"] = IDEMPOTENT_REPLAYED
 
 
 class SchemaKeywords(BasePlugin):
     """JSON Schema keywords that a marshmallow schema states about itself in ``Meta.json_schema``
-    (``minProperties``, say), which apispec cannot derive from its fields."""
+    (``minProperties``, say), which apispec cannot derive from its fields; and for an answer
+    (``Meta.every_field_present``, see schemas.common.ResponseSchema) every property required."""
 
     def schema_helper(self, name, definition, schema=None, **kwargs):
         meta = getattr(resolve_schema_cls(schema), "Meta", None) if schema is not None else None
-        return dict(getattr(meta, "json_schema", {}))
+        keywords = dict(getattr(meta, "json_schema", {}))
+        if getattr(meta, "every_field_present", False):
+            optional = getattr(meta, "optional_fields", ())
+            keywords["required"] = [name for name in definition.get("properties", {}) if name not in optional]
+        return keywords
 
 
 _OPEN_NULL = {"type": "object", "nullable": True}
@@ -113,12 +133,32 @@ def nullable_reference(converter, field, ret, **kwargs) -> dict:
     return {"nullable": True}
 
 
+def enum_reference(converter, field, ret, **kwargs) -> dict:
+    """A closed set that has a name (schemas.common.Enumerated) as ``allOf: [$ref]`` to one
+    ``enum`` component, registered on first use: generated clients get one ``Weekday`` enum, and
+    a nullable one stays an enum without ``null`` in it (``nullable`` on the reference)."""
+    component = getattr(field, "component", None)
+    if component is None:
+        return {}
+    if component not in converter.spec.components.schemas:
+        described = {"description": field.component_description} if field.component_description else {}
+        converter.spec.components.schema(component, {"type": "string", "enum": list(field.choices), **described})
+    ret.pop("type", None)
+    ret.pop("enum", None)
+    ret["allOf"] = [{"$ref": f"#/components/schemas/{component}"}]
+    return {}
+
+
+PAGINATION_EXAMPLE = '{"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 1, "next_page": 2}'
+
+
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ProblemSchema
 
     def _init_spec(self, *, extra_plugins=None, **options):
         super()._init_spec(extra_plugins=[*(extra_plugins or ()), SchemaKeywords(), OperationNames()], **options)
         self.ma_plugin.converter.add_attribute_function(nullable_reference)
+        self.ma_plugin.converter.add_attribute_function(enum_reference)
 
     def _register_error_handlers(self):
         """Errors are rendered by :mod:`services.api.problems`, registered by the app factory."""
@@ -130,6 +170,8 @@ class Api(flask_smorest.Api):
                 response["schema"] = self.ERROR_SCHEMA
             if str(status.value) in RETRY_STATUSES:
                 response["headers"] = {"Retry-After": RETRY_AFTER}
+            if status == HTTPStatus.UNAUTHORIZED:
+                response["headers"] = {"WWW-Authenticate": WWW_AUTHENTICATE}
             prepare_response(response, self.spec, MEDIA_TYPE)
             self.spec.components.response(status.name, response, lazy=True)
         response = {"description": "Problem (RFC 9457)", "schema": self.ERROR_SCHEMA}
@@ -137,11 +179,16 @@ class Api(flask_smorest.Api):
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
     def _register_pagination_header(self):
-        # The header's value is a JSON document: OpenAPI says so with `content`; a bare `schema`
-        # would promise the `simple` style (total,5,page,1) instead.
+        # The header's value is a JSON document. As a string with a schema, generators and
+        # validators read it as what it is on the wire (an object schema would promise the
+        # `simple` style, total,5,page,1); `x-json-schema` names the schema of the JSON in it,
+        # which tests/api/test_fuzzing.py checks every answer against.
+        self.spec.components.schema("PaginationMetadata", schema=PaginationMetadataSchema)
         header = {
-            "description": "Pagination metadata, as JSON",
-            "content": {"application/json": {"schema": PaginationMetadataSchema}},
+            "description": "Pagination metadata as a JSON object (a PaginationMetadata: total, total_pages, "
+            "first_page, last_page, page, and previous_page and next_page where there is one)",
+            "schema": {"type": "string", "example": PAGINATION_EXAMPLE},
+            "x-json-schema": {"$ref": "#/components/schemas/PaginationMetadata"},
         }
         self.spec.components.header("PAGINATION", header, lazy=True)
 
@@ -163,9 +210,12 @@ def _errors(*statuses: int) -> Callable:
     return decorator
 
 
+NOT_MODIFIED = "Not modified (If-None-Match matched the ETag)"
+
+
 def _conditional_read(func):
     return flask_smorest.Blueprint.alt_response(
-        _DOC_BLUEPRINT, 304, description="Not modified (If-None-Match matched the ETag)"
+        _DOC_BLUEPRINT, 304, description=NOT_MODIFIED, headers={"ETag": ETAG_HEADER}
     )(
         flask_smorest.Blueprint.doc(
             parameters=[{**IF_MATCH, "name": "If-None-Match", "description": "An ETag you hold; 304 when it is still current."}],
@@ -178,6 +228,12 @@ def _conditional_write(func):
     return flask_smorest.Blueprint.alt_response(_DOC_BLUEPRINT, 412, response="PRECONDITION_FAILED")(func)
 
 
+_TEXT_HEADER = {"schema": {"type": "string"}}
+_FEED_CACHING = {
+    "Cache-Control": {**_TEXT_HEADER, "description": "private, max-age=0, must-revalidate"},
+    "Referrer-Policy": {**_TEXT_HEADER, "description": "no-referrer: the URL holds the token"},
+}
+
 # alt_response and doc only record documentation on the function; they need no real blueprint.
 _DOC_BLUEPRINT = flask_smorest.Blueprint("_doc", __name__)
 
@@ -186,8 +242,22 @@ documented = SimpleNamespace(
     conditional_read=_conditional_read,
     conditional_write=_conditional_write,
     etag={"ETag": ETAG_HEADER},
+    location=lambda what: {"Location": {"description": what, "schema": {"type": "string", "format": "uri-reference"}}},
+    retry_after={"Retry-After": {**RETRY_AFTER, "description": "While queued or running: seconds to wait before polling again"}},
     created={
-        "Location": {"description": "URL of the new resource", "schema": {"type": "string"}},
+        "Location": {"description": "URL of the new resource", "schema": {"type": "string", "format": "uri-reference"}},
         "ETag": ETAG_HEADER,
+    },
+    text={"type": "string"},
+    binary={"type": "string", "format": "binary"},
+    # The public feeds (services.api.resources.public_feeds): what they send besides the body.
+    if_none_match={**IF_MATCH, "name": "If-None-Match", "description": "The ETag you hold; 304 while the feed is unchanged."},
+    feed_headers={"ETag": {**_TEXT_HEADER, "description": "Fingerprint of everything the feed shows"}, **_FEED_CACHING},
+    feed_page_headers={**_FEED_CACHING, "Content-Security-Policy": _TEXT_HEADER},
+    # The pages for people (/answer, /availability): not to be cached, framed or sniffed.
+    page_headers={name: _TEXT_HEADER for name in ("Cache-Control", "Referrer-Policy", "X-Content-Type-Options", "Content-Security-Policy")},
+    feed_not_found={
+        "description": "No feed at this address (the link may have been replaced)",
+        "schema": ProblemSchema, "content_type": MEDIA_TYPE, "headers": _FEED_CACHING,
     },
 )

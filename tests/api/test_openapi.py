@@ -123,3 +123,62 @@ def test_every_202_429_and_503_documents_retry_after():
                 assert response["headers"]["Retry-After"]["schema"]["type"] == "integer", (method, path, status)
                 found += 1
     assert found > 50  # every rate-limited operation's 429, and the accepted runs, batches and proposals
+
+
+def test_non_json_bodies_and_the_headers_sent_are_declared():
+    spec = spec_dict()
+    paths, components = spec["paths"], spec["components"]
+    binary = {"type": "string", "format": "binary"}
+    assert paths["/feeds/{token}.ics"]["get"]["responses"]["200"]["content"]["text/calendar"]["schema"] == binary
+    assert paths["/v1/invitations/{invitation_id}.ics"]["get"]["responses"]["200"]["content"]["text/calendar"]["schema"] == binary
+    assert paths["/v1/groups/{group_id}/availability.svg"]["get"]["responses"]["200"]["content"]["image/svg+xml"]["schema"] == binary
+    assert paths["/v1/itip"]["post"]["requestBody"]["content"]["text/calendar"]["schema"] == binary
+    assert paths["/feeds/{token}"]["get"]["responses"]["200"]["content"]["text/html"]["schema"] == {"type": "string"}
+
+    feed = paths["/feeds/{token}.ics"]["get"]
+    assert [p["name"] for p in feed["parameters"] if p["in"] == "header"] == ["If-None-Match"]
+    assert {"ETag", "Last-Modified", "Cache-Control"} <= feed["responses"]["200"]["headers"].keys()
+    assert "ETag" in feed["responses"]["304"]["headers"]
+    assert "ETag" in paths["/v1/sessions/{session_id}"]["get"]["responses"]["304"]["headers"]
+    assert "WWW-Authenticate" in components["responses"]["UNAUTHORIZED"]["headers"]
+
+    pagination = components["headers"]["PAGINATION"]
+    assert pagination["schema"]["type"] == "string" and "content" not in pagination
+    assert pagination["x-json-schema"] == {"$ref": "#/components/schemas/PaginationMetadata"}
+
+    assert "Retry-After" in paths["/v1/scheduling-runs/{run_id}"]["get"]["responses"]["200"]["headers"]
+    posts = [(path, item["post"]) for path, item in paths.items() if "post" in item]
+    for path, post in posts:
+        idempotent = any(p["name"] == "Idempotency-Key" for p in post.get("parameters", []))
+        for status, response in post["responses"].items():
+            if str(status).startswith("2"):
+                assert ("Idempotent-Replayed" in response.get("headers", {})) == idempotent, (path, status)
+        created = post["responses"].get("201")
+        if created and path != "/v1/participants/{participant_id}/availability-link":  # its page URL is a secret
+            assert "Location" in created["headers"], path
+
+
+def test_closed_sets_are_named_enums_and_nullable_ones_hold_no_null():
+    schemas = spec_dict()["components"]["schemas"]
+    assert schemas["Weekday"] == {"type": "string", "enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}
+    region = schemas["Participant"]["properties"]["school_holiday_region"]
+    assert region == {"allOf": [{"$ref": "#/components/schemas/SchoolHolidayRegion"}], "nullable": True, "description": region["description"]}
+    assert None not in schemas["SchoolHolidayRegion"]["enum"]
+
+    def walk(node):
+        if isinstance(node, dict):
+            assert "anyOf" not in node and "oneOf" not in node, node  # composites generators cannot read
+            assert None not in node.get("enum", []), node
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schemas)
+    planned = schemas["PlannedSession"]["properties"]
+    assert planned["id"]["format"] == planned["chair_id"]["format"] == planned["absent_ids"]["items"]["format"] == "uuid"
+    assert planned["start"]["format"] == "date-time"
+    assert schemas["ProposedGroup"]["properties"]["first_session"]["format"] == "date-time"
+    assert schemas["Group"]["properties"]["member_count"]["type"] == "integer"
+    assert schemas["SchedulingRun"]["properties"]["plan"] == {"allOf": [{"$ref": "#/components/schemas/Plan"}], "nullable": True, "description": "When succeeded"}

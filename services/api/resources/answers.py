@@ -15,7 +15,7 @@ from flask.views import MethodView
 
 from services.api.context import state, transaction
 from services.api.resources.public_feeds import contact_of_programme
-from services.api.spec import Blueprint
+from services.api.spec import Blueprint, documented
 from shared.domain import i18n, texts
 from shared.domain.attendance import ANSWERS
 from shared.domain.i18n import N_
@@ -84,8 +84,8 @@ def _links() -> answers.Links:
 @answer_pages.route("/<token>")
 class AnswerPage(MethodView):
     @answer_pages.doc(security=[])
-    @answer_pages.response(200, description="The answer page (HTML)", content_type="text/html")
-    @answer_pages.alt_response(404, description="The link is dead (HTML)", content_type="text/html")
+    @answer_pages.response(200, documented.text, description="The answer page (HTML)", content_type="text/html", headers=documented.page_headers)
+    @answer_pages.alt_response(404, schema=documented.text, description="The link is dead (HTML)", content_type="text/html", headers=documented.page_headers)
     def get(self, token: str):
         """A person's page to answer an invitation (HTML); showing it records nothing"""
         with transaction() as session:
@@ -93,16 +93,16 @@ class AnswerPage(MethodView):
         return _gone() if invited is None else _show(invited, token)
 
     @answer_pages.doc(security=[], requestBody={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
-        "type": "object", "required": ["response", "csrf"],
+        "type": "object", "required": ["response", "csrf"], "additionalProperties": {"type": "string"},
         "properties": {
             "response": {"type": "string", "enum": list(ANSWERS)},
             "comment": {"type": "string", "maxLength": COMMENT_LENGTH},
             "csrf": {"type": "string"},
         },
     }}}})
-    @answer_pages.response(200, description="The page, confirming what was recorded (HTML)", content_type="text/html")
-    @answer_pages.alt_response(400, description="Not recorded: the page says why (HTML)", content_type="text/html")
-    @answer_pages.alt_response(404, description="The link is dead (HTML)", content_type="text/html")
+    @answer_pages.response(200, documented.text, description="The page, confirming what was recorded (HTML)", content_type="text/html", headers=documented.page_headers)
+    @answer_pages.alt_response(400, schema=documented.text, description="Not recorded: the page says why (HTML)", content_type="text/html", headers=documented.page_headers)
+    @answer_pages.alt_response(404, schema=documented.text, description="The link is dead (HTML)", content_type="text/html", headers=documented.page_headers)
     def post(self, token: str):
         """Record the answer chosen on the page (a form post from the page itself)"""
         with transaction() as session:

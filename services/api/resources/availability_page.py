@@ -19,8 +19,8 @@ from flask.views import MethodView
 
 from services.api.context import state, transaction
 from services.api.resources.answers import PAGE_HEADERS
-from services.api.schemas.common import AvailabilitySchema
-from services.api.spec import Blueprint
+from services.api.schemas.common import AvailabilityInputSchema
+from services.api.spec import Blueprint, documented
 from shared.db.models import Participant
 from shared.domain import i18n
 from shared.domain import week_form as grid
@@ -34,7 +34,7 @@ availability_pages = Blueprint(
 
 NOTE_LENGTH = 200
 FORM_SCHEMA = {
-    "type": "object", "required": ["slot", "csrf"],
+    "type": "object", "required": ["slot", "csrf"], "additionalProperties": {"type": "string"},
     "properties": {
         "slot": {
             "type": "array", "minItems": 1, "maxItems": 7 * 32, "uniqueItems": True,
@@ -149,7 +149,7 @@ def _posted_availability(participant: Participant) -> dict:
         unavailable.append(item)
     document = {"weekly": grid.weekly_of(windows), "unavailable": unavailable}
     try:
-        return AvailabilitySchema().load(document)
+        return AvailabilityInputSchema().load(document)
     except ma.ValidationError as error:
         raise Refused(_explain(error.normalized_messages(), _)) from None
 
@@ -177,8 +177,8 @@ def _flatten(messages, prefix: str = ""):
 @availability_pages.route("/<token>")
 class AvailabilityPage(MethodView):
     @availability_pages.doc(security=[])
-    @availability_pages.response(200, description="The participant's week (HTML)", content_type="text/html")
-    @availability_pages.alt_response(404, description="The link is dead (HTML)", content_type="text/html")
+    @availability_pages.response(200, documented.text, description="The participant's week (HTML)", content_type="text/html", headers=documented.page_headers)
+    @availability_pages.alt_response(404, schema=documented.text, description="The link is dead (HTML)", content_type="text/html", headers=documented.page_headers)
     def get(self, token: str):
         """A participant's page to fill in their week (HTML); showing it changes nothing"""
         with transaction() as session:
@@ -188,9 +188,9 @@ class AvailabilityPage(MethodView):
     @availability_pages.doc(security=[], requestBody={"required": True, "content": {"application/x-www-form-urlencoded": {
         "schema": FORM_SCHEMA, "encoding": {"slot": {"style": "form", "explode": True}, "remove": {"style": "form", "explode": True}},
     }}})
-    @availability_pages.response(200, description="The page, confirming what was stored (HTML)", content_type="text/html")
-    @availability_pages.alt_response(400, description="Not stored: the page says why (HTML)", content_type="text/html")
-    @availability_pages.alt_response(404, description="The link is dead (HTML)", content_type="text/html")
+    @availability_pages.response(200, documented.text, description="The page, confirming what was stored (HTML)", content_type="text/html", headers=documented.page_headers)
+    @availability_pages.alt_response(400, schema=documented.text, description="Not stored: the page says why (HTML)", content_type="text/html", headers=documented.page_headers)
+    @availability_pages.alt_response(404, schema=documented.text, description="The link is dead (HTML)", content_type="text/html", headers=documented.page_headers)
     def post(self, token: str):
         """Store the week filled in on the page (a form post from the page itself)"""
         now = state().clock()

@@ -49,8 +49,9 @@ class SessionInvitations(MethodView):
 @invitation_blueprint.route("/invitations/<uuid:invitation_id>.ics")
 class InvitationCalendar(MethodView):
     @invitation_blueprint.response(
-        200, description="The iTIP message", content_type=CALENDAR_MEDIA_TYPE,
+        200, documented.binary, description="The iTIP message", content_type=CALENDAR_MEDIA_TYPE,
         example="BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\n…",
+        headers={"Content-Disposition": {"description": "inline, with the file name invitation-{id}.ics", "schema": {"type": "string"}}},
     )
     @documented.errors(404)
     def get(self, invitation_id: uuid.UUID):

@@ -47,7 +47,7 @@ def _group_week(group_id: uuid.UUID, query: dict) -> use_cases.GroupWeek:
 class GroupAvailability(MethodView):
     @availability.arguments(WeekQuerySchema, location="query")
     @availability.response(200, GroupAvailabilitySchema, headers=HEADERS)
-    @availability.alt_response(304, description=NOT_MODIFIED)
+    @availability.alt_response(304, description=NOT_MODIFIED, headers=HEADERS)
     @documented.errors(403, 404)
     def get(self, query, group_id: uuid.UUID):
         """Who can when: a group's week in half hours
@@ -66,10 +66,10 @@ class GroupAvailability(MethodView):
 class GroupAvailabilityHeatmap(MethodView):
     @availability.arguments(WeekQuerySchema, location="query")
     @availability.response(
-        200, description="The heat map (SVG, in the group's language)", content_type=SVG_MEDIA_TYPE, headers=HEADERS,
+        200, documented.binary, description="The heat map (SVG, in the group's language)", content_type=SVG_MEDIA_TYPE, headers=HEADERS,
         example='<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 390 522" role="img" …>…</svg>',
     )
-    @availability.alt_response(304, description=NOT_MODIFIED)
+    @availability.alt_response(304, description=NOT_MODIFIED, headers=HEADERS)
     @documented.errors(403, 404)
     def get(self, query, group_id: uuid.UUID):
         """Who can when, drawn as a heat map (image/svg+xml)

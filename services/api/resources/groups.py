@@ -11,7 +11,8 @@ from flask.views import MethodView
 from services.api.context import actor, state, transaction
 from services.api.etag import check_if_match, check_if_none_match, headers_for
 from services.api.schemas.groups import (
-    ConstraintsSchema,
+    ConstraintsInputSchema,
+    GroupInputSchema,
     GroupPatchSchema,
     GroupSchema,
     MemberSchema,
@@ -29,7 +30,7 @@ groups = Blueprint(
 
 @groups.route("")
 class Groups(MethodView):
-    @groups.arguments(GroupSchema)
+    @groups.arguments(GroupInputSchema)
     @groups.response(201, GroupSchema, headers=documented.created)
     @documented.errors(403)
     def post(self, data):
@@ -97,7 +98,7 @@ class GroupById(MethodView):
 def _merged_constraints(stored: dict, sent: dict) -> dict:
     """A PATCH may send some constraints; the result must still be valid as a whole."""
     try:
-        return ConstraintsSchema().load({**stored, **sent})
+        return ConstraintsInputSchema().load({**stored, **sent})
     except ma.ValidationError as error:
         raise ma.ValidationError({"constraints": error.messages}) from None
 

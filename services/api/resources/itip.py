@@ -30,7 +30,7 @@ class UnsupportedMediaType(ServiceError):
 
 @blueprint.route("")
 class ITip(MethodView):
-    @blueprint.doc(requestBody={"required": True, "content": {CALENDAR: {"schema": {"type": "string"}, "example": (
+    @blueprint.doc(requestBody={"required": True, "content": {CALENDAR: {"schema": {"type": "string", "format": "binary"}, "example": (
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//EN\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\n"
         "UID:2384bbf1-…@intervisie\r\nSEQUENCE:0\r\nDTSTAMP:20270105T120000Z\r\n"
         "ATTENDEE;PARTSTAT=DECLINED:mailto:deelnemer1@example.org\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"

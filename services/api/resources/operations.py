@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from sqlalchemy import text
 
 from services.api.context import state
@@ -15,7 +15,10 @@ operations = Blueprint(
 
 
 class HealthSchema(Schema):
-    status = fields.String(metadata={"example": "ok"})
+    class Meta:
+        json_schema = {"required": ["status", "checks"]}
+
+    status = fields.String(validate=validate.OneOf(("ok", "failing")), metadata={"example": "ok"})
     checks = fields.Dict(keys=fields.String(), values=fields.String())
 
 

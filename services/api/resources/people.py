@@ -9,12 +9,14 @@ from flask.views import MethodView
 
 from services.api.context import actor, state, transaction
 from services.api.etag import check_if_match, check_if_none_match, headers_for
-from services.api.schemas.common import AvailabilitySchema, patch_schema
+from services.api.schemas.common import AvailabilityInputSchema, patch_schema
 from services.api.schemas.people import (
     AvailabilityLinkRequestSchema,
     AvailabilityLinkSchema,
+    FacilitatorInputSchema,
     FacilitatorSchema,
     ParticipantExportSchema,
+    ParticipantInputSchema,
     ParticipantQuerySchema,
     ParticipantSchema,
 )
@@ -34,7 +36,7 @@ participants = Blueprint(
 
 @facilitators.route("")
 class Facilitators(MethodView):
-    @facilitators.arguments(FacilitatorSchema)
+    @facilitators.arguments(FacilitatorInputSchema)
     @facilitators.response(201, FacilitatorSchema, headers=documented.created)
     @documented.errors(403)
     def post(self, data):
@@ -69,7 +71,7 @@ class FacilitatorById(MethodView):
         check_if_none_match(facilitator)
         return facilitator, headers_for(facilitator)
 
-    @facilitators.arguments(patch_schema(FacilitatorSchema))
+    @facilitators.arguments(patch_schema(FacilitatorInputSchema))
     @facilitators.response(200, FacilitatorSchema, headers=documented.etag)
     @documented.conditional_write
     @documented.errors(403, 404)
@@ -94,7 +96,7 @@ class FacilitatorById(MethodView):
 
 @participants.route("")
 class Participants(MethodView):
-    @participants.arguments(ParticipantSchema)
+    @participants.arguments(ParticipantInputSchema)
     @participants.response(201, ParticipantSchema, headers=documented.created)
     @documented.errors(409)
     def post(self, data):
@@ -132,7 +134,7 @@ class ParticipantById(MethodView):
         check_if_none_match(participant)
         return participant, headers_for(participant)
 
-    @participants.arguments(patch_schema(ParticipantSchema))
+    @participants.arguments(patch_schema(ParticipantInputSchema))
     @participants.response(200, ParticipantSchema, headers=documented.etag)
     @documented.conditional_write
     @documented.errors(404, 409)
@@ -166,7 +168,7 @@ class ParticipantExport(MethodView):
 
 @participants.route("/<uuid:participant_id>/availability")
 class ParticipantAvailability(MethodView):
-    @participants.arguments(AvailabilitySchema)
+    @participants.arguments(AvailabilityInputSchema)
     @participants.response(200, ParticipantSchema, headers=documented.etag)
     @documented.conditional_write
     @documented.errors(404)

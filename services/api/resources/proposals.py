@@ -23,7 +23,7 @@ blueprint = Blueprint(
 @blueprint.route("")
 class GroupProposals(MethodView):
     @blueprint.arguments(GroupProposalRequestSchema)
-    @blueprint.response(202, GroupProposalSchema, headers={"Location": {"description": "The proposal to poll", "schema": {"type": "string"}}})
+    @blueprint.response(202, GroupProposalSchema, headers=documented.location("The proposal to poll"))
     @documented.errors(403)
     def post(self, data):
         """Ask for a proposal of groups"""
@@ -35,7 +35,7 @@ class GroupProposals(MethodView):
 
 @blueprint.route("/<uuid:proposal_id>")
 class GroupProposalById(MethodView):
-    @blueprint.response(200, GroupProposalSchema)
+    @blueprint.response(200, GroupProposalSchema, headers=documented.retry_after)
     @documented.errors(403, 404)
     def get(self, proposal_id: uuid.UUID):
         """Get a proposal; poll until it is no longer queued or running"""

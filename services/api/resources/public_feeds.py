@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from services.api.context import state
 from services.api.problems import problem_response
 from services.api.resources.calendar import CALENDAR_MEDIA_TYPE, feed_links
-from services.api.spec import Blueprint
+from services.api.spec import Blueprint, documented
 from shared.domain import i18n, texts
 from shared.domain.ics import Contact, SessionEvent, build_feed, feed_last_modified, memoised_vevent
 from shared.domain.themes import theme_label
@@ -51,13 +51,13 @@ def _calendar_name(owner: feeds.Owner) -> str:
 
 @calendar_feeds.route("/<token>.ics")
 class CalendarFeed(MethodView):
-    @calendar_feeds.doc(security=[])
+    @calendar_feeds.doc(security=[], parameters=[documented.if_none_match])
     @calendar_feeds.response(
-        200, description="The feed (METHOD:PUBLISH)", content_type=CALENDAR_MEDIA_TYPE,
-        headers={"ETag": {"schema": {"type": "string"}}, "Last-Modified": {"schema": {"type": "string"}}},
+        200, documented.binary, description="The feed (METHOD:PUBLISH)", content_type=CALENDAR_MEDIA_TYPE,
+        headers={**documented.feed_headers, "Last-Modified": {"description": "When the latest change it shows was made", "schema": {"type": "string"}}},
     )
-    @calendar_feeds.alt_response(304, description="Not modified")
-    @calendar_feeds.alt_response(404, response="NOT_FOUND")
+    @calendar_feeds.alt_response(304, description="Not modified (If-None-Match matched the ETag)", headers=documented.feed_headers)
+    @calendar_feeds.alt_response(404, **documented.feed_not_found)
     def get(self, token: str):
         """A calendar feed to subscribe to (text/calendar)"""
         app_state = state()
@@ -112,8 +112,11 @@ def contact_of_programme() -> Contact:
 @calendar_feeds.route("/<token>")
 class FeedPage(MethodView):
     @calendar_feeds.doc(security=[])
-    @calendar_feeds.response(200, description="A small HTML page with subscribe links", content_type="text/html")
-    @calendar_feeds.alt_response(404, response="NOT_FOUND")
+    @calendar_feeds.response(
+        200, documented.text, description="A small HTML page with subscribe links", content_type="text/html",
+        headers=documented.feed_page_headers,
+    )
+    @calendar_feeds.alt_response(404, **documented.feed_not_found)
     def get(self, token: str):
         """The subscribe page of a feed (HTML); a facilitator's also shows her groups, their answers and who can when"""
         app_state = state()

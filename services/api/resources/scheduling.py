@@ -39,12 +39,11 @@ sessions = Blueprint(
     "sending a new start; cancel one with status cancelled.",
 )
 IN_FLIGHT_RETRY_AFTER = "1"
-RETRY_AFTER_HEADER = {"description": "While queued or running: seconds to wait before polling again", "schema": {"type": "integer"}}
 
 
 @runs.route("/groups/<uuid:group_id>/scheduling-runs")
 class GroupSchedulingRuns(MethodView):
-    @runs.response(202, SchedulingRunSchema, headers={"Location": {"description": "The run to poll", "schema": {"type": "string"}}})
+    @runs.response(202, SchedulingRunSchema, headers=documented.location("The run to poll"))
     @documented.errors(403, 404, 409, 422)
     def post(self, group_id: uuid.UUID):
         """Plan (or re-plan) a group's sessions"""
@@ -56,7 +55,7 @@ class GroupSchedulingRuns(MethodView):
 
 @runs.route("/scheduling-runs/<uuid:run_id>")
 class SchedulingRunById(MethodView):
-    @runs.response(200, SchedulingRunSchema)
+    @runs.response(200, SchedulingRunSchema, headers=documented.retry_after)
     @documented.errors(404)
     def get(self, run_id: uuid.UUID):
         """Get a scheduling run; poll until it is no longer queued or running"""
@@ -70,7 +69,7 @@ class SchedulingRunById(MethodView):
 @batch_blueprint.route("/scheduling-batches")
 class SchedulingBatches(MethodView):
     @batch_blueprint.arguments(SchedulingBatchRequestSchema)
-    @batch_blueprint.response(202, SchedulingBatchSchema, headers={"Location": {"description": "The batch to poll", "schema": {"type": "string"}}})
+    @batch_blueprint.response(202, SchedulingBatchSchema, headers=documented.location("The batch to poll"))
     @documented.errors(403, 409)
     def post(self, data):
         """Plan several groups together
@@ -88,7 +87,7 @@ class SchedulingBatches(MethodView):
 
 @batch_blueprint.route("/scheduling-batches/<uuid:batch_id>")
 class SchedulingBatchById(MethodView):
-    @batch_blueprint.response(200, SchedulingBatchSchema, headers={"Retry-After": RETRY_AFTER_HEADER})
+    @batch_blueprint.response(200, SchedulingBatchSchema, headers=documented.retry_after)
     @documented.errors(403, 404)
     def get(self, batch_id: uuid.UUID):
         """Get a scheduling batch; poll until it is finished"""

@@ -8,7 +8,7 @@ from flask import url_for
 from flask.views import MethodView
 
 from services.api.context import actor, state, transaction
-from services.api.schemas.webhooks import CreatedWebhookSchema, WebhookDeliverySchema, WebhookSchema
+from services.api.schemas.webhooks import CreatedWebhookSchema, WebhookDeliverySchema, WebhookInputSchema, WebhookSchema
 from services.api.spec import Blueprint, documented, page_of
 from services.scheduler.webhook_http import resolve
 from shared.domain.webhooks import derive_secret
@@ -25,8 +25,8 @@ blueprint = Blueprint(
 
 @blueprint.route("")
 class Webhooks(MethodView):
-    @blueprint.arguments(WebhookSchema)
-    @blueprint.response(201, CreatedWebhookSchema, headers=documented.created)
+    @blueprint.arguments(WebhookInputSchema)
+    @blueprint.response(201, CreatedWebhookSchema, headers=documented.location("URL of the new endpoint"))
     @documented.errors()
     def post(self, data):
         """Register a webhook endpoint; the answer holds its signing secret, once"""

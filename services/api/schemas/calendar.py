@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from flask import url_for
 from marshmallow import fields, validate
 
+from services.api.schemas.common import DeliveryState, InvitationMethod, InvitationNotice, Language, ResponseSchema
 
-class RecipientSchema(ma.Schema):
+
+class RecipientSchema(ResponseSchema):
     kind = fields.String(validate=validate.OneOf(("facilitator", "participant")))
-    id = fields.UUID(allow_none=True)
+    id = fields.UUID(allow_none=True, metadata={"description": "Null once the person is erased"})
     name = fields.String()
-    email = fields.String()
+    email = fields.String(metadata={"format": "email"})
 
 
-class InvitationSchema(ma.Schema):
+class InvitationSchema(ResponseSchema):
     id = fields.UUID()
     session_id = fields.UUID()
     recipient = fields.Nested(RecipientSchema)
-    method = fields.String(validate=validate.OneOf(("REQUEST", "CANCEL")), metadata={"description": "iTIP method"})
-    notice = fields.String(metadata={"description": "new, changed, cancelled or removed (a member who left)"})
+    method = InvitationMethod(metadata={"description": "iTIP method"})
+    notice = InvitationNotice(metadata={"description": "new, changed, cancelled or removed (a member who left)"})
     sequence = fields.Integer()
-    language = fields.String()
+    language = Language()
     issued_at = fields.AwareDateTime()
-    delivery_state = fields.String(
-        validate=validate.OneOf(("stored", "pending", "sending", "sent", "failed")),
-        metadata={"description": "stored (no SMTP configured), pending, sending, sent or failed"},
-    )
+    delivery_state = DeliveryState(metadata={"description": "stored (no SMTP configured), pending, sending, sent or failed"})
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)
     sent_at = fields.AwareDateTime(allow_none=True)
@@ -36,7 +34,7 @@ class InvitationSchema(ma.Schema):
     )
 
 
-class FeedLinkSchema(ma.Schema):
-    url = fields.String(metadata={"description": "https URL of the .ics feed (the token in it is the secret)"})
-    webcal_url = fields.String(metadata={"description": "The same as webcal://, for one-click subscribing"})
-    page_url = fields.String(metadata={"description": "A small page with the upcoming sessions and subscribe links"})
+class FeedLinkSchema(ResponseSchema):
+    url = fields.String(metadata={"format": "uri", "description": "https URL of the .ics feed (the token in it is the secret)"})
+    webcal_url = fields.String(metadata={"format": "uri", "description": "The same as webcal://, for one-click subscribing"})
+    page_url = fields.String(metadata={"format": "uri", "description": "A small page with the upcoming sessions and subscribe links"})

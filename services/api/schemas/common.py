@@ -15,7 +15,9 @@ from zoneinfo import available_timezones
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from shared.domain.attendance import RESPONSES, SOURCES
 from shared.domain.model import HOLIDAY_REGIONS, LANGUAGES, WEEKDAYS
+from shared.domain.webhooks import EVENT_TYPES
 
 NAME_LENGTH = validate.Length(min=1, max=200)
 SLUG_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
@@ -192,8 +194,14 @@ class Rfc3339DateTime(fields.AwareDateTime):
         return parsed
 
 
+DATE_OR_DATE_TIME = f"^(?:{RFC3339_DATE.pattern}|{RFC3339_DATE_TIME.pattern})$"
+
+
 class DateOrDateTime(fields.Field):
-    """A calendar date (``2027-03-08``) or an RFC 3339 date-time with offset, kept as text."""
+    """A calendar date (``2027-03-08``) or an RFC 3339 date-time with offset, kept as text.
+
+    Documented as a string with a pattern: an ``anyOf`` of two formats is what client generators
+    cannot read (they make it ``Any``)."""
 
     default_error_messages = {
         "invalid": "Not a valid date (YYYY-MM-DD) or RFC 3339 date-time with offset: {value}.",
@@ -201,7 +209,7 @@ class DateOrDateTime(fields.Field):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.metadata = {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}], **self.metadata}
+        self.metadata = {"type": "string", "pattern": DATE_OR_DATE_TIME, **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
@@ -235,19 +243,92 @@ def Slug(**kwargs) -> fields.String:  # noqa: N802 - reads like a field class
     )
 
 
+class Enumerated(fields.String):
+    """A string from a closed set that the OpenAPI document names once (``Weekday``), so that
+    generated clients share one enum instead of one per property (see services.api.spec)."""
+
+    def __init__(self, component: str, choices: tuple[str, ...], *, growing: bool = False, **kwargs):
+        super().__init__(validate=validate.OneOf(choices), **kwargs)
+        self.component = component
+        self.choices = tuple(choices)
+        self.component_description = GROWING if growing else None
+
+
+GROWING = "More values may come within /v1: skip one you do not know."
+
+
 def Weekday(**kwargs) -> fields.String:  # noqa: N802
-    return fields.String(validate=validate.OneOf(WEEKDAYS), **kwargs)
+    return Enumerated("Weekday", WEEKDAYS, **kwargs)
 
 
 def Language(**kwargs) -> fields.String:  # noqa: N802
-    return fields.String(validate=validate.OneOf(LANGUAGES), **kwargs)
+    return Enumerated("Language", LANGUAGES, **kwargs)
 
 
 def HolidayRegion(**kwargs) -> fields.String:  # noqa: N802
-    return fields.String(validate=validate.OneOf(HOLIDAY_REGIONS), allow_none=True, **kwargs)
+    return Enumerated("SchoolHolidayRegion", HOLIDAY_REGIONS, allow_none=True, **kwargs)
+
+
+INVITATION_METHODS = ("REQUEST", "CANCEL")
+INVITATION_NOTICES = ("new", "changed", "cancelled", "removed")
+DELIVERY_STATES = ("stored", "pending", "sending", "sent", "failed")
+WEBHOOK_DELIVERY_STATES = ("pending", "delivered", "failed", "disabled")
+
+
+def InvitationMethod(**kwargs) -> fields.String:  # noqa: N802
+    return Enumerated("InvitationMethod", INVITATION_METHODS, **kwargs)
+
+
+def InvitationNotice(**kwargs) -> fields.String:  # noqa: N802
+    return Enumerated("InvitationNotice", INVITATION_NOTICES, **kwargs)
+
+
+def DeliveryState(**kwargs) -> fields.String:  # noqa: N802
+    return Enumerated("InvitationDeliveryState", DELIVERY_STATES, **kwargs)
+
+
+def WebhookEventType(**kwargs) -> fields.String:  # noqa: N802
+    return Enumerated("WebhookEventType", EVENT_TYPES, growing=True, **kwargs)
+
+
+def WebhookDeliveryState(**kwargs) -> fields.String:  # noqa: N802
+    return Enumerated("WebhookDeliveryState", WEBHOOK_DELIVERY_STATES, **kwargs)
+
+
+def AttendanceResponse(**kwargs) -> fields.String:  # noqa: N802
+    return Enumerated("AttendanceResponse", RESPONSES, **kwargs)
+
+
+def AnswerSource(**kwargs) -> fields.String:  # noqa: N802
+    return Enumerated("AnswerSource", SOURCES, **kwargs)
+
+
+SESSION_STATUSES = ("scheduled", "cancelled")
+
+
+def SessionStatus(**kwargs) -> fields.String:  # noqa: N802
+    return Enumerated("SessionStatus", SESSION_STATUSES, **kwargs)
+
+
+def DateTimeText(metadata: dict | None = None, **kwargs) -> fields.String:  # noqa: N802
+    """An RFC 3339 date-time that an answer holds as text already (from a stored document)."""
+    return fields.String(metadata={"format": "date-time", **(metadata or {})}, **kwargs)
+
+
+class ResponseSchema(ma.Schema):
+    """A document the API answers with. Every field is in every answer — null where it may be
+    null (``allow_none``, and ``dump_default=None`` where the value can be missing) — so the
+    OpenAPI document lists every property as required (services.api.spec.SchemaKeywords) and
+    generated clients type none of them as optional. ``Meta.optional_fields`` names the rare
+    field that an answer leaves out on purpose."""
+
+    class Meta:
+        every_field_present = True
 
 
 class WeeklyWindowSchema(StrictSchema):
+    """The same in requests and answers."""
+
     day = Weekday(required=True, metadata={"example": "tue"})
     start = LocalTime(required=True, metadata={"example": "19:00"})
     end = LocalTime(required=True, metadata={"example": "21:30"})
@@ -258,14 +339,15 @@ class WeeklyWindowSchema(StrictSchema):
             raise ma.ValidationError("must be after start", "end")
 
 
-class UnavailableSchema(StrictSchema):
+UNAVAILABLE_RULE = (
+    "start and end are both dates (YYYY-MM-DD, an inclusive range of whole days in the person's "
+    "time zone) or both RFC 3339 date-times with offset (a half-open range)."
+)
+
+
+class UnavailableInputSchema(StrictSchema):
     class Meta(StrictSchema.Meta):
-        json_schema = {
-            "anyOf": [
-                {"properties": {"start": {"format": "date"}, "end": {"format": "date"}}},
-                {"properties": {"start": {"format": "date-time"}, "end": {"format": "date-time"}}},
-            ],
-        }
+        json_schema = {"description": f"A period the person cannot meet: {UNAVAILABLE_RULE}"}
 
     start = DateOrDateTime(required=True, metadata={"example": "2027-03-08"})
     end = DateOrDateTime(required=True, metadata={"example": "2027-03-12"})
@@ -283,7 +365,18 @@ class UnavailableSchema(StrictSchema):
             raise ma.ValidationError("must not be before start (dates are inclusive)", "end")
 
 
-class AvailabilitySchema(StrictSchema):
+class UnavailableSchema(ResponseSchema):
+    class Meta(ResponseSchema.Meta):
+        json_schema = {"description": f"A period the person cannot meet: {UNAVAILABLE_RULE}"}
+        # Availability is answered as it was sent, so that what a client PUTs it reads back.
+        optional_fields = ("note",)
+
+    start = fields.String(metadata={"pattern": DATE_OR_DATE_TIME, "example": "2027-03-08"})
+    end = fields.String(metadata={"pattern": DATE_OR_DATE_TIME, "example": "2027-03-12"})
+    note = fields.String(metadata={"description": "Present when one was given"})
+
+
+class AvailabilityInputSchema(StrictSchema):
     weekly = fields.List(
         fields.Nested(WeeklyWindowSchema),
         load_default=list,
@@ -291,7 +384,7 @@ class AvailabilitySchema(StrictSchema):
         metadata={"description": "Weekly windows in the person's own time zone; empty: no weekly restriction."},
     )
     unavailable = fields.List(
-        fields.Nested(UnavailableSchema),
+        fields.Nested(UnavailableInputSchema),
         load_default=list,
         validate=validate.Length(max=366),
         metadata={"description": "Inclusive date ranges or half-open RFC 3339 date-time ranges."},
@@ -305,19 +398,40 @@ class AvailabilitySchema(StrictSchema):
         return data
 
 
-class PersonSchema(StrictSchema):
-    """What facilitators and participants have in common."""
+class AvailabilitySchema(ResponseSchema):
+    weekly = fields.List(
+        fields.Nested(WeeklyWindowSchema), dump_default=list,
+        metadata={"description": "Weekly windows in the person's own time zone; empty: no weekly restriction."},
+    )
+    unavailable = fields.List(
+        fields.Nested(UnavailableSchema), dump_default=list,
+        metadata={"description": "Inclusive date ranges or half-open RFC 3339 date-time ranges."},
+    )
 
-    id = fields.UUID(dump_only=True)
+
+class PersonInputSchema(StrictSchema):
+    """What facilitators and participants have in common, as a request sends it."""
+
     name = fields.String(required=True, validate=NAME_LENGTH, metadata={"example": "Anna de Vries"})
     email = fields.Email(
         required=True, validate=validate.Length(max=254), metadata={"example": "anna@example.org"}
     )
     timezone = TimeZone(load_default="Europe/Amsterdam", metadata={"example": "Europe/Amsterdam"})
     language = Language(load_default="nl")
-    availability = fields.Nested(AvailabilitySchema, load_default=lambda: {"weekly": [], "unavailable": []})
-    created_at = fields.AwareDateTime(dump_only=True)
-    updated_at = fields.AwareDateTime(dump_only=True)
+    availability = fields.Nested(AvailabilityInputSchema, load_default=lambda: {"weekly": [], "unavailable": []})
+
+
+class PersonSchema(ResponseSchema):
+    """What facilitators and participants have in common, as the API answers it."""
+
+    id = fields.UUID()
+    name = fields.String(metadata={"example": "Anna de Vries"})
+    email = fields.String(metadata={"format": "email", "example": "anna@example.org"})
+    timezone = fields.String(metadata={"example": "Europe/Amsterdam", "description": "IANA time zone"})
+    language = Language()
+    availability = fields.Nested(AvailabilitySchema)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
 
 
 def patch_schema(base: type[ma.Schema], **overrides: fields.Field) -> type[ma.Schema]:
@@ -332,7 +446,8 @@ def patch_schema(base: type[ma.Schema], **overrides: fields.Field) -> type[ma.Sc
         for field in self.fields.values():
             field.load_default = ma.missing
 
-    name = base.__name__.removesuffix("Schema") + "PatchSchema"
-    noun = base.__name__.removesuffix("Schema").lower()
+    noun = base.__name__.removesuffix("Schema").removesuffix("Input")
+    name = noun + "PatchSchema"
+    noun = noun.lower()
     namespace = {"__init__": __init__, "__doc__": f"Changes to a {noun}: send only what changes.", **overrides}
     return type(name, (base,), namespace)

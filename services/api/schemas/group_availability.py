@@ -5,10 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from services.api.schemas.common import Rfc3339Date, StrictSchema, Weekday
+from services.api.schemas.common import ResponseSchema, Rfc3339Date, StrictSchema, Weekday
 from shared.domain.week_grid import FACILITATOR, MEMBER, SLOT_MINUTES
-
-_IDS = {"type": "string", "format": "uuid"}
 
 
 class WeekQuerySchema(StrictSchema):
@@ -24,13 +22,13 @@ class WeekQuerySchema(StrictSchema):
     )
 
 
-class AvailabilityPersonSchema(ma.Schema):
-    id = fields.String(metadata=_IDS)
+class AvailabilityPersonSchema(ResponseSchema):
+    id = fields.UUID()
     role = fields.String(validate=validate.OneOf((FACILITATOR, MEMBER)))
     name = fields.String()
 
 
-class AvailabilityCellSchema(ma.Schema):
+class AvailabilityCellSchema(ResponseSchema):
     day = Weekday(metadata={"example": "tue"})
     start = fields.String(
         metadata={"pattern": r"^(?:[01][0-9]|2[0-3]):[03]0$", "example": "19:30",
@@ -38,12 +36,12 @@ class AvailabilityCellSchema(ma.Schema):
     )
     available = fields.Integer(metadata={"description": "People free for the whole half hour, and not booked elsewhere."})
     absent_ids = fields.List(
-        fields.String(metadata=_IDS),
+        fields.UUID(),
         metadata={"description": "People whose own availability (weekly windows in their own zone, unavailable "
                   "dates, school holidays) or a holiday the group skips does not leave the whole half hour free."},
     )
     busy_ids = fields.List(
-        fields.String(metadata=_IDS),
+        fields.UUID(),
         metadata={"description": "People otherwise free who are booked into a session of another group then."},
     )
     allowed = fields.Boolean(
@@ -51,7 +49,7 @@ class AvailabilityCellSchema(ma.Schema):
     )
 
 
-class GroupAvailabilitySchema(ma.Schema):
+class GroupAvailabilitySchema(ResponseSchema):
     week = fields.Date(metadata={"description": "The Monday", "example": "2027-03-08"})
     timezone = fields.String(metadata={"example": "Europe/Amsterdam", "description": "The group's time zone"})
     slot_minutes = fields.Integer(metadata={"example": SLOT_MINUTES})

@@ -10,6 +10,7 @@ from services.api.schemas.common import (
     HolidayRegion,
     Language,
     LocalTime,
+    ResponseSchema,
     Rfc3339Date,
     Slug,
     StrictSchema,
@@ -31,7 +32,7 @@ DEFAULT_CONSTRAINTS = {
 }
 
 
-class ConstraintsSchema(StrictSchema):
+class ConstraintsInputSchema(StrictSchema):
     weekdays = fields.List(
         Weekday(),
         load_default=lambda: list(WEEKDAYS[:5]),
@@ -66,14 +67,24 @@ class ConstraintsSchema(StrictSchema):
         return data
 
 
-class MemberSchema(StrictSchema):
-    group_id = fields.UUID(dump_only=True)
-    participant_id = fields.UUID(dump_only=True)
-    joined_at = fields.AwareDateTime(dump_only=True)
+class ConstraintsSchema(ResponseSchema):
+    weekdays = fields.List(Weekday(), metadata={"description": "The days the group meets on, Monday first"})
+    earliest = LocalTime(metadata={"description": "No session starts before (the group's time zone)"})
+    latest = LocalTime(metadata={"description": "Every session ends by then"})
+    skip_public_holidays = fields.Boolean()
+    school_holiday_region = HolidayRegion(dump_default=None, metadata={"description": "Whose school holidays the group skips (null: none)"})
+    self_directed_quorum = fields.Integer(
+        allow_none=True, dump_default=None, metadata={"description": "Members a self-directed session needs; null: all members."},
+    )
 
 
-class GroupSchema(StrictSchema):
-    id = fields.UUID(dump_only=True)
+class MemberSchema(ResponseSchema):
+    group_id = fields.UUID()
+    participant_id = fields.UUID()
+    joined_at = fields.AwareDateTime()
+
+
+class GroupInputSchema(StrictSchema):
     name = fields.String(required=True, validate=NAME_LENGTH, metadata={"example": "IB-groep Utrecht 1"})
     theme = Slug(load_default=None, allow_none=True, metadata={"example": "ouderbetrokkenheid"})
     facilitator_id = fields.UUID(load_default=None, allow_none=True)
@@ -92,14 +103,7 @@ class GroupSchema(StrictSchema):
     guided_sessions = fields.Integer(load_default=3, validate=validate.Range(min=1, max=6))
     follow_up_sessions = fields.Integer(load_default=6, validate=validate.Range(min=0, max=24))
     starts_on = Rfc3339Date(required=True, validate=near_today, metadata={"example": "2027-01-11", "description": "The first day the group may meet: from a year before today to five years after"})
-    constraints = fields.Nested(ConstraintsSchema, load_default=lambda: dict(DEFAULT_CONSTRAINTS))
-    members = fields.List(fields.Nested(MemberSchema), dump_only=True, attribute="memberships")
-    member_count = fields.Method("count_members", dump_only=True)
-    created_at = fields.AwareDateTime(dump_only=True)
-    updated_at = fields.AwareDateTime(dump_only=True)
-
-    def count_members(self, group) -> int:
-        return len(group.memberships)
+    constraints = fields.Nested(ConstraintsInputSchema, load_default=lambda: dict(DEFAULT_CONSTRAINTS))
 
     @ma.validates("session_minutes")
     def on_the_grid(self, value, **kwargs):
@@ -114,14 +118,36 @@ class GroupSchema(StrictSchema):
             check_session_fits(data["session_minutes"], constraints)
 
 
+class GroupSchema(ResponseSchema):
+    id = fields.UUID()
+    name = fields.String(metadata={"example": "IB-groep Utrecht 1"})
+    theme = fields.String(allow_none=True, metadata={"example": "ouderbetrokkenheid"})
+    facilitator_id = fields.UUID(allow_none=True)
+    timezone = fields.String(metadata={"example": "Europe/Amsterdam", "description": "IANA time zone"})
+    language = Language()
+    meeting_url = fields.String(allow_none=True, metadata={"format": "uri", "example": "https://meet.example.org/ib-utrecht-1"})
+    session_minutes = fields.Integer(metadata={"example": 90})
+    guided_sessions = fields.Integer(metadata={"example": 3})
+    follow_up_sessions = fields.Integer(metadata={"example": 6})
+    starts_on = fields.Date(metadata={"example": "2027-01-11"})
+    constraints = fields.Nested(ConstraintsSchema)
+    members = fields.List(fields.Nested(MemberSchema), attribute="memberships")
+    member_count = fields.Method("count_members", metadata={"type": "integer"})
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+    def count_members(self, group) -> int:
+        return len(group.memberships)
+
+
 def check_session_fits(session_minutes: int, constraints: dict) -> None:
     if minutes(constraints["latest"]) - minutes(constraints["earliest"]) < session_minutes:
         raise ma.ValidationError("earliest–latest is shorter than one session", "constraints")
 
 
-ConstraintsPatchSchema = patch_schema(ConstraintsSchema)
+ConstraintsPatchSchema = patch_schema(ConstraintsInputSchema)
 GroupPatchSchema = patch_schema(
-    GroupSchema,
+    GroupInputSchema,
     constraints=fields.Nested(
         ConstraintsPatchSchema, metadata={"description": "Only the constraints that change."}
     ),

@@ -5,10 +5,27 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from services.api.schemas.common import NAME_LENGTH, HolidayRegion, PersonSchema, Slug, StrictSchema
+from services.api.schemas.common import (
+    NAME_LENGTH,
+    SLUG_PATTERN,
+    AnswerSource,
+    AttendanceResponse,
+    DeliveryState,
+    HolidayRegion,
+    InvitationMethod,
+    InvitationNotice,
+    PersonInputSchema,
+    PersonSchema,
+    ResponseSchema,
+    SessionStatus,
+    Slug,
+    StrictSchema,
+    WebhookDeliveryState,
+    WebhookEventType,
+)
 
 
-class CapacitySchema(StrictSchema):
+class CapacityInputSchema(StrictSchema):
     """How much a facilitator takes on. Every plan, batch and move keeps it; leave a field out
     (or null) for no limit."""
 
@@ -26,16 +43,28 @@ class CapacitySchema(StrictSchema):
     )
 
 
-class FacilitatorSchema(PersonSchema):
+class CapacitySchema(ResponseSchema):
+    """How much a facilitator takes on; null: no limit."""
+
+    max_sessions_per_day = fields.Integer(allow_none=True, dump_default=None, metadata={"description": "At most this many of her sessions start on one day (her time zone)"})
+    max_sessions_per_week = fields.Integer(allow_none=True, dump_default=None, metadata={"description": "At most this many in one ISO week, Monday to Sunday (her time zone)"})
+    break_minutes = fields.Integer(allow_none=True, dump_default=None, metadata={"description": "At least this many minutes between two of her sessions"})
+
+
+class FacilitatorInputSchema(PersonInputSchema):
     capacity = fields.Nested(
-        CapacitySchema,
+        CapacityInputSchema,
         load_default=None,
         allow_none=True,
         metadata={"description": "Limits on her sessions (null: none). A PATCH replaces it whole."},
     )
 
 
-class ParticipantSchema(PersonSchema):
+class FacilitatorSchema(PersonSchema):
+    capacity = fields.Nested(CapacitySchema, allow_none=True, metadata={"description": "Limits on her sessions (null: none)"})
+
+
+class ParticipantInputSchema(PersonInputSchema):
     organization = fields.String(
         required=True, validate=NAME_LENGTH, metadata={"example": "OBS De Regenboog"}
     )
@@ -56,12 +85,22 @@ class ParticipantSchema(PersonSchema):
         validate=validate.Length(min=1, max=200),
         metadata={"description": "Your own reference; unique per API client."},
     )
-    group_ids = fields.List(fields.UUID(), dump_only=True)
 
     @ma.validates("themes")
     def unique_themes(self, value, **kwargs):
         if len(set(value)) != len(value):
             raise ma.ValidationError("Themes must not repeat.")
+
+
+class ParticipantSchema(PersonSchema):
+    organization = fields.String(metadata={"example": "OBS De Regenboog"})
+    role = fields.String(metadata={"example": "intern_begeleider", "pattern": SLUG_PATTERN})
+    themes = fields.List(fields.String(metadata={"pattern": SLUG_PATTERN}), metadata={"example": ["ouderbetrokkenheid"]})
+    school_holiday_region = HolidayRegion(
+        metadata={"description": "When set, the person is unavailable in that region's school holidays."},
+    )
+    external_ref = fields.String(allow_none=True, metadata={"description": "Your own reference; unique per API client."})
+    group_ids = fields.List(fields.UUID(), metadata={"description": "The groups they are a member of"})
 
 
 class ParticipantQuerySchema(StrictSchema):
@@ -78,61 +117,61 @@ class ParticipantQuerySchema(StrictSchema):
     group_id = fields.UUID()
 
 
-class ExportedMembershipSchema(ma.Schema):
+class ExportedMembershipSchema(ResponseSchema):
     group_id = fields.UUID()
     group_name = fields.String(allow_none=True)
     joined_at = fields.AwareDateTime()
 
 
-class ExportedSessionSchema(ma.Schema):
+class ExportedSessionSchema(ResponseSchema):
     session_id = fields.UUID()
     group_id = fields.UUID()
     number = fields.Integer()
     start = fields.AwareDateTime()
-    status = fields.String()
+    status = SessionStatus()
     chair = fields.Boolean(metadata={"description": "They chair this session"})
     absent = fields.Boolean(metadata={"description": "They were planned as absent"})
 
 
-class ExportedInvitationSchema(ma.Schema):
+class ExportedInvitationSchema(ResponseSchema):
     invitation_id = fields.UUID()
     session_id = fields.UUID()
-    method = fields.String()
-    notice = fields.String()
+    method = InvitationMethod()
+    notice = InvitationNotice()
     sequence = fields.Integer()
     issued_at = fields.AwareDateTime()
-    email = fields.String()
-    delivery_state = fields.String()
+    email = fields.String(metadata={"format": "email"})
+    delivery_state = DeliveryState()
     sent_at = fields.AwareDateTime(allow_none=True)
 
 
-class ExportedAnswerSchema(ma.Schema):
+class ExportedAnswerSchema(ResponseSchema):
     session_id = fields.UUID()
-    response = fields.String()
+    response = AttendanceResponse()
     responded_at = fields.AwareDateTime()
-    source = fields.String()
+    source = AnswerSource()
     comment = fields.String(allow_none=True)
 
 
-class ExportedFeedSchema(ma.Schema):
+class ExportedFeedSchema(ResponseSchema):
     exists = fields.Boolean()
     created_at = fields.AwareDateTime(allow_none=True)
 
 
-class ExportedWebhookEventSchema(ma.Schema):
+class ExportedWebhookEventSchema(ResponseSchema):
     delivery_id = fields.UUID()
     webhook_id = fields.UUID()
-    event_type = fields.String()
+    event_type = WebhookEventType()
     created_at = fields.AwareDateTime()
-    state = fields.String()
+    state = WebhookDeliveryState()
 
 
-class ExportedAvailabilityLinkSchema(ma.Schema):
-    created_at = fields.AwareDateTime(required=True)
-    expires_at = fields.AwareDateTime(required=True)
+class ExportedAvailabilityLinkSchema(ResponseSchema):
+    created_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime()
 
 
-class ParticipantExportSchema(ma.Schema):
+class ParticipantExportSchema(ResponseSchema):
     """Everything stored about one participant. What is discussed in sessions is never stored."""
 
     exported_at = fields.AwareDateTime()
@@ -156,6 +195,6 @@ class AvailabilityLinkRequestSchema(StrictSchema):
     )
 
 
-class AvailabilityLinkSchema(ma.Schema):
-    url = fields.Url(required=True, metadata={"description": "The participant's own page; hand it to them, it is shown only now"})
-    expires_at = fields.AwareDateTime(required=True)
+class AvailabilityLinkSchema(ResponseSchema):
+    url = fields.Url(metadata={"description": "The participant's own page; hand it to them, it is shown only now"})
+    expires_at = fields.AwareDateTime()

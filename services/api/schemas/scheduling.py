@@ -7,94 +7,120 @@ from zoneinfo import ZoneInfo
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from services.api.schemas.common import Rfc3339DateTime, StrictSchema
-from shared.domain.attendance import RESPONSES, ROLES, SOURCES
+from services.api.schemas.common import (
+    AnswerSource,
+    AttendanceResponse,
+    DateTimeText,
+    Enumerated,
+    ResponseSchema,
+    Rfc3339DateTime,
+    SessionStatus,
+    StrictSchema,
+    Weekday,
+)
+from shared.domain.attendance import ROLES
 
 RUN_STATUSES = ("queued", "running", "succeeded", "infeasible", "failed")
-SESSION_STATUSES = ("scheduled", "cancelled")
 SESSION_KINDS = ("guided", "self_directed")
+BOOKING_REASONS = ("overlap", "break", "day", "week")
+BATCH_STATUSES = ("queued", "running", "finished")
 
 
-class SlotSchema(ma.Schema):
-    weekday = fields.String(metadata={"example": "tue"})
+def RunStatus(**kwargs) -> fields.String:  # noqa: N802
+    return Enumerated("RunStatus", RUN_STATUSES, **kwargs)
+
+
+def SessionKind(**kwargs) -> fields.String:  # noqa: N802
+    return Enumerated("SessionKind", SESSION_KINDS, **kwargs)
+
+
+def BookingReason(**kwargs) -> fields.String:  # noqa: N802
+    return Enumerated("BookingReason", BOOKING_REASONS, **kwargs)
+
+
+class SlotSchema(ResponseSchema):
+    weekday = Weekday(metadata={"example": "tue"})
     start = fields.String(metadata={"example": "19:30", "description": "Local start time in the group's time zone"})
     week_of_month = fields.Integer(allow_none=True, metadata={"description": "1–5 when every guided session keeps the same week of the month"})
     description = fields.String(metadata={"example": "tweede dinsdag van de maand, 19:30–21:00"})
 
 
-class PlannedSessionSchema(ma.Schema):
-    id = fields.String(metadata={"description": "The session's id (see /v1/sessions/{id})"})
+class PlannedSessionSchema(ResponseSchema):
+    id = fields.UUID(metadata={"description": "The session's id (see /v1/sessions/{id})"})
     number = fields.Integer()
-    kind = fields.String(validate=validate.OneOf(SESSION_KINDS))
-    start = fields.String(metadata={"description": "RFC 3339 with the group's offset"})
-    end = fields.String()
-    chair_id = fields.String(allow_none=True)
-    absent_ids = fields.List(fields.String())
+    kind = SessionKind()
+    start = DateTimeText(metadata={"description": "RFC 3339 with the group's offset"})
+    end = DateTimeText()
+    chair_id = fields.UUID(allow_none=True)
+    absent_ids = fields.List(fields.UUID())
     keeps_slot = fields.Boolean()
-    note = fields.String(allow_none=True, metadata={"description": "Why this session is not at the slot"})
+    note = fields.String(allow_none=True, dump_default=None, metadata={"description": "Why this session is not at the slot"})
 
 
-class SkippedMonthSchema(ma.Schema):
-    month = fields.String(metadata={"example": "2027-07"})
+class SkippedMonthSchema(ResponseSchema):
+    month = fields.String(metadata={"example": "2027-07", "pattern": "^[0-9]{4}-[0-9]{2}$"})
     reason = fields.String()
 
 
-class PlanSchema(ma.Schema):
+class PlanChangesSchema(ResponseSchema):
+    created = fields.Integer(dump_default=0)
+    moved = fields.Integer(dump_default=0)
+    changed = fields.Integer(dump_default=0)
+    cancelled = fields.Integer(dump_default=0)
+
+
+class PlanSchema(ResponseSchema):
     slot = fields.Nested(SlotSchema, allow_none=True, metadata={"description": "Null when the guided sessions could not share one slot"})
     sessions = fields.List(fields.Nested(PlannedSessionSchema))
     skipped_months = fields.List(fields.Nested(SkippedMonthSchema))
-    changes = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "How many sessions were created, moved, changed or cancelled"})
+    changes = fields.Nested(PlanChangesSchema, metadata={"description": "How many sessions were created, moved, changed or cancelled"})
 
 
-BOOKING_REASONS = ("overlap", "break", "day", "week")
-
-
-class BookedSchema(ma.Schema):
-    person_id = fields.String()
-    session_id = fields.String(metadata={"description": "The other session they are booked into"})
-    reason = fields.String(
-        validate=validate.OneOf(BOOKING_REASONS),
+class BookedSchema(ResponseSchema):
+    person_id = fields.UUID()
+    session_id = fields.UUID(metadata={"description": "The other session they are booked into"})
+    reason = BookingReason(
         metadata={"description": "overlap; break (too close to it for the facilitator's break_minutes); "
                   "day or week (her max_sessions_per_day or _per_week is reached, counting it)"},
     )
 
 
-class CandidateSlotSchema(ma.Schema):
-    start = fields.String()
-    end = fields.String()
+class CandidateSlotSchema(ResponseSchema):
+    start = DateTimeText()
+    end = DateTimeText()
     attendees = fields.Integer(metadata={"description": "How many of the required people can attend"})
     required = fields.Integer()
-    absent_ids = fields.List(fields.String(), metadata={"description": "Who cannot attend: not available, or booked"})
+    absent_ids = fields.List(fields.UUID(), metadata={"description": "Who cannot attend: not available, or booked"})
     booked = fields.List(
-        fields.Nested(BookedSchema),
+        fields.Nested(BookedSchema), dump_default=list,
         metadata={"description": "Those of absent_ids who would be available but are booked into another session"},
     )
 
 
-class AlternativeSchema(ma.Schema):
-    start = fields.String(metadata={"format": "date-time", "description": "RFC 3339 with the group's offset"})
-    end = fields.String(metadata={"format": "date-time"})
+class AlternativeSchema(ResponseSchema):
+    start = DateTimeText(metadata={"description": "RFC 3339 with the group's offset"})
+    end = DateTimeText()
     attendees = fields.Integer(metadata={"description": "How many of the required people can attend"})
     required = fields.Integer()
-    absent_ids = fields.List(fields.String(), metadata={"description": "Who cannot attend (only below a quorum)"})
+    absent_ids = fields.List(fields.UUID(), metadata={"description": "Who cannot attend (only below a quorum)"})
 
 
-class MonthDiagnosticsSchema(ma.Schema):
-    month = fields.String(metadata={"example": "2027-02"})
+class MonthDiagnosticsSchema(ResponseSchema):
+    month = fields.String(metadata={"example": "2027-02", "pattern": "^[0-9]{4}-[0-9]{2}$"})
     best_slots = fields.List(fields.Nested(CandidateSlotSchema))
 
 
-class DiagnosticsSchema(ma.Schema):
+class DiagnosticsSchema(ResponseSchema):
     reason = fields.String()
-    blockers = fields.List(fields.String(), metadata={"description": "People whose absence alone would make a plan possible"})
+    blockers = fields.List(fields.UUID(), metadata={"description": "People whose absence alone would make a plan possible"})
     months = fields.List(fields.Nested(MonthDiagnosticsSchema))
 
 
-class SchedulingRunSchema(ma.Schema):
+class SchedulingRunSchema(ResponseSchema):
     id = fields.UUID()
     group_id = fields.UUID()
     batch_id = fields.UUID(allow_none=True, metadata={"description": "The scheduling batch that plans it with other groups"})
-    status = fields.String(validate=validate.OneOf(RUN_STATUSES))
+    status = RunStatus()
     created_at = fields.AwareDateTime()
     started_at = fields.AwareDateTime(allow_none=True)
     finished_at = fields.AwareDateTime(allow_none=True)
@@ -103,25 +129,25 @@ class SchedulingRunSchema(ma.Schema):
     error = fields.String(allow_none=True, metadata={"description": "When failed"})
 
 
-class AttendanceSchema(ma.Schema):
-    person_id = fields.String(metadata={"format": "uuid"})
-    role = fields.String(validate=validate.OneOf(ROLES), metadata={"description": "facilitator or member"})
-    response = fields.String(validate=validate.OneOf(RESPONSES))
+class AttendanceSchema(ResponseSchema):
+    person_id = fields.UUID()
+    role = Enumerated("AttendanceRole", ROLES, metadata={"description": "facilitator or member"})
+    response = AttendanceResponse()
     responded_at = fields.AwareDateTime(allow_none=True)
-    source = fields.String(
-        allow_none=True, validate=validate.OneOf(SOURCES),
+    source = AnswerSource(
+        allow_none=True,
         metadata={"description": "How the answer came: link (the personal link in the invitation), itip (a calendar's REPLY) or api"},
     )
 
 
-class ReplyResultSchema(ma.Schema):
-    session_id = fields.String(metadata={"format": "uuid"})
+class ReplyResultSchema(ResponseSchema):
+    session_id = fields.UUID()
     answers = fields.List(fields.Nested(AttendanceSchema), metadata={"description": "What was recorded, per person with the address"})
 
 
 class AnswerRequestSchema(StrictSchema):
-    response = fields.String(
-        required=True, validate=validate.OneOf(RESPONSES),
+    response = AttendanceResponse(
+        required=True,
         metadata={"description": "accepted, tentative or declined; needs_action forgets an earlier answer"},
     )
 
@@ -130,52 +156,53 @@ def _local(row, attribute: str) -> str:
     return getattr(row, attribute).astimezone(ZoneInfo(row.timezone)).isoformat()
 
 
-class SessionSchema(StrictSchema):
-    id = fields.UUID(dump_only=True)
-    group_id = fields.UUID(dump_only=True)
-    number = fields.Integer(dump_only=True)
-    kind = fields.String(dump_only=True, validate=validate.OneOf(SESSION_KINDS))
+class SessionSchema(ResponseSchema):
+    id = fields.UUID()
+    group_id = fields.UUID()
+    number = fields.Integer()
+    kind = SessionKind()
     start = fields.Function(
         lambda row: _local(row, "start"),
-        deserialize=lambda value: Rfc3339DateTime().deserialize(value),
-        metadata={"description": "RFC 3339 with offset; send a new start to move the session", "type": "string", "format": "date-time"},
+        metadata={"description": "RFC 3339 with the group's offset", "type": "string", "format": "date-time"},
     )
-    end = fields.Function(lambda row: _local(row, "end"), dump_only=True, metadata={"type": "string", "format": "date-time"})
-    timezone = fields.String(dump_only=True)
-    status = fields.String(validate=validate.OneOf(SESSION_STATUSES), metadata={"description": "Send cancelled to cancel"})
-    sequence = fields.Integer(dump_only=True, metadata={"description": "Grows with every change (iCalendar SEQUENCE)"})
-    uid = fields.String(dump_only=True, metadata={"description": "Calendar UID; stable across re-plans"})
-    chair_id = fields.UUID(dump_only=True, allow_none=True)
-    absent_ids = fields.List(fields.String(), dump_only=True, metadata={"description": "Members (and for guided sessions the facilitator) who cannot attend"})
-    keeps_slot = fields.Boolean(dump_only=True)
-    note = fields.String(dump_only=True, allow_none=True)
+    end = fields.Function(lambda row: _local(row, "end"), metadata={"type": "string", "format": "date-time"})
+    timezone = fields.String(metadata={"example": "Europe/Amsterdam", "description": "The group's time zone"})
+    status = SessionStatus()
+    sequence = fields.Integer(metadata={"description": "Grows with every change (iCalendar SEQUENCE)"})
+    uid = fields.String(metadata={"description": "Calendar UID; stable across re-plans"})
+    chair_id = fields.UUID(allow_none=True)
+    absent_ids = fields.List(fields.UUID(), metadata={"description": "Members (and for guided sessions the facilitator) who cannot attend"})
+    keeps_slot = fields.Boolean()
+    note = fields.String(allow_none=True)
     attendance = fields.List(
-        fields.Nested(AttendanceSchema), dump_only=True,
+        fields.Nested(AttendanceSchema),
         metadata={"description": "Each required person's answer: the facilitator (guided sessions) and the members "
                   "the session expects; a move resets them to needs_action"},
     )
     at_risk = fields.Boolean(
-        dump_only=True,
         metadata={"description": "Its required people can no longer all come: someone declined a guided session, or "
                   "fewer members than the quorum (all, without one) have not declined a self-directed one"},
     )
-    created_at = fields.AwareDateTime(dump_only=True)
-    updated_at = fields.AwareDateTime(dump_only=True)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
 
 
-class SessionPatchSchema(SessionSchema):
+class SessionPatchSchema(StrictSchema):
     """Move a session (`start`) or cancel it (`status: cancelled`)."""
 
     class Meta(StrictSchema.Meta):
         json_schema = {"minProperties": 1}
 
+    start = fields.Function(
+        deserialize=lambda value: Rfc3339DateTime().deserialize(value),
+        metadata={"description": "RFC 3339 with offset; send a new start to move the session", "type": "string", "format": "date-time"},
+    )
+    status = SessionStatus(metadata={"description": "Send cancelled to cancel"})
+
     @ma.validates_schema
     def something_to_change(self, data, **kwargs):
         if not data:
             raise ma.ValidationError("send start, status or both")
-
-
-BATCH_STATUSES = ("queued", "running", "finished")
 
 
 class SchedulingBatchRequestSchema(StrictSchema):
@@ -191,15 +218,15 @@ class SchedulingBatchRequestSchema(StrictSchema):
             raise ma.ValidationError("Groups must not repeat.")
 
 
-class BatchRunSchema(ma.Schema):
+class BatchRunSchema(ResponseSchema):
     group_id = fields.UUID()
     id = fields.UUID(metadata={"description": "The group's scheduling run (see /v1/scheduling-runs/{id})"})
-    status = fields.String(validate=validate.OneOf(RUN_STATUSES))
+    status = RunStatus()
 
 
-class SchedulingBatchSchema(ma.Schema):
+class SchedulingBatchSchema(ResponseSchema):
     id = fields.UUID()
-    status = fields.String(validate=validate.OneOf(BATCH_STATUSES))
+    status = Enumerated("BatchStatus", BATCH_STATUSES)
     created_at = fields.AwareDateTime()
     finished_at = fields.AwareDateTime(allow_none=True)
     optimal = fields.Boolean(

@@ -77,6 +77,19 @@ class Blueprint(flask_smorest.Blueprint):
         return deepupdate(doc, {"responses": responses}) if responses else doc
 
 
+REQUEST_ID_PATTERN = "^[A-Za-z0-9._-]{1,128}$"
+REQUEST_ID_PARAMETER = {
+    "in": "header",
+    "name": "X-Request-ID",
+    "required": False,
+    "schema": {"type": "string", "pattern": REQUEST_ID_PATTERN},
+    "description": "Your id for this request, carried into the logs and the work it causes; "
+    "another value (or none) gets a new one. Every answer echoes the id it was given.",
+}
+REQUEST_ID_HEADER = {
+    "description": "The request's id (yours when valid, else a new one), as the logs know it",
+    "schema": {"type": "string", "pattern": REQUEST_ID_PATTERN},
+}
 RETRY_AFTER = {
     "description": "Seconds to wait before asking again",
     "schema": {"type": "integer", "minimum": 0},
@@ -95,9 +108,11 @@ class OperationNames(BasePlugin):
             if key in OPERATION_IDS:  # tests/api/test_openapi.py fails for one that is missing
                 operation["operationId"] = OPERATION_IDS[key]
             idempotent = IDEMPOTENCY_PARAMETER in operation.get("parameters", [])
+            operation.setdefault("parameters", []).append(REQUEST_ID_PARAMETER)
             for status, response in operation.get("responses", {}).items():
                 if not isinstance(response, dict) or "$ref" in response:
                     continue
+                response.setdefault("headers", {})["X-Request-ID"] = REQUEST_ID_HEADER
                 if str(status) in RETRY_STATUSES:
                     response.setdefault("headers", {})["Retry-After"] = RETRY_AFTER
                 if idempotent and str(status).startswith("2"):
@@ -172,9 +187,10 @@ class Api(flask_smorest.Api):
                 response["headers"] = {"Retry-After": RETRY_AFTER}
             if status == HTTPStatus.UNAUTHORIZED:
                 response["headers"] = {"WWW-Authenticate": WWW_AUTHENTICATE}
+            response["headers"] = {**response.get("headers", {}), "X-Request-ID": REQUEST_ID_HEADER}
             prepare_response(response, self.spec, MEDIA_TYPE)
             self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "Problem (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        response = {"description": "Problem (RFC 9457)", "schema": self.ERROR_SCHEMA, "headers": {"X-Request-ID": REQUEST_ID_HEADER}}
         prepare_response(response, self.spec, MEDIA_TYPE)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 

@@ -136,7 +136,17 @@ def test_non_json_bodies_and_the_headers_sent_are_declared():
     assert paths["/feeds/{token}"]["get"]["responses"]["200"]["content"]["text/html"]["schema"] == {"type": "string"}
 
     feed = paths["/feeds/{token}.ics"]["get"]
-    assert [p["name"] for p in feed["parameters"] if p["in"] == "header"] == ["If-None-Match"]
+    assert [p["name"] for p in feed["parameters"] if p["in"] == "header"] == ["If-None-Match", "X-Request-ID"]
+    # Every answer echoes the request id, and every operation accepts one.
+    for item in paths.values():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            assert "X-Request-ID" in [p["name"] for p in operation["parameters"] if p["in"] == "header"], (method, operation["operationId"])
+            for status, response in operation["responses"].items():
+                if "$ref" in response:
+                    response = components["responses"][response["$ref"].rsplit("/", 1)[-1]]
+                assert "X-Request-ID" in response["headers"], (operation["operationId"], status)
     assert {"ETag", "Last-Modified", "Cache-Control"} <= feed["responses"]["200"]["headers"].keys()
     assert "ETag" in feed["responses"]["304"]["headers"]
     assert "ETag" in paths["/v1/sessions/{session_id}"]["get"]["responses"]["304"]["headers"]

@@ -44,12 +44,23 @@ def _month_start_day(month: int) -> int:
     return av.day_number(date(month // 12, month % 12 + 1, 1))
 
 
+_WORD = 64  # bits up to which stepping from the lowest set bit is the faster way
+
+
 def bits(mask: int) -> Iterable[int]:
     """The indexes of the set bits of ``mask``, lowest first."""
-    while mask:
-        low = mask & -mask
-        yield low.bit_length() - 1
-        mask ^= low
+    if mask.bit_length() <= _WORD:
+        while mask:
+            low = mask & -mask
+            yield low.bit_length() - 1
+            mask ^= low
+        return
+    # A set of thousands of people: each step above would copy the whole integer.
+    digits = bin(mask)[:1:-1]
+    index = digits.find("1")
+    while index >= 0:
+        yield index
+        index = digits.find("1", index + 1)
 
 
 @dataclass
@@ -255,9 +266,34 @@ def _weekday_series(first: int, low_day: int, high_day: int, stop_day: int, coun
 
 
 def maximal_sets(sets: Iterable[int]) -> list[int]:
-    """The sets (bit masks) that are no subset of another, largest first, then by value."""
+    """The sets (bit masks) that are no subset of another, largest first, then by value.
+
+    Each kept set is indexed by its elements (per element, a bit mask of the kept sets holding
+    it), so a candidate is compared only with the kept sets that hold its first few elements:
+    thousands of sets of hundreds of people each take seconds, not minutes."""
     kept: list[int] = []
+    holding: dict[int, int] = {}  # element -> bit k for each kept[k] that holds it
     for candidate in sorted(set(sets), key=lambda s: (-s.bit_count(), s)):
-        if not any(candidate & other == candidate for other in kept):
+        if not _covered(candidate, kept, holding):
+            number = 1 << len(kept)
             kept.append(candidate)
+            for element in bits(candidate):
+                holding[element] = holding.get(element, 0) | number
     return kept
+
+
+_FEW = 8  # kept sets left that are cheaper to compare whole than to narrow down further
+
+
+def _covered(candidate: int, kept: list[int], holding: dict[int, int]) -> bool:
+    """Whether ``candidate`` is a subset of some set in ``kept``."""
+    if not candidate:
+        return bool(kept)
+    possible = -1
+    for element in bits(candidate):
+        possible &= holding.get(element, 0)
+        if not possible:
+            return False
+        if possible.bit_count() <= _FEW:
+            return any(candidate & kept[number] == candidate for number in bits(possible))
+    return True  # every kept set left holds every element

@@ -30,11 +30,17 @@ How (see :mod:`shared.domain.candidate_groups` for the availability part):
   :data:`MODEL_SIZE_LIMIT` memberships the model keeps only some of the pools (see
   :func:`_thin`); the result is then claimed optimal only when it meets a bound that holds for the
   whole problem.
+* The problem falls apart where no person links two pools (by role, at least one part per role):
+  each part is its own program, with its share of the time and node limits, so a small part
+  proves its optimum at once. Sets of people and their memberships are kept as integer bit masks
+  and unpacked once with numpy, which keeps 5,000 sign-ups (some 14,000 pools of 300 people) to
+  seconds before the solver starts.
 * The third objective is improved afterwards by a bounded local search that swaps members between
   groups of one key (or with unplaced people of that key), keeping sizes, caps and feasibility.
 * Deterministic: candidates are ordered by id, pools and variables in a fixed order, the solver
   runs with a fixed seed and a node limit, and the local search is bounded by a count of
-  evaluations. The wall-clock ``time_limit_seconds`` bounds the solver as well; a solve that it
+  evaluations. The wall-clock ``time_limit_seconds`` bounds the preparation and the solver
+  together (the solver gets what the preparation left, at least half a second); a solve that it
   cuts short (rather than the node limit or a proof) may differ between a quiet and a busy
   machine.
 
@@ -47,12 +53,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from time import monotonic
 
+import numpy as np
 from babel.lists import format_list
 from ortools.math_opt.python import mathopt
 
 from . import i18n
-from .candidate_groups import SlotGrid, bits, build_grid, maximal_sets
+from .candidate_groups import SlotGrid, build_grid, maximal_sets
 from .i18n import N_
 from .model import GroupConstraints, Person
 from .planning import Plan, PlanRequest, Slot, find_plan
@@ -86,6 +94,7 @@ themes gets the reason of the theme that came furthest."""
 SOLVER_SEED = 20270101
 MODEL_SIZE_LIMIT = 10_000  # memberships (person, pool) above which pools are thinned
 NODES_PER_SECOND = 10  # the node limit per second of time limit: reached first on typical pools
+MIN_SOLVER_SECONDS = 0.5  # the solver's time, over all parts, when preparing took the whole limit
 LOCAL_SEARCH_EVALUATIONS = 200_000  # a count, not a clock: the result stays deterministic
 
 _OPEN_FACILITATOR_ID = "facilitator"
@@ -220,6 +229,7 @@ class _Pool:
 
     key: str
     members: tuple[int, ...]
+    array: np.ndarray  # the same members, for vectorised counting
 
 
 @dataclass
@@ -290,21 +300,13 @@ def _prepare(request: CompositionRequest) -> _Setup:
     for index, own in enumerate(keys):
         for key in own:
             by_key.setdefault(key, []).append(index)
-    # Only people who can hold a series at all (with the facilitator) take part in the sweep.
-    able = [index for index in range(len(candidates)) if patterns[index]]
-    eligible = grid.eligible_sets([masks[index] for index in able])
-    local_to_global = {position: index for position, index in enumerate(able)}
+    # Only people who can hold a series at all (with the facilitator) take part in the sweep;
+    # bit ``i`` of a set is candidate ``i``.
+    eligible = grid.eligible_sets([masks[index] if patterns[index] else {} for index in range(len(candidates))])
     sets: dict[str, list[int]] = {}
     for key in sorted(by_key):
-        key_mask = 0
-        for position, index in local_to_global.items():
-            if key in keys[index]:
-                key_mask |= 1 << position
-        restricted = {found & key_mask for found in eligible} - {0}
-        sets[key] = [
-            sum(1 << local_to_global[position] for position in bits(found))
-            for found in maximal_sets(restricted)
-        ]
+        key_mask = sum(1 << index for index in by_key[key] if patterns[index])
+        sets[key] = maximal_sets({found & key_mask for found in eligible} - {0})
     return _Setup(
         request=request,
         candidates=candidates,
@@ -319,21 +321,49 @@ def _prepare(request: CompositionRequest) -> _Setup:
     )
 
 
-def _capacity(members: tuple[int, ...], organizations: list[str], cap: int) -> int:
-    counts = Counter(organizations[index] for index in members)
-    return sum(min(cap, count) for count in counts.values())
+@dataclass
+class _Survey:
+    """Every maximal set of every key, unpacked once: members (as an array of candidate
+    indexes) and capacity (members counted at most ``max_per_organization`` per organisation),
+    with the organisation counts behind it. What :func:`_reach`, :func:`_pools` and
+    :func:`_thin` read, so that thousands of sets of hundreds of people cost seconds."""
+
+    keys: list[str]
+    members: list[np.ndarray]
+    within_cap: list[np.ndarray]  # per member: their organisation's members in the set, capped
+    capacity: list[int]
 
 
-def _pools(setup: _Setup) -> list[_Pool]:
-    """The pools that can hold a group at all (``min_size`` people within the cap)."""
-    request = setup.request
-    pools = []
+def _members(found: int) -> np.ndarray:
+    """The set bits of ``found``, lowest first (as :func:`bits`, vectorised)."""
+    packed = np.frombuffer(found.to_bytes((found.bit_length() + 7) // 8, "little"), dtype=np.uint8)
+    return np.flatnonzero(np.unpackbits(packed, bitorder="little"))
+
+
+def _survey(setup: _Setup) -> _Survey:
+    cap = setup.request.max_per_organization
+    names = sorted(set(setup.organizations))
+    code = {name: number for number, name in enumerate(names)}
+    organization = np.array([code[name] for name in setup.organizations], dtype=np.int64)
+    survey = _Survey([], [], [], [])
     for key in sorted(setup.sets):
         for found in setup.sets[key]:
-            members = tuple(bits(found))
-            if _capacity(members, setup.organizations, request.max_per_organization) >= request.min_size:
-                pools.append(_Pool(key, members))
-    return pools
+            members = _members(found)
+            counts = np.minimum(np.bincount(organization[members], minlength=len(names)), cap)
+            survey.keys.append(key)
+            survey.members.append(members)
+            survey.within_cap.append(counts[organization[members]])
+            survey.capacity.append(int(counts.sum()))
+    return survey
+
+
+def _pools(setup: _Setup, survey: _Survey) -> list[_Pool]:
+    """The pools that can hold a group at all (``min_size`` people within the cap)."""
+    return [
+        _Pool(key, tuple(members.tolist()), members)
+        for key, members, capacity in zip(survey.keys, survey.members, survey.capacity)
+        if capacity >= setup.request.min_size
+    ]
 
 
 # -- the optimiser ---------------------------------------------------------------------------------
@@ -365,18 +395,17 @@ def _thin(pools: list[_Pool]) -> tuple[list[int], bool]:
     total = sum(len(pool.members) for pool in pools)
     if total <= MODEL_SIZE_LIMIT:
         return list(range(len(pools))), False
-    options = Counter(index for pool in pools for index in pool.members)
-    order = sorted(
-        range(len(pools)),
-        key=lambda number: (min(options[index] for index in pools[number].members), -len(pools[number].members), number),
-    )
+    options = np.bincount(np.concatenate([pool.array for pool in pools]))
+    rarest = [int(options[pool.array].min()) for pool in pools]
+    order = sorted(range(len(pools)), key=lambda number: (rarest[number], -len(pools[number].members), number))
     for keep in range(6, 0, -1):
         kept: list[int] = []
-        held: Counter[int] = Counter()
+        held = np.zeros_like(options)
         for number in order:
-            if any(held[index] < keep for index in pools[number].members):
+            members = pools[number].array
+            if (held[members] < keep).any():
                 kept.append(number)
-                held.update(pools[number].members)
+                held[members] += 1
         if sum(len(pools[number].members) for number in kept) <= MODEL_SIZE_LIMIT or keep == 1:
             return sorted(kept), True
     raise AssertionError("unreachable")
@@ -389,21 +418,95 @@ class _Solution:
     optimal: bool
 
 
-def _solve(setup: _Setup, pools: list[_Pool], reach: _Reach) -> _Solution:
-    """Who goes to which pool and how many groups each pool holds, by a mixed-integer program
-    solved with HiGHS through OR-Tools MathOpt.
+def _solve(setup: _Setup, pools: list[_Pool], reach: _Reach, deadline: float) -> _Solution:
+    """Who goes to which pool and how many groups each pool holds: the greedy proposal, then
+    each independent part of the problem (pools linked by people they share; by role, one per
+    role at least) as its own mixed-integer program (:func:`_solve_part`), starting from the
+    greedy proposal's share of it. The parts share the time left until ``deadline`` and the node
+    limit in proportion to their size, so a small part proves its optimum at once and leaves
+    the rest of its time to the others."""
+    request = setup.request
+    numbers, thinned = _thin(pools)
+    start = _greedy(setup, pools, numbers)
+    parts = _parts(pools, numbers)
+    minimum = request.min_size
+    reachable: dict[int, list[str]] = {}
+    for (index, key), (_, _, capacity) in reach.best.items():
+        if capacity >= minimum:
+            reachable.setdefault(index, []).append(key)
+    sizes = [sum(len(pools[number].members) for number in part) for part in parts]
+    nodes = NODES_PER_SECOND * request.time_limit_seconds
+    solution = _Solution({}, {}, True)
+    for position, part in enumerate(parts):
+        people = {index for number in part for index in pools[number].members}
+        share = sizes[position] / sum(sizes[position:])
+        bounds = _Bounds(
+            by_key=dict(Counter(key for index in sorted(people) for key in reachable.get(index, ()))),
+            placeable=sum(1 for index in people if index in reach.placeable),
+        )
+        found = _solve_part(
+            setup, pools, part, bounds, start, thinned,
+            deadline=deadline, share=share,
+            nodes=max(1, int(nodes * sizes[position] / sum(sizes))),
+        )
+        solution.assignment.update(found.assignment)
+        solution.groups.update(found.groups)
+        solution.optimal = solution.optimal and found.optimal
+    return solution
+
+
+def _parts(pools: list[_Pool], numbers: list[int]) -> list[list[int]]:
+    """The pools ``numbers`` split where no person links them, each part in pool order, the
+    parts in the order of their first pool."""
+    leader: dict[int, int] = {}
+
+    def find(index: int) -> int:
+        root = index
+        while leader.setdefault(root, root) != root:
+            root = leader[root]
+        while leader[index] != root:
+            leader[index], index = root, leader[index]
+        return root
+
+    for number in numbers:
+        members = pools[number].members
+        first = find(members[0])
+        for index in members[1:]:
+            other = find(index)
+            if other != first:
+                leader[other] = first
+    parts: dict[int, list[int]] = {}
+    for number in numbers:
+        parts.setdefault(find(pools[number].members[0]), []).append(number)
+    return list(parts.values())
+
+
+@dataclass
+class _Bounds:
+    """What :class:`_Reach` says about the people of one part: per key, how many could be
+    placed in a group of that key, and how many could be placed at all."""
+
+    by_key: dict[str, int]
+    placeable: int
+
+
+def _solve_part(
+    setup: _Setup, pools: list[_Pool], numbers: list[int], bounds: _Bounds,
+    start: dict[int, tuple[list[int], int]], thinned: bool, *, deadline: float, share: float, nodes: int,
+) -> _Solution:
+    """Who goes to which of the pools ``numbers`` and how many groups each holds, by a
+    mixed-integer program solved with HiGHS through OR-Tools MathOpt.
 
     Variables: ``y[i, c]`` (person ``i`` is placed in pool ``c``), ``n[c, s]`` (pool ``c`` holds
     that many groups of size ``s``), and per key and overall the number of groups of each size
     (integers, so that the search branches on them: the penalty depends on nothing else).
     Objective: ``W · Σ y − Σ_s (s − ideal)² · groups of size s`` with ``W`` above any penalty.
+    The solver runs for ``share`` of the time left until ``deadline`` once the model is built.
     """
     request = setup.request
     sizes = range(request.min_size, request.max_size + 1)
     penalties = {size: (size - request.ideal_size) ** 2 for size in sizes}
     weight = max(penalties.values()) * (len(setup.candidates) // request.min_size) + 1
-    numbers, thinned = _thin(pools)
-
     model = mathopt.Model(name="composition")
     places: dict[int, list[mathopt.Variable]] = {}
     chosen: dict[int, list[tuple[int, mathopt.Variable]]] = {}
@@ -443,31 +546,23 @@ def _solve(setup: _Setup, pools: list[_Pool], reach: _Reach) -> _Solution:
         for size in sizes:
             model.add_linear_constraint(per_size[size] == mathopt.fast_sum(by_key[key][size]))
             overall[size].append(per_size[size])
-        model.add_linear_constraint(mathopt.fast_sum(size * per_size[size] for size in sizes) <= reach.by_key[key])
+        model.add_linear_constraint(mathopt.fast_sum(size * per_size[size] for size in sizes) <= bounds.by_key[key])
     totals = {size: model.add_integer_variable(lb=0, ub=len(setup.candidates) // size) for size in sizes}
     for size in sizes:
         model.add_linear_constraint(totals[size] == mathopt.fast_sum(overall[size]))
     placed = mathopt.fast_sum(size * totals[size] for size in sizes)
     objective = weight * placed - mathopt.fast_sum(penalties[size] * totals[size] for size in sizes)
-    model.add_linear_constraint(placed <= len(reach.placeable))
+    model.add_linear_constraint(placed <= bounds.placeable)
     # A bound the relaxation cannot see: placing everyone who could be placed costs at least the
     # smallest penalty of that many people (per key when nobody has two keys). Stated as a
     # constraint so that the solver stops, proven optimal, when it finds a proposal that meets it.
-    proof = _proof_value(setup, reach, weight)
+    proof = _proof_value(setup, bounds, weight)
     if proof is not None:
         model.add_linear_constraint(objective <= proof)
     model.maximize(objective)
 
-    parameters = mathopt.SolveParameters(
-        time_limit=timedelta(seconds=request.time_limit_seconds),
-        node_limit=max(1, int(NODES_PER_SECOND * request.time_limit_seconds)),
-        random_seed=SOLVER_SEED,
-        relative_gap_tolerance=0.0,
-        absolute_gap_tolerance=0.999,  # the objective is integral: a gap below 1 is closed
-    )
     # The greedy proposal as a start: the branch and bound then only has to improve on it, and
     # it is the answer if the solver finds nothing better within its limits.
-    start = _greedy(setup, pools, numbers)
     hint: dict[mathopt.Variable, float] = {}
     key_totals: dict[tuple[str, int], int] = {}
     for number in numbers:
@@ -484,13 +579,20 @@ def _solve(setup: _Setup, pools: list[_Pool], reach: _Reach) -> _Solution:
             hint[variable] = float(key_totals.get((key, size), 0))
     for size, variable in totals.items():
         hint[variable] = float(sum(key_totals.get((key, size), 0) for key in key_counts))
+    parameters = mathopt.SolveParameters(
+        time_limit=timedelta(seconds=max(MIN_SOLVER_SECONDS, deadline - monotonic()) * share),
+        node_limit=nodes,
+        random_seed=SOLVER_SEED,
+        relative_gap_tolerance=0.0,
+        absolute_gap_tolerance=0.999,  # the objective is integral: a gap below 1 is closed
+    )
     result = mathopt.solve(
         model, mathopt.SolverType.HIGHS, params=parameters,
         model_params=mathopt.ModelSolveParameters(solution_hints=[mathopt.SolutionHint(variable_values=hint)]),
     )
     if not result.has_primal_feasible_solution():
-        return _Solution({n: members for n, (members, _) in start.items()},
-                         {n: groups for n, (_, groups) in start.items()}, False)
+        mine = [number for number in numbers if number in start]
+        return _Solution({n: start[n][0] for n in mine}, {n: start[n][1] for n in mine}, False)
     values = result.variable_values()
     assignment: dict[int, list[int]] = {}
     groups: dict[int, int] = {}
@@ -506,16 +608,16 @@ def _solve(setup: _Setup, pools: list[_Pool], reach: _Reach) -> _Solution:
     return _Solution(assignment, groups, optimal)
 
 
-def _proof_value(setup: _Setup, reach: _Reach, weight: int) -> int | None:
+def _proof_value(setup: _Setup, bounds: _Bounds, weight: int) -> int | None:
     request = setup.request
-    bounds = (request.min_size, request.max_size, request.ideal_size)
+    sizes = (request.min_size, request.max_size, request.ideal_size)
     if all(len(keys) <= 1 for keys in setup.keys):
-        parts = [minimal_size_penalty(count, *bounds) for count in reach.by_key.values()]
+        parts = [minimal_size_penalty(count, *sizes) for count in bounds.by_key.values()]
     else:
-        parts = [minimal_size_penalty(len(reach.placeable), *bounds)]
+        parts = [minimal_size_penalty(bounds.placeable, *sizes)]
     if any(part is None for part in parts):
         return None
-    return weight * len(reach.placeable) - sum(parts)
+    return weight * bounds.placeable - sum(parts)
 
 
 def _balanced(total: int, count: int) -> list[int]:
@@ -681,20 +783,21 @@ class _Improver:
 # -- reasons -------------------------------------------------------------------------------------------
 
 
-def _reach(setup: _Setup) -> _Reach:
-    request = setup.request
-    cap, min_size = request.max_per_organization, request.min_size
-    organizations = setup.organizations
+def _reach(setup: _Setup, survey: _Survey) -> _Reach:
+    people = len(setup.candidates)
     best: dict[tuple[int, str], tuple[int, int, int]] = {}
-    for key, sets in setup.sets.items():
-        for found in sets:
-            members = list(bits(found))
-            counts = Counter(organizations[index] for index in members)
-            capped = sum(min(cap, count) for count in counts.values())
-            for index in members:
-                entry = (len(members) - 1, capped - min(cap, counts[organizations[index]]), capped)
-                previous = best.get((index, key))
-                best[(index, key)] = entry if previous is None else tuple(map(max, previous, entry))
+    for key in sorted(set(survey.keys)):
+        seen = np.zeros(people, dtype=bool)
+        others, elsewhere, capacities = (np.zeros(people, dtype=np.int64) for _ in range(3))
+        for number in (n for n, own in enumerate(survey.keys) if own == key):
+            members, capacity = survey.members[number], survey.capacity[number]
+            seen[members] = True
+            others[members] = np.maximum(others[members], len(members) - 1)
+            elsewhere[members] = np.maximum(elsewhere[members], capacity - survey.within_cap[number])
+            capacities[members] = np.maximum(capacities[members], capacity)
+        for index in np.flatnonzero(seen).tolist():
+            best[(index, key)] = (int(others[index]), int(elsewhere[index]), int(capacities[index]))
+    min_size = setup.request.min_size
     reachable = [(index, key) for (index, key), (_, _, capacity) in best.items() if capacity >= min_size]
     return _Reach(
         best=best,
@@ -773,14 +876,16 @@ def plan_request(request: CompositionRequest, members: tuple[Person, ...]) -> Pl
 def compose(request: CompositionRequest) -> Composition:
     """Propose intervision groups for a pool of candidates; see the module docstring."""
     _validate(request)
+    deadline = monotonic() + request.time_limit_seconds
     setup = _prepare(request)
-    reach = _reach(setup)
-    pools = _pools(setup)
+    survey = _survey(setup)
+    reach = _reach(setup, survey)
+    pools = _pools(setup, survey)
     groups: list[list[int]] = []
     group_keys: list[str] = []
     optimal = True
     if pools:
-        solution = _solve(setup, pools, reach)
+        solution = _solve(setup, pools, reach, deadline)
         optimal = solution.optimal
         for number in sorted(solution.assignment):
             for members in _deal(solution.assignment[number], setup, solution.groups[number]):

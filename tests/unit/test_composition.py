@@ -188,6 +188,42 @@ def test_without_an_answer_from_the_solver_a_greedy_proposal_still_keeps_every_r
         assert len({int(member[1:]) % 4 for member in group.member_ids}) == len(group.member_ids)
 
 
+def test_independent_parts_are_solved_apart_and_together_are_optimal():
+    tuesday = [candidate(f"t{n:02d}", f"school-{n}", TUESDAY_EVENING, role="leerkracht") for n in range(10)]
+    thursday = [candidate(f"d{n:02d}", f"school-{n}", THURSDAY_EVENING, role="intern-begeleider") for n in range(7)]
+    solved = []
+    original = composition._solve_part
+
+    def counting(setup, pools, numbers, *args, **kwargs):
+        solved.append(sorted({pools[number].key for number in numbers}))
+        return original(setup, pools, numbers, *args, **kwargs)
+
+    with mock.patch.object(composition, "_solve_part", counting):
+        result = compose(request(*tuesday, *thursday, group_by="role"))
+    assert sorted(solved) == [["intern-begeleider"], ["leerkracht"]]
+    assert result.optimal and result.placed == 17
+    assert sorted(sizes(result)) == [5, 5, 7]
+
+
+@pytest.mark.parametrize("width", [12, 300])
+def test_maximal_sets_are_those_in_no_other_largest_first(width):
+    import random
+
+    from shared.domain.candidate_groups import bits, maximal_sets
+
+    rng = random.Random(width)
+    for _ in range(200):
+        base = [rng.getrandbits(width) for _ in range(rng.randint(1, 6))]
+        sets = [b & rng.getrandbits(width) for b in base for _ in range(rng.randint(0, 8))] + base
+        expected = sorted(
+            {s for s in sets if not any(s & other == s and s != other for other in sets)},
+            key=lambda s: (-s.bit_count(), s),
+        )
+        assert maximal_sets(sets) == expected
+        for s in sets:
+            assert list(bits(s)) == [i for i in range(width) if s >> i & 1]
+
+
 # -- why someone is not placed -------------------------------------------------------------------
 
 

@@ -1,23 +1,29 @@
-"""End-to-end scheduling benchmark: ``python -m bench.e2e_scheduling [--groups N] [--repeats N]``.
+"""End-to-end scheduling benchmark: ``python -m bench.e2e_scheduling [--groups N] [--repeats N] [--full]``.
 
 Scheduling through the whole production shape on this machine: the API under gunicorn, a fresh
 PostgreSQL database, a private Redis namespace and ``intervisie worker`` processes, all on
 loopback; the database is dropped and the namespace emptied at the end, also on failure. The
 groups are those of ``bench.engine`` (seeded generator: 8 members and a facilitator, 2–4 weekly
 windows and 5–10 unavailable ranges each, 3 guided and 9 follow-up sessions), created through
-the API beforehand — ``repeats`` fresh sets of ``groups``, so every repeat plans groups that have
-never been planned.
+the API beforehand. By default ``groups`` groups are seeded once, and between repeats their
+sessions and runs are deleted (invitations, answer links and attendance go with them), so that
+every repeat plans groups that have never been planned; ``--fresh`` seeds ``repeats`` fresh sets
+instead (slower: seeding is most of the time). ``--full`` is 200 fresh groups per repeat.
 
 Each repeat waits until the workers have nothing left to do, POSTs one scheduling run per group
 from ``--clients`` threads as fast as they go, and polls the database until every run has
 finished; the times come from the runs' own rows (``created_at``, ``started_at``,
 ``finished_at``). Groups per second is N divided by the wall time from the first POST to the last
-finished run (target: at least 20). A planned group's sessions also go through the outbox to the
-invitations the worker issues; the repeat goes on until those are done and reports that time
-too. The same groups are then planned by ``find_plan`` in this one process, from the very inputs
-the workers loaded, so the cost of the API, the database and the broker shows next to the pure
-engine. Prints a Markdown table of medians over the repeats (and each repeat), with the CPU each
-component used; ``--py-spy PATH`` adds where one worker spent its time in the last repeat.
+finished run (the plans' time; target: at least 20). A planned group's sessions also go through
+the outbox to the invitations the worker issues; the repeat goes on until every outbox message
+recorded since the first POST is dispatched, and takes the time at which its poll saw that (a
+little late rather than early: the rows' timestamps are taken before their commit). Targets:
+every invitation within 2× the plans' time, and at least 20 groups per second including their
+invitations. The same groups are then planned by ``find_plan`` in this one process, from the very
+inputs the workers loaded, so the cost of the API, the database and the broker shows next to the
+pure engine. Prints a Markdown table of the figures against their targets, then one of medians
+over the repeats (and each repeat) with the CPU each component used; ``--py-spy PATH`` adds where
+one worker spent its time in the last repeat.
 
 Gunicorn runs the ``gthread`` worker class, 2 processes × 4 threads by default: one process per
 core (the API is Python, so a process only uses one core), and threads so that a process
@@ -59,6 +65,8 @@ from shared.domain.planning import Infeasible, PlanRequest, find_plan
 from shared.use_cases.scheduling import plan_request_for
 
 TARGET_GROUPS_PER_SECOND = 20.0
+TARGET_INVITATIONS_RATIO = 2.0
+"""Every invitation within this many times the plans' time (both from the first POST)."""
 POLL_SECONDS = 0.05
 FINISHED = ("succeeded", "infeasible", "failed")
 
@@ -87,11 +95,21 @@ class Repeat:
     outbox_messages: int = 0
     invitations: int = 0
     all_done: float | None = None
-    """Seconds from the first POST until the follow-up work (outbox: invitations) was done."""
+    """Seconds from the first POST until the follow-up work (outbox: invitations) was seen done."""
+    cpu_after_plans: dict[str, float] = field(default_factory=dict)
+    """CPU per component from the last finished run until the invitations were issued."""
 
     @property
     def per_second(self) -> float:
         return self.groups / self.wall
+
+    @property
+    def invitations_ratio(self) -> float:
+        return self.all_done / self.wall
+
+    @property
+    def per_second_with_invitations(self) -> float:
+        return self.groups / self.all_done
 
 
 @dataclass
@@ -157,24 +175,33 @@ def wait_until_idle(conn: psycopg.Connection, timeout: float) -> float:
 def follow_up(conn: psycopg.Connection, since: datetime, timeout: float) -> tuple[int, int, float | None]:
     """Wait for the outbox messages recorded since ``since`` to be dispatched.
 
-    Returns (messages, invitations issued, wall clock of the last dispatch), or zeros and None when
-    this version of the service has no outbox.
+    Returns (messages, invitations issued, wall clock when the poll saw them all dispatched), or
+    zeros and None when this version of the service has no outbox.
     """
     if not has_outbox(conn):
         return 0, 0, None
     deadline = time.monotonic() + timeout
     while True:
-        messages, pending, last = conn.execute(
-            "SELECT count(*), count(*) FILTER (WHERE dispatched_at IS NULL), max(dispatched_at) FROM outbox WHERE created_at >= %s",
+        messages, pending = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE dispatched_at IS NULL) FROM outbox WHERE created_at >= %s",
             (since,),
         ).fetchone()
+        seen = time.time()
         if pending == 0:
             break
         if time.monotonic() > deadline:
             raise TimeoutError(f"{pending} outbox messages still undispatched after {timeout:.0f} s")
         time.sleep(POLL_SECONDS)
     invitations = conn.execute("SELECT count(*) FROM invitations WHERE issued_at >= %s", (since,)).fetchone()[0]
-    return messages, invitations, last.timestamp() if last else None
+    return messages, invitations, seen
+
+
+def forget_plans(conn: psycopg.Connection, group_ids: list[str]) -> None:
+    """Take the groups back to never planned: their sessions go (with their invitations, answer
+    links and attendance, which cascade), and their runs."""
+    ids = [uuid.UUID(g) for g in group_ids]
+    conn.execute("DELETE FROM sessions WHERE group_id = ANY(%s)", (ids,))
+    conn.execute("DELETE FROM scheduling_runs WHERE group_id = ANY(%s)", (ids,))
 
 
 def measure(
@@ -212,8 +239,11 @@ def _measure(stack: Stack, api: ApiClient, conn: psycopg.Connection, group_ids: 
             raise TimeoutError(f"{finished} of {expected} runs finished after {timeout:.0f} s")
         time.sleep(POLL_SECONDS)
     backends |= our_backends(conn)
-    used = cpu_between(stack, cpu_before, cpu_snapshot(), backends)
-    messages, invitations, last_dispatch = follow_up(conn, since, max(1.0, deadline - time.monotonic()))
+    planned = cpu_snapshot()
+    used = cpu_between(stack, cpu_before, planned, backends)
+    messages, invitations, all_seen = follow_up(conn, since, max(1.0, deadline - time.monotonic()))
+    backends |= our_backends(conn)
+    after_plans = cpu_between(stack, planned, cpu_snapshot(), backends)
 
     rows = conn.execute(
         "SELECT id, group_id, status, created_at, started_at, finished_at, attempts FROM scheduling_runs WHERE group_id = ANY(%s)",
@@ -249,7 +279,8 @@ def _measure(stack: Stack, api: ApiClient, conn: psycopg.Connection, group_ids: 
         status_by_group=status_by_group,
         outbox_messages=messages,
         invitations=invitations,
-        all_done=max(last, last_dispatch) - first if last_dispatch else None,
+        all_done=max(last, all_seen) - first if all_seen else None,
+        cpu_after_plans=after_plans,
     )
 
 
@@ -291,6 +322,27 @@ def _median(values) -> float:
     return statistics.median(values)
 
 
+def print_targets(repeats: list[Repeat], invited: bool) -> None:
+    """The figures the issue sets targets for: figure | target | ratio | met (medians)."""
+    planned = _median([r.per_second for r in repeats])
+    rows = [(f"groups planned per second: {planned:.1f}", f"≥ {TARGET_GROUPS_PER_SECOND:.0f}",
+             planned / TARGET_GROUPS_PER_SECOND, planned >= TARGET_GROUPS_PER_SECOND)]
+    if invited:
+        plans, everything = _median([r.wall for r in repeats]), _median([r.all_done for r in repeats])
+        ratio = _median([r.invitations_ratio for r in repeats])
+        rate = _median([r.per_second_with_invitations for r in repeats])
+        rows += [
+            (f"every invitation issued after {everything:.2f} s; the plans after {plans:.2f} s",
+             f"≤ {TARGET_INVITATIONS_RATIO:.0f}× the plans' time", ratio, ratio <= TARGET_INVITATIONS_RATIO),
+            (f"groups per second including their invitations: {rate:.1f}", f"≥ {TARGET_GROUPS_PER_SECOND:.0f}",
+             rate / TARGET_GROUPS_PER_SECOND, rate >= TARGET_GROUPS_PER_SECOND),
+        ]
+    print(f"| figure (median of {len(repeats)}) | target | ratio | met |\n| --- | --- | ---: | --- |")
+    for figure, target, ratio, met in rows:
+        print(f"| {figure} | {target} | {ratio:.2f}× | {'yes' if met else 'no'} |")
+    print()
+
+
 def print_table(arguments, stack_config: str, repeats: list[Repeat], engines: list[EngineTiming], disagreements: int) -> None:
     def row(name: str, values: list[float], fmt: str, *, summary: str | None = None) -> str:
         cells = [format(v, fmt) for v in values]
@@ -316,12 +368,19 @@ def print_table(arguments, stack_config: str, repeats: list[Repeat], engines: li
         row("claimed → finished in the worker, median (ms)", [1000 * _median(r.in_worker) for r in repeats], ".1f"),
         row("runs claimed more than once", [r.reclaimed for r in repeats], ".0f"),
     ]
-    if all(r.all_done is not None for r in repeats):
+    invited = all(r.all_done is not None for r in repeats)
+    if invited:
+        ratio = [r.invitations_ratio for r in repeats]
+        with_invitations = [r.per_second_with_invitations for r in repeats]
         lines += [
             row("outbox messages recorded", [r.outbox_messages for r in repeats], ".0f"),
             row("invitations issued", [r.invitations for r in repeats], ".0f"),
-            row("first POST → outbox drained (invitations issued) (s)", [r.all_done for r in repeats], ".2f"),
-            row("groups per second including their invitations", [r.groups / r.all_done for r in repeats], ".1f"),
+            row("first POST → every invitation issued (s)", [r.all_done for r in repeats], ".2f"),
+            row(f"**invitations' time ÷ plans' time** (target ≤ {TARGET_INVITATIONS_RATIO:.0f})", ratio, ".2f",
+                summary=f"**{_median(ratio):.2f}** ({'met' if _median(ratio) <= TARGET_INVITATIONS_RATIO else 'missed'})"),
+            row(f"**groups per second including their invitations** (target ≥ {TARGET_GROUPS_PER_SECOND:.0f})",
+                with_invitations, ".1f",
+                summary=f"**{_median(with_invitations):.1f}** ({'met' if _median(with_invitations) >= TARGET_GROUPS_PER_SECOND else 'missed'})"),
         ]
     lines += [
         row("pure engine, 1 process: total (s)", [e.total for e in engines], ".2f"),
@@ -331,15 +390,31 @@ def print_table(arguments, stack_config: str, repeats: list[Repeat], engines: li
     for component in COMPONENTS + ("others",):
         lines.append(row(f"CPU s, first POST → last run finished: {component}", [r.cpu[component] for r in repeats], ".1f"))
     lines.append(row("machine busy then (% of all cores)", [100 * r.cpu["machine"] for r in repeats], ".0f"))
+    if invited:
+        for component in COMPONENTS + ("others",):
+            lines.append(row(
+                f"CPU s, last run finished → every invitation issued: {component}",
+                [r.cpu_after_plans[component] for r in repeats], ".1f",
+            ))
+        lines.append(row("machine busy then (% of all cores)", [100 * r.cpu_after_plans["machine"] for r in repeats], ".0f"))
     print(f"Python {sys.version.split()[0]}, {datetime.now(UTC):%Y-%m-%d}, code {code_version()}; {stack_config}\n")
+    print_targets(repeats, invited)
     print("\n".join(lines))
     print(f"\nRun outcomes that differ from the pure engine's on the same input: {disagreements}.")
 
 
+def batch_of(group_ids: list[str], index: int, arguments) -> list[str]:
+    """The groups repeat ``index`` plans: its own set, or the one set every time."""
+    first = index * arguments.groups if arguments.fresh else 0
+    return group_ids[first: first + arguments.groups]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--groups", type=int, default=200, help="groups per repeat (default 200)")
+    parser.add_argument("--groups", type=int, default=100, help="groups per repeat (default 100)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--fresh", action="store_true", help="seed fresh groups for every repeat")
+    parser.add_argument("--full", action="store_true", help="200 fresh groups per repeat (a few minutes)")
     parser.add_argument("--clients", type=int, default=4, help="threads POSTing the runs")
     parser.add_argument("--seed-threads", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="intervisie worker processes")
@@ -349,6 +424,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600, help="seconds one repeat may take")
     parser.add_argument("--py-spy", metavar="PATH", help="py-spy executable: profile worker 1 during the last repeat, until its invitations are issued")
     arguments = parser.parse_args(argv)
+    if arguments.full:
+        arguments.groups, arguments.fresh = 200, True
 
     def stop(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
@@ -359,8 +436,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{arguments.workers} `intervisie worker` processes"
         + (f" × {arguments.worker_threads} threads" if arguments.worker_threads else "")
         + f", {arguments.clients} client threads, PostgreSQL and Redis on 127.0.0.1"
+        + ("; fresh groups every repeat" if arguments.fresh else "; the same groups every repeat, their plans deleted in between")
     )
-    plan_requests = generate_groups(arguments.groups * arguments.repeats)
+    sets = arguments.repeats if arguments.fresh else 1
+    plan_requests = generate_groups(arguments.groups * sets)
     with running_stack(
         api_workers=arguments.api_workers, api_threads=arguments.api_threads,
         worker_count=arguments.workers, worker_threads=arguments.worker_threads,
@@ -375,7 +454,10 @@ def main(argv: list[str] | None = None) -> int:
         profile = None
         with psycopg.connect(stack.database_url, autocommit=True) as conn:
             for index in range(arguments.repeats):
-                batch = group_ids[index * arguments.groups: (index + 1) * arguments.groups]
+                batch = batch_of(group_ids, index, arguments)
+                if index and not arguments.fresh:
+                    wait_until_idle(conn, arguments.timeout)
+                    forget_plans(conn, batch)
                 last = index == arguments.repeats - 1
                 if last and arguments.py_spy:
                     profile = Profiler(arguments.py_spy, stack.worker_pids[0])
@@ -383,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"repeat {index + 1}: {repeats[-1].per_second:.1f} groups/s", file=sys.stderr)
         engines, disagreements = [], 0
         for index, repeat in enumerate(repeats):
-            batch = group_ids[index * arguments.groups: (index + 1) * arguments.groups]
+            batch = batch_of(group_ids, index, arguments)
             engines.append(time_engine(stack.database_url, batch))
             disagreements += sum(
                 repeat.status_by_group.get(g) != engines[-1].outcomes[g] for g in batch

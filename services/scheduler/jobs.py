@@ -158,9 +158,9 @@ def dispatch(
         if message.topic == outbox.WEBHOOK_EVENT:
             deliveries = webhooks.fan_out(session, message.payload, now)
             message.payload = {**message.payload, "data": webhooks.public_data(message.payload["data"])}
-        elif message.topic == outbox.SESSION_CHANGED:
-            issued = invitations.issue_for_session_change(
-                session, uuid.UUID(message.payload["session_id"]), message.payload["change"],
+        elif message.topic in (outbox.SESSIONS_CHANGED, outbox.SESSION_CHANGED):
+            issued = invitations.issue_for_session_changes(
+                session, outbox.session_changes(message),
                 now=now, programme=runtime.programme, mail=runtime.mails, links=runtime.answer_links,
             )
         elif message.topic == outbox.AT_RISK:

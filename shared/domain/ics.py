@@ -6,6 +6,7 @@ Three kinds of object come out of here, all as UTF-8 bytes with CRLF line ends:
   ``METHOD:REQUEST`` for a new or changed session, ``METHOD:CANCEL`` for a cancelled session or
   for a member who left. Only that recipient appears as ``ATTENDEE``, so no member's address
   reaches the others.
+  :func:`build_invitations` writes the same bytes for every recipient of one change at once.
 * :func:`build_feed` — ``METHOD:PUBLISH`` with every session of a facilitator, participant or
   group: no ``ATTENDEE`` lines, cancelled sessions kept with ``STATUS:CANCELLED``, and the same
   bytes for the same data (``DTSTAMP`` is the event's last change, never "now").
@@ -18,9 +19,11 @@ converts again. A feed is the calendar's own properties plus the ``to_ical()`` b
 ``VTIMEZONE`` and ``VEVENT``, which are kept in bounded caches keyed by the (frozen) event and
 the language: folding is most of icalendar's cost, and an unchanged session need not be
 folded again (see ``bench/ics_feed.py``). The bytes are those icalendar writes for the whole
-tree, which a unit test checks. Every ``TZID`` gets a ``VTIMEZONE`` in the yearly-rule form
-from :mod:`shared.domain.vtimezone`; a session in UTC is written with ``Z`` and needs none
-(icalendar never writes ``TZID=UTC``, as RFC 5545 3.2.19 asks).
+tree, which a unit test checks. The invitations of one change are put together the same way from
+content lines (:func:`build_invitations`), folded by :func:`_folded` rather than icalendar's
+character-by-character loop; unit tests hold both to icalendar's bytes. Every ``TZID`` gets a
+``VTIMEZONE`` in the yearly-rule form from :mod:`shared.domain.vtimezone`; a session in UTC is
+written with ``Z`` and needs none (icalendar never writes ``TZID=UTC``, as RFC 5545 3.2.19 asks).
 
 Choices that are not obvious from the RFCs:
 
@@ -161,22 +164,7 @@ def build_invitation(
     A CANCEL needs a higher SEQUENCE than the last REQUEST the recipient got, or clients
     ignore it as outdated: bump the session's sequence when a member leaves, too.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {ROLES}, not {role!r}")
-    if method == "REQUEST" and event.status == "cancelled":
-        raise ValueError("a cancelled session is sent with METHOD:CANCEL, not REQUEST")
-    if issued_at.utcoffset() is None:
-        raise ValueError("DTSTAMP needs an aware datetime")
-    attendee = _address(
-        recipient.email,
-        cn=recipient.name,
-        role=role,
-        partstat="NEEDS-ACTION",
-        # RSVP asks for a REPLY; RFC 5546 has no reply to a CANCEL.
-        rsvp=True if method == "REQUEST" else None,
-    )
+    _check_invitation(event, method=method, role=role, issued_at=issued_at)
     calendar = _calendar(method)
     for timezone in _vtimezones([event]):
         calendar.add_component(timezone)
@@ -186,13 +174,169 @@ def build_invitation(
             language=texts.language_of(recipient.language),
             dtstamp=issued_at,
             cancelled=method == "CANCEL",
-            attendee=attendee,
+            attendee=_attendee(recipient, role=role, method=method),
             sent_by=sent_by,
             answer_url=answer_url,
             alarm=method == "REQUEST",
         )
     )
     return calendar.to_ical(sorted=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Invitee:
+    """One recipient of an invitation: who, in which role, and their own answer link (if any)."""
+
+    contact: Contact
+    role: str
+    answer_url: str | None = None
+
+
+def build_invitations(
+    event: SessionEvent,
+    invitees: Sequence[Invitee],
+    *,
+    method: str,
+    issued_at: datetime,
+    sent_by: str | None = None,
+) -> list[bytes]:
+    """:func:`build_invitation` for each of ``invitees``, the same bytes, in their order.
+
+    Recipients of one change differ only in their ATTENDEE line, the answer link in the
+    DESCRIPTION and the language. Every content line is folded on its own (see
+    :func:`_with_components`), so the calendar's own lines and VTIMEZONE are serialised once,
+    the VEVENT's lines once per language, and per recipient only those two lines. A unit test
+    compares the result with :func:`build_invitation` for each recipient.
+    """
+    for invitee in invitees:
+        _check_invitation(event, method=method, role=invitee.role, issued_at=issued_at)
+    head = _invitation_head(method, tuple(_zone_years([event])))
+    templates: dict[str, _InvitationTemplate] = {}
+    built = []
+    for invitee in invitees:
+        language = texts.language_of(invitee.contact.language)
+        template = templates.get(language)
+        if template is None:
+            attendee = _attendee(invitee.contact, role=invitee.role, method=method)
+            template = templates[language] = _InvitationTemplate(
+                event, language, method=method, issued_at=issued_at, sent_by=sent_by, attendee=attendee
+            )
+        built.append(b"".join([head, template.vevent(invitee, method), _END]))
+    return built
+
+
+@lru_cache(maxsize=64)
+def _invitation_head(method: str, zone_years: tuple[tuple[str, int, int], ...]) -> bytes:
+    """The lines of an invitation before its VEVENT: the calendar's own and its VTIMEZONE."""
+    timezones = [vtimezone.vtimezone_ical(*years) for years in zone_years]
+    return _with_components(_calendar(method), timezones)[: -len(_END)]
+
+
+_LINK = "{answer link}"
+"""Stands for the answer link in a DESCRIPTION written once for every recipient."""
+
+
+class _InvitationTemplate:
+    """An invitation's VEVENT in one language as serialised content lines; the DESCRIPTION
+    (with the answer link) and the ATTENDEE are filled in per recipient."""
+
+    def __init__(
+        self, event: SessionEvent, language: str, *, method: str, issued_at: datetime, sent_by: str | None,
+        attendee: vCalAddress,
+    ) -> None:
+        self._event, self._language = event, language
+        self._component = _vevent(
+            event, language=language, dtstamp=issued_at, cancelled=method == "CANCEL", attendee=attendee,
+            sent_by=sent_by, alarm=method == "REQUEST",
+        )
+        items = self._component.property_items(sorted=False)
+        self._lines = [_content_line(name, value) for name, value in items]
+        names = [name for name, _ in items]
+        # The first DESCRIPTION is the event's own: a VALARM's comes after every VEVENT property.
+        self._description = names.index("DESCRIPTION")
+        self._attendee = names.index("ATTENDEE")
+        self._unlinked = texts.description(event, language)
+        self._linked = texts.description(event, language, answer_url=_LINK)
+
+    def vevent(self, invitee: Invitee, method: str) -> bytes:
+        lines = list(self._lines)
+        description = vText(self._description_text(invitee.answer_url))
+        lines[self._description] = _content_line("DESCRIPTION", description)
+        lines[self._attendee] = _attendee_line(invitee.contact, invitee.role, method)
+        return b"\r\n".join(lines) + b"\r\n"
+
+    def _description_text(self, answer_url: str | None) -> str:
+        if not answer_url:
+            return self._unlinked
+        if self._linked.count(_LINK) != 1:  # the group's own words hold the placeholder too
+            return texts.description(self._event, self._language, answer_url=answer_url)
+        return self._linked.replace(_LINK, answer_url)
+
+
+_LINE_WRITER = Event()
+"""``content_line`` is the same for every component: it writes a property's name, parameters
+and value (and does not change the component)."""
+
+
+def _content_line(name: str, value) -> bytes:
+    """One property as icalendar writes it inside a component (``sorted=False``), folded."""
+    return _folded(_LINE_WRITER.content_line(name, value, sorted=False))
+
+
+@lru_cache(maxsize=4096)
+def _attendee_line(recipient: Contact, role: str, method: str) -> bytes:
+    """The ATTENDEE line of an invitation; a member gets one for each session of a plan."""
+    return _content_line("ATTENDEE", _attendee(recipient, role=role, method=method))
+
+
+_FOLD_AT = 74
+"""icalendar folds a content line before the character that would make it 75 octets long."""
+_FOLD_ESCAPES = (ord("\\"), ord("^"))
+
+
+def _folded(line: str) -> bytes:
+    """``Contentline(line).to_ical()``: icalendar's folding, done on the UTF-8 bytes at once.
+
+    icalendar 7 folds one character at a time, which is most of what an invitation costs. Its
+    rule: at most 74 octets a line, never inside a character, and a backslash or caret (the
+    start of an escape) that would end a line moves to the next one. A unit test checks that
+    this gives icalendar's bytes for any line.
+    """
+    data = line.encode("utf-8")
+    size = len(data)
+    parts, start = [], 0
+    while size - start > _FOLD_AT:
+        end = start + _FOLD_AT
+        while data[end] & 0xC0 == 0x80:  # a continuation byte: the character starts earlier
+            end -= 1
+        if data[end - 1] in _FOLD_ESCAPES and end - 1 > start:
+            end -= 1
+        parts.append(data[start:end])
+        start = end
+    parts.append(data[start:])
+    return b"\r\n ".join(parts)
+
+
+def _check_invitation(event: SessionEvent, *, method: str, role: str, issued_at: datetime) -> None:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}, not {role!r}")
+    if method == "REQUEST" and event.status == "cancelled":
+        raise ValueError("a cancelled session is sent with METHOD:CANCEL, not REQUEST")
+    if issued_at.utcoffset() is None:
+        raise ValueError("DTSTAMP needs an aware datetime")
+
+
+def _attendee(recipient: Contact, *, role: str, method: str) -> vCalAddress:
+    return _address(
+        recipient.email,
+        cn=recipient.name,
+        role=role,
+        partstat="NEEDS-ACTION",
+        # RSVP asks for a REPLY; RFC 5546 has no reply to a CANCEL.
+        rsvp=True if method == "REQUEST" else None,
+    )
 
 
 ALARM_BEFORE = timedelta(days=1)
@@ -277,6 +421,8 @@ def clear_caches() -> None:
     """Forget every serialised event and zone (for benchmarks of a cold start)."""
     _PUBLISHED.clear()
     _tzid_written_for.cache_clear()
+    _attendee_line.cache_clear()
+    _invitation_head.cache_clear()
     vtimezone.clear_caches()
 
 

@@ -17,10 +17,11 @@ import base64
 import hashlib
 import hmac
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session as DbSession
 
 from shared.db.models import AnswerLink, Facilitator, Group, Participant
@@ -52,6 +53,26 @@ class Links:
         if session.get(AnswerLink, digest) is None:
             session.add(AnswerLink(token_hash=digest, session_id=session_id, person_id=person_id, created_at=now))
             session.flush()
+        return self._address(token)
+
+    def urls(
+        self, session: DbSession, pairs: Iterable[tuple[uuid.UUID, uuid.UUID]], now: datetime
+    ) -> dict[tuple[uuid.UUID, uuid.UUID], str]:
+        """The links of many (session, person) pairs, as :meth:`url` makes them: those not yet
+        recorded are recorded together."""
+        tokens = {pair: self.token(*pair) for pair in pairs}
+        digests = {pair: _hash(token) for pair, token in tokens.items()}
+        known = set(session.scalars(select(AnswerLink.token_hash).where(AnswerLink.token_hash.in_(list(digests.values())))))
+        new = [
+            {"token_hash": digest, "session_id": pair[0], "person_id": pair[1], "created_at": now}
+            for pair, digest in digests.items()
+            if digest not in known
+        ]
+        if new:
+            session.execute(insert(AnswerLink), new)
+        return {pair: self._address(token) for pair, token in tokens.items()}
+
+    def _address(self, token: str) -> str:
         return f"{self.base_url.rstrip('/')}{PATH}{token}"
 
 

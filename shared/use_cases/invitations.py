@@ -7,18 +7,20 @@ stored with its delivery state (see :mod:`shared.use_cases.deliveries`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import selectinload
 
 from shared.actor import Actor
-from shared.db.models import Facilitator, Group, Invitation, Participant, Session
+from shared.db.models import Facilitator, Group, Invitation, Membership, Participant, Session
 from shared.domain import texts
-from shared.domain.ics import Contact, SessionEvent, build_invitation
+from shared.domain.ics import Contact, Invitee, SessionEvent, build_invitations
 from shared.domain.mail import build_invitation_email
 from shared.errors import NotFound
 from shared.use_cases import attendance, deliveries
@@ -67,92 +69,143 @@ def event_for(session: DbSession, row: Session, programme: Contact) -> tuple[Ses
     return event, group, facilitator
 
 
-def _issue(
-    session: DbSession,
-    event: SessionEvent,
-    row: Session,
-    recipients: Iterable[tuple[str, uuid.UUID | None, Contact, str]],
-    *,
-    method: str,
-    notice: str,
-    now: datetime,
-    mail: bool,
-    links: Links | None,
-) -> list[Invitation]:
-    issued = []
-    for kind, recipient_id, contact, role in recipients:
-        answer_url = _answer_url(session, links, row, recipient_id, method, now)
-        ics = build_invitation(event, contact, method=method, role=role, issued_at=now, answer_url=answer_url)
-        invitation = Invitation(
-            session_id=row.id,
-            recipient_kind=kind,
-            recipient_id=recipient_id,
-            recipient_name=contact.name,
-            recipient_email=contact.email,
-            language=contact.language,
-            method=method,
-            notice=notice,
-            sequence=event.sequence,
-            issued_at=now,
-            ics=ics.decode("utf-8"),
-            delivery_state=deliveries.initial_state(mail),
-        )
-        session.add(invitation)
-        issued.append(invitation)
-    session.flush()
-    return issued
+class _Recipient(NamedTuple):
+    kind: str  # FACILITATOR or PARTICIPANT
+    id: uuid.UUID | None
+    contact: Contact
+    role: str  # CHAIR or REQ-PARTICIPANT
+
+
+@dataclass(frozen=True)
+class _Change:
+    """One session's change as its recipients will read it."""
+
+    row: Session
+    group: Group
+    event: SessionEvent
+    recipients: list[_Recipient]
+    method: str
+    notice: str
+
+
+@dataclass(frozen=True)
+class Issued:
+    """An invitation as issued, with what the caller passes on: its mail and its webhook event."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    recipient_kind: str
+    recipient_id: uuid.UUID | None
+    delivery_state: str
+
+
+def _issue(session: DbSession, changes: list[_Change], *, now: datetime, mail: bool, links: Links | None) -> list[Issued]:
+    """The invitations of ``changes``: the answer links recorded together, each session's
+    messages rendered together (:func:`build_invitations`), and every row in one INSERT."""
+    wanted = []
+    for change in changes:
+        answering = _answering(change.group, change.row, change.method)
+        wanted += [(change.row.id, r.id) for r in change.recipients if r.id is not None and str(r.id) in answering]
+    urls = links.urls(session, wanted, now) if links is not None and wanted else {}
+    state = deliveries.initial_state(mail)
+    rows = []
+    for change in changes:
+        invitees = [Invitee(r.contact, r.role, urls.get((change.row.id, r.id))) for r in change.recipients]
+        rendered = build_invitations(change.event, invitees, method=change.method, issued_at=now)
+        for recipient, ics in zip(change.recipients, rendered, strict=True):
+            rows.append({
+                "id": uuid.uuid4(),
+                "session_id": change.row.id,
+                "recipient_kind": recipient.kind,
+                "recipient_id": recipient.id,
+                "recipient_name": recipient.contact.name,
+                "recipient_email": recipient.contact.email,
+                "language": recipient.contact.language,
+                "method": change.method,
+                "notice": change.notice,
+                "sequence": change.event.sequence,
+                "issued_at": now,
+                "ics": ics.decode("utf-8"),
+                "delivery_state": state,
+            })
+    if rows:
+        session.execute(insert(Invitation), rows)
+    return [Issued(r["id"], r["session_id"], r["recipient_kind"], r["recipient_id"], state) for r in rows]
+
+
+def _answering(group: Group, row: Session, method: str) -> set[str]:
+    """Who finds their own answer link in a message about ``row``: in a REQUEST, everyone the
+    session requires (someone planned absent has nothing to answer)."""
+    if method != REQUEST:
+        return set()
+    return {person for person, _ in attendance.required_people(group, row)}
 
 
 def _answer_url(
     session: DbSession, links: Links | None, row: Session, recipient_id: uuid.UUID | None, method: str, now: datetime
 ) -> str | None:
     """The recipient's own answer link in a REQUEST, for someone the session requires."""
-    if links is None or method != REQUEST or recipient_id is None:
+    if links is None or recipient_id is None:
         return None
-    group = session.get(Group, row.group_id)
-    if str(recipient_id) not in {person for person, _ in attendance.required_people(group, row)}:
-        return None  # planned absent: nothing to answer
+    if str(recipient_id) not in _answering(session.get(Group, row.group_id), row, method):
+        return None
     return links.url(session, row.id, recipient_id, now)
 
 
-def issue_for_session_change(
-    session: DbSession, session_id: uuid.UUID, change: str, *, now: datetime, programme: Contact, mail: bool,
+_MEMBERS_WITHOUT_THEMES = selectinload(Group.memberships).joinedload(Membership.participant).lazyload(Participant.theme_rows)
+"""An invitation names members; their themes are not read."""
+
+
+def issue_for_session_changes(
+    session: DbSession, changed: Sequence[tuple[uuid.UUID, str]], *, now: datetime, programme: Contact, mail: bool,
     links: Links | None = None,
-) -> list[Invitation]:
-    """REQUEST (new, moved, changed, reinstated) or CANCEL to everyone the session concerns."""
-    row = session.get(Session, session_id)
-    if row is None:
-        return []
-    event, group, facilitator = event_for(session, row, programme)
-    recipients = []
-    if row.kind == "guided" and facilitator is not None:
-        recipients.append((FACILITATOR, facilitator.id, contact_of(facilitator), "CHAIR"))
-    for membership in group.memberships:
-        member = membership.participant
-        recipients.append((PARTICIPANT, member.id, contact_of(member), "REQ-PARTICIPANT"))
-    method = CANCEL if row.status == "cancelled" else REQUEST
-    notice = NOTICE_OF_CHANGE.get(change, "changed")
-    return _issue(session, event, row, recipients, method=method, notice=notice, now=now, mail=mail, links=links)
+) -> list[Issued]:
+    """REQUEST (new, moved, changed, reinstated) or CANCEL to everyone each changed session
+    concerns. ``changed`` holds (session id, change) pairs, usually all the sessions one plan
+    changed: their groups, people and answer links are read once for all of them."""
+    rows = {row.id: row for row in session.scalars(select(Session).where(Session.id.in_([i for i, _ in changed])))}
+    groups_query = select(Group).where(Group.id.in_({row.group_id for row in rows.values()})).options(_MEMBERS_WITHOUT_THEMES)
+    groups = {group.id: group for group in session.scalars(groups_query)}
+    facilitator_ids = {group.facilitator_id for group in groups.values() if group.facilitator_id}
+    facilitators = {f.id: f for f in session.scalars(select(Facilitator).where(Facilitator.id.in_(facilitator_ids)))}
+    changes = []
+    for session_id, change in changed:
+        row = rows.get(session_id)
+        if row is None:
+            continue  # deleted with its group meanwhile
+        group = groups[row.group_id]
+        facilitator = facilitators.get(group.facilitator_id)
+        chair = session.get(Participant, row.chair_id) if row.chair_id else None  # a member, loaded with the group
+        recipients = []
+        if row.kind == "guided" and facilitator is not None:
+            recipients.append(_Recipient(FACILITATOR, facilitator.id, contact_of(facilitator), "CHAIR"))
+        for membership in group.memberships:
+            member = membership.participant
+            recipients.append(_Recipient(PARTICIPANT, member.id, contact_of(member), "REQ-PARTICIPANT"))
+        changes.append(_Change(
+            row, group, session_event(row, group, facilitator, chair.name if chair else None, programme), recipients,
+            CANCEL if row.status == "cancelled" else REQUEST, NOTICE_OF_CHANGE.get(change, "changed"),
+        ))
+    return _issue(session, changes, now=now, mail=mail, links=links)
 
 
 def issue_for_membership(
     session: DbSession, payload: dict[str, Any], *, now: datetime, programme: Contact, mail: bool,
     links: Links | None = None,
-) -> list[Invitation]:
+) -> list[Issued]:
     """A member who joined gets a REQUEST for every upcoming session; one who left, a CANCEL."""
     group_id = uuid.UUID(payload["group_id"])
     participant_id = uuid.UUID(payload["participant_id"])
     contact = Contact(name=payload["name"], email=payload["email"], language=payload["language"])
     joined = payload["change"] == "joined"
-    issued: list[Invitation] = []
+    changes = []
     for row in upcoming_sessions(session, group_id, now):
-        event, _, _ = event_for(session, row, programme)
-        issued += _issue(
-            session, event, row, [(PARTICIPANT, participant_id, contact, "REQ-PARTICIPANT")],
-            method=REQUEST if joined else CANCEL, notice="new" if joined else "removed", now=now, mail=mail,
-            links=links,
-        )
-    return issued
+        event, group, _ = event_for(session, row, programme)
+        changes.append(_Change(
+            row, group, event, [_Recipient(PARTICIPANT, participant_id, contact, "REQ-PARTICIPANT")],
+            REQUEST if joined else CANCEL, "new" if joined else "removed",
+        ))
+    return _issue(session, changes, now=now, mail=mail, links=links)
 
 
 # -- reading and delivering ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ transaction as the work it does, so a message delivered twice does the work once
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,13 @@ from sqlalchemy.orm import Session
 
 from shared.db.models import OutboxMessage
 
+SESSIONS_CHANGED = "sessions.changed"
+"""Sessions changed (``created``, ``moved``, ``changed``, ``cancelled``, ``reinstated``): their
+invitations are issued. One message for all the sessions one transaction changed (a plan's
+dozen), so that the worker issues them together."""
 SESSION_CHANGED = "session.changed"
+"""One session changed: what versions before ``sessions.changed`` recorded. Still dispatched,
+for rows a sweep finds after an upgrade."""
 MEMBERSHIP_CHANGED = "membership.changed"
 WEBHOOK_EVENT = "webhook.event"
 AT_RISK = "session.at_risk"
@@ -31,6 +38,21 @@ def record(session: Session, topic: str, payload: dict[str, Any], now: datetime)
     session.add(message)
     session.info.setdefault(INFO_KEY, []).append(message.id)
     return message
+
+
+def record_session_changes(session: Session, changes: Sequence[tuple[uuid.UUID, str]], now: datetime) -> OutboxMessage | None:
+    """Record that these sessions changed, each with what happened to it, as one message."""
+    if not changes:
+        return None
+    payload = {"changes": [{"session_id": str(session_id), "change": change} for session_id, change in changes]}
+    return record(session, SESSIONS_CHANGED, payload, now)
+
+
+def session_changes(message: OutboxMessage) -> list[tuple[uuid.UUID, str]]:
+    """The (session id, change) pairs of a ``sessions.changed`` or ``session.changed`` message."""
+    if message.topic == SESSION_CHANGED:
+        return [(uuid.UUID(message.payload["session_id"]), message.payload["change"])]
+    return [(uuid.UUID(item["session_id"]), item["change"]) for item in message.payload["changes"]]
 
 
 def recorded(session: Session) -> list[uuid.UUID]:

@@ -300,8 +300,8 @@ def write_outcome(
     rows, changes = apply_plan(session, group, run, result, now)
     leases.finish(run, SUCCEEDED, now)
     run.plan = plan_document(result, group, rows, changes)
+    outbox.record_session_changes(session, [(row.id, change) for row, change in changes], now)
     for row, change in changes:
-        outbox.record(session, outbox.SESSION_CHANGED, {"session_id": str(row.id), "change": change}, now)
         webhooks.emit(session, SESSION_EVENTS[change], {"session_id": str(row.id), "group_id": str(group.id)}, now)
     webhooks.emit(session, "group.scheduled", {"group_id": str(group.id), "run_id": str(run.id)}, now)
     return changes
@@ -505,7 +505,7 @@ def change_session(
         row.updated_at = now
         session.flush()
         attendance.attach(session, [row])
-        outbox.record(session, outbox.SESSION_CHANGED, {"session_id": str(row.id), "change": outcome}, now)
+        outbox.record_session_changes(session, [(row.id, outcome)], now)
         webhooks.emit(session, SESSION_EVENTS[outcome], {"session_id": str(row.id), "group_id": str(row.group_id)}, now)
     return outcome
 

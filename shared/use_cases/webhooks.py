@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session as DbSession
 from shared.actor import Actor
 from shared.db.models import (
     ApiClient,
-    Invitation,
     Membership,
     Participant,
     Session,
@@ -287,9 +286,16 @@ def redeliver(
     return delivery
 
 
-def invitation_events(session: DbSession, invitations: Iterable[Invitation], now: datetime) -> None:
+def invitation_events(session: DbSession, invitations: Iterable, now: datetime) -> None:
+    """An ``invitation.issued`` event for each invitation (anything with its ``id``,
+    ``session_id``, ``recipient_kind`` and ``recipient_id``) when an endpoint is enabled."""
+    invitations = list(invitations)
+    if not invitations or not _any_endpoint(session):
+        return
+    participants = {i.recipient_id for i in invitations if i.recipient_kind == "participant" and i.recipient_id}
+    present = set(session.scalars(select(Participant.id).where(Participant.id.in_(participants)))) if participants else set()
     for invitation in invitations:
-        if invitation.recipient_kind == "participant" and session.get(Participant, invitation.recipient_id) is None:
+        if invitation.recipient_kind == "participant" and invitation.recipient_id not in present:
             continue  # a CANCEL to someone erased: no event may name them
         data = {"invitation_id": str(invitation.id), "session_id": str(invitation.session_id)}
         if invitation.recipient_kind == "participant" and invitation.recipient_id is not None:

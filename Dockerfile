@@ -5,10 +5,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 ENV PROMETHEUS_MULTIPROC_DIR=/tmp/intervisie-metrics
 WORKDIR /app
 
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
 COPY pyproject.toml setup.py README.md ./
 COPY shared ./shared
 COPY services ./services
-RUN pip install . && useradd --system --home /app intervisie
+RUN pip install --no-deps . && useradd --system --home /app intervisie
 USER intervisie
 
 EXPOSE 8000

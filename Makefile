@@ -4,14 +4,26 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint openapi system-deps clean
+.PHONY: run test bench lint lock openapi system-deps clean
 
-# setup.py compiles the catalogues on install: an edited .po is recompiled by the next make.
-$(STAMP): pyproject.toml setup.py $(wildcard shared/locale/*/LC_MESSAGES/*.po)
+# The exact versions come from the lock file (the Dockerfile uses requirements.lock, the same
+# resolution without the test extra); the project itself is installed on top, without
+# resolving again. setup.py compiles the catalogues on install: an edited .po is recompiled by
+# the next make.
+$(STAMP): pyproject.toml setup.py requirements-test.lock $(wildcard shared/locale/*/LC_MESSAGES/*.po)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -r requirements-test.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e '.[test]'
 	touch $@
+
+# After changing dependencies in pyproject.toml: resolve them again (uv, from PyPI).
+LOCK_OPTIONS := --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --quiet
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet 'uv>=0.5,<1'
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_OPTIONS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra test $(LOCK_OPTIONS) -o requirements-test.lock
 
 PORT ?= 8000
 

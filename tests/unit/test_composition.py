@@ -205,6 +205,14 @@ def test_independent_parts_are_solved_apart_and_together_are_optimal():
     assert sorted(sizes(result)) == [5, 5, 7]
 
 
+def test_a_time_limit_spent_before_the_solver_starts_still_gives_a_proposal_within_the_rules():
+    pool = [candidate(f"t{n:02d}", f"school-{n % 4}") for n in range(13)]
+    result = compose(request(*pool, time_limit_seconds=0.001))
+    assert sum(sizes(result)) == 13 and all(3 <= size <= 8 for size in sizes(result))
+    for group in result.groups:
+        assert len({int(member[1:]) % 4 for member in group.member_ids}) == len(group.member_ids)
+
+
 @pytest.mark.parametrize("width", [12, 300])
 def test_maximal_sets_are_those_in_no_other_largest_first(width):
     import random

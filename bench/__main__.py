@@ -9,7 +9,7 @@ from __future__ import annotations
 import runpy
 import sys
 
-BENCHMARKS = ("bench.engine", "bench.ics_feed", "bench.feeds_http", "bench.composition", "bench.batch", "bench.e2e_scheduling")
+BENCHMARKS = ("bench.engine", "bench.ics_feed", "bench.feeds_http", "bench.composition", "bench.batch", "bench.e2e_scheduling", "bench.api_reads")
 
 for name in BENCHMARKS:
     print(f"\n## {name}\n", flush=True)

@@ -25,9 +25,14 @@ def require_key():
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         return _unauthorized("Send your API key as Authorization: Bearer <key>.")
-    with state().session_factory() as session:
-        found = authenticate(session, key.strip())
+    key = key.strip()
+    app_state = state()
+    found = app_state.api_keys.get(key)
     if found is None:
-        return _unauthorized("The API key is not valid, or has been revoked.")
+        with app_state.read_session_factory() as session:
+            found = authenticate(session, key)
+        if found is None:
+            return _unauthorized("The API key is not valid, or has been revoked.")
+        app_state.api_keys.put(key, found)
     g.actor = found
     return None

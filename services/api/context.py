@@ -15,6 +15,7 @@ from services.scheduler.scheduler import Scheduler
 from shared.actor import Actor
 from shared.config import Settings
 from shared.use_cases import outbox
+from shared.use_cases.api_keys import KeyCache
 
 EXTENSION = "intervisie"
 
@@ -24,10 +25,12 @@ class AppState:
     settings: Settings
     session_factory: sessionmaker[Session]
     read_session_factory: sessionmaker[Session]
-    """For feeds: reads without a transaction's extra round trips (see make_read_session_factory)."""
+    """For requests that only read: no transaction's extra round trips (see make_read_session_factory)."""
     clock: Callable[[], datetime]
     scheduler: Scheduler
     rendered_feeds: RenderedFeeds = field(default_factory=lambda: RenderedFeeds())
+    api_keys: KeyCache = field(default_factory=KeyCache)
+    """The keys this process looked up lately, so that a request costs no lookup."""
     feed_fingerprints: FeedFingerprints = field(default_factory=lambda: FeedFingerprints())
     readiness_probes: dict[str, Callable[[], object]] = field(default_factory=dict)
     """Extra checks for /readyz (the broker adds one); each raises when failing."""
@@ -48,6 +51,14 @@ def transaction() -> Iterator[Session]:
     recorded = outbox.recorded(session)
     if recorded:
         state().scheduler.dispatch(recorded)
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A session for a request that only reads: no BEGIN and COMMIT round trips around its
+    statements (see make_read_session_factory). Never write with it."""
+    with state().read_session_factory() as session:
+        yield session
 
 
 def actor() -> Actor:

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import select
+import time
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+IDLE_PING_SECONDS = 10.0
+"""A pooled PostgreSQL connection idle for longer is pinged before use (one round trip); one in
+steady use is not, and is checked for a closed socket instead (no round trip)."""
+
+RECYCLE_SECONDS = 1800
+"""Pooled connections are replaced after this long, before firewalls or idle timeouts cut them."""
+
+READ_ONLY = "intervisie_read_only"
+"""Execution option of the read session factory's engine on SQLite: no ``BEGIN IMMEDIATE``."""
 
 
 def normalise_url(url: str) -> str:
@@ -27,9 +39,49 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take control so that a write
         # transaction begins with BEGIN IMMEDIATE and concurrent writers queue instead of failing.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # No pool_pre_ping: it costs a round trip on every checkout, i.e. on every request.
+    engine = create_engine(url, pool_size=5, max_overflow=10, pool_recycle=RECYCLE_SECONDS)
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", lambda dbapi_connection, record, _proxy: _check_alive(engine, dbapi_connection, record))
+    return engine
+
+
+def _begin_immediate(conn) -> None:
+    # Reads (the read session factory) need no lock: in WAL mode each statement sees committed data.
+    if not conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _note_checkin(_dbapi_connection, record) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _check_alive(engine: Engine, dbapi_connection, record) -> None:
+    """Pessimistic disconnect handling without a round trip per checkout.
+
+    A server that restarted or ended the session has closed the socket (after a FATAL message), so
+    an idle connection's socket with something to read is dead: the pool is invalidated, because
+    its other connections are as dead (a restart), and a new connection is made. A connection
+    idle for long, which a silent network failure may have cut, is pinged.
+    """
+    if dbapi_connection.closed or _readable(dbapi_connection.fileno()):
+        raise exc.InvalidatePoolError("the server closed the connection")
+    checked_in_at = record.info.get("checked_in_at")
+    if checked_in_at is not None and time.monotonic() - checked_in_at > IDLE_PING_SECONDS:
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.InvalidatePoolError(str(error)) from error
+            raise
+
+
+def _readable(fileno: int) -> bool:
+    poller = select.poll()
+    poller.register(fileno, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -47,9 +99,16 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def make_read_session_factory(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
-    """Sessions for requests that only read a statement or two (feeds): on PostgreSQL without
-    BEGIN and ROLLBACK round trips (autocommit); elsewhere the ordinary factory."""
+    """Sessions for requests that only read (feeds, GETs of the API): no BEGIN and COMMIT round
+    trips — autocommit on PostgreSQL, no ``BEGIN IMMEDIATE`` on SQLite — so each statement sees
+    what was committed when it ran, as in a READ COMMITTED transaction. Never write with them."""
     engine = session_factory.kw.get("bind")
-    if engine is None or engine.dialect.name != "postgresql":
+    if engine is None:
         return session_factory
-    return sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+    if engine.dialect.name == "postgresql":
+        options = {"isolation_level": "AUTOCOMMIT"}
+    elif engine.dialect.name == "sqlite":
+        options = {READ_ONLY: True}
+    else:
+        return session_factory
+    return sessionmaker(engine.execution_options(**options), expire_on_commit=False, autoflush=False)

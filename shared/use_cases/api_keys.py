@@ -2,17 +2,24 @@
 
 A key is ``ivk_`` followed by 256 random bits in URL-safe base64. Only its SHA-256 is stored: the
 key itself has full entropy, so a fast hash is enough and a lookup is a single indexed equality.
+
+The API keeps the keys it has looked up for a few seconds (:class:`KeyCache`), so that a request
+costs no lookup: a key revoked in this process stops working at once, one revoked elsewhere (the
+``intervisie api-keys revoke`` command, another API process) within :data:`KEY_CACHE_SECONDS`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import secrets
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from shared.actor import ROLES, Actor
@@ -68,6 +75,7 @@ def revoke_key(session: Session, prefix: str, *, now: datetime) -> ApiKey:
         raise NotFound(f"no API key with prefix {prefix}")
     if key.revoked_at is None:
         key.revoked_at = now
+        event.listen(session, "after_commit", _forget_cached_keys, once=True)
     return key
 
 
@@ -85,3 +93,47 @@ def authenticate(session: Session, key: str) -> Actor | None:
     if row is None:
         return None
     return Actor(client_id=row.client_id, role=row.client.role, name=row.client.name)
+
+
+# -- the API's cache of looked-up keys ---------------------------------------------------------
+
+KEY_CACHE_SECONDS = 5.0
+"""How long a process trusts a key it looked up: the longest a key revoked in another process
+keeps working."""
+
+_revocations = itertools.count(1)
+_revocation = 0
+"""Grows when a revocation commits in this process; entries cached before it are not trusted."""
+
+
+def _forget_cached_keys(_session: Session) -> None:
+    global _revocation
+    _revocation = next(_revocations)
+
+
+class KeyCache:
+    """The actors behind keys that were valid when looked up, for ``ttl`` seconds of ``clock``.
+
+    Unknown and revoked keys are not kept (someone guessing keys cannot fill the memory); at most
+    ``size`` keys are, the oldest making way.
+    """
+
+    def __init__(self, ttl: float = KEY_CACHE_SECONDS, *, size: int = 1024, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.size, self.clock = ttl, size, clock
+        self._entries: dict[str, tuple[Actor, float, int]] = {}
+
+    def get(self, key: str) -> Actor | None:
+        entry = self._entries.get(hash_key(key))
+        if entry is None:
+            return None
+        actor, until, revocation = entry
+        if self.clock() >= until or revocation != _revocation:
+            return None
+        return actor
+
+    def put(self, key: str, actor: Actor) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.size:
+            self._entries.pop(next(iter(self._entries)), None)
+        self._entries[hash_key(key)] = (actor, self.clock() + self.ttl, _revocation)

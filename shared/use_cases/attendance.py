@@ -24,12 +24,15 @@ from shared.errors import NotFound
 from shared.use_cases import outbox, webhooks
 
 
-def attach(session: DbSession, rows: Iterable[GroupSession]) -> None:
-    """Give each session its ``attendance`` and ``at_risk`` (two queries for any number)."""
+def attach(session: DbSession, rows: Iterable[GroupSession], *, groups: Iterable[Group] | None = None) -> None:
+    """Give each session its ``attendance`` and ``at_risk`` (two queries for any number; one when
+    the caller passes the sessions' ``groups`` with their memberships)."""
     rows = list(rows)
     if not rows:
         return
-    groups = {g.id: g for g in session.scalars(select(Group).where(Group.id.in_({row.group_id for row in rows})))}
+    if groups is None:
+        groups = session.scalars(select(Group).where(Group.id.in_({row.group_id for row in rows})))
+    groups = {g.id: g for g in groups}
     recorded: dict[uuid.UUID, dict[str, rules.Answer]] = {row.id: {} for row in rows}
     for answer in session.scalars(select(Attendance).where(Attendance.session_id.in_(list(recorded)))):
         recorded[answer.session_id][str(answer.person_id)] = rules.Answer(

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from shared.actor import Actor
 from shared.db.models import Facilitator, Group, Membership, Participant
@@ -57,8 +57,23 @@ def get_group(session: Session, actor: Actor, group_id: uuid.UUID, *, lock: bool
     return group
 
 
+SHOWN_WITH_GROUP = joinedload(Group.memberships).options(lazyload(Membership.participant))
+"""What a group's representation reads: its memberships, in the statement that reads the group,
+without the members themselves (writes load those with :func:`get_group`)."""
+
+
+def show_group(session: Session, actor: Actor, group_id: uuid.UUID) -> Group:
+    """A group as the API shows it, read in one statement."""
+    group = session.scalars(
+        visible_groups(actor).where(Group.id == group_id).options(SHOWN_WITH_GROUP)
+    ).unique().one_or_none()
+    if group is None:
+        raise NotFound(f"no group {group_id}")
+    return group
+
+
 def list_groups(session: Session, actor: Actor, page: Page) -> tuple[list[Group], int]:
-    return paginate(session, visible_groups(actor).order_by(Group.created_at, Group.id), page)
+    return paginate(session, visible_groups(actor).order_by(Group.created_at, Group.id).options(SHOWN_WITH_GROUP), page)
 
 
 def update_group(session: Session, actor: Actor, group: Group, data: Mapping[str, Any], now: datetime) -> None:

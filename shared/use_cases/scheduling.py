@@ -43,7 +43,7 @@ from shared.domain.planning import (
 )
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.use_cases import attendance, bookings, leases, outbox, webhooks
-from shared.use_cases.groups import get_group, visible_groups
+from shared.use_cases.groups import SHOWN_WITH_GROUP, get_group, show_group, visible_groups
 from shared.use_cases.leases import FAILED, IN_FLIGHT, QUEUED, RUNNING  # noqa: F401 - re-exported for callers
 from shared.use_cases.people import Page, paginate, require_admin
 
@@ -447,10 +447,10 @@ def diagnostics_document(result: Infeasible, group: Group, planned_ids: dict[str
 def list_sessions(
     session: DbSession, actor: Actor, group_id: uuid.UUID, page: Page
 ) -> tuple[list[Session], int]:
-    get_group(session, actor, group_id)
+    group = show_group(session, actor, group_id)
     query = select(Session).where(Session.group_id == group_id).order_by(Session.number, Session.start)
     items, total = paginate(session, query, page)
-    attendance.attach(session, items)
+    attendance.attach(session, items, groups=[group])
     return items, total
 
 
@@ -462,6 +462,20 @@ def show_session(session: DbSession, actor: Actor, session_id: uuid.UUID) -> Ses
     """A session the actor may see, with its attendance (as the API shows it)."""
     row = get_session(session, actor, session_id)
     attendance.attach(session, [row])
+    return row
+
+
+def read_session(session: DbSession, actor: Actor, session_id: uuid.UUID) -> Session:
+    """:func:`show_session` for a request that only reads, in two statements: the session with
+    its group and the group's memberships, then the answers."""
+    found = session.execute(
+        visible_groups(actor).add_columns(Session).join(Session, Session.group_id == Group.id)
+        .where(Session.id == session_id).options(SHOWN_WITH_GROUP)
+    ).unique().first()
+    if found is None:
+        raise NotFound(f"no session {session_id}")
+    group, row = found
+    attendance.attach(session, [row], groups=[group])
     return row
 
 

@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask import url_for
 from flask.views import MethodView
 
-from services.api.context import actor, state, transaction
+from services.api.context import actor, reading, state, transaction
 from services.api.etag import check_if_match, check_if_none_match, headers_for
 from services.api.schemas.groups import (
     ConstraintsInputSchema,
@@ -44,7 +44,7 @@ class Groups(MethodView):
     @documented.errors()
     def get(self, pagination_parameters):
         """List groups"""
-        with transaction() as session:
+        with reading() as session:
             items, total = use_cases.list_groups(session, actor(), page_of(pagination_parameters))
         pagination_parameters.item_count = total
         return items
@@ -57,8 +57,8 @@ class GroupById(MethodView):
     @documented.errors(404)
     def get(self, group_id: uuid.UUID):
         """Get a group with its members"""
-        with transaction() as session:
-            group = use_cases.get_group(session, actor(), group_id)
+        with reading() as session:
+            group = use_cases.show_group(session, actor(), group_id)
         check_if_none_match(group)
         return group, headers_for(group)
 

@@ -7,7 +7,7 @@ import uuid
 from flask import url_for
 from flask.views import MethodView
 
-from services.api.context import actor, state, transaction
+from services.api.context import actor, reading, state, transaction
 from services.api.etag import check_if_match, check_if_none_match, headers_for
 from services.api.schemas.common import AvailabilityInputSchema, patch_schema
 from services.api.schemas.people import (
@@ -53,7 +53,7 @@ class Facilitators(MethodView):
     @documented.errors(403)
     def get(self, pagination_parameters):
         """List facilitators"""
-        with transaction() as session:
+        with reading() as session:
             items, total = people.list_facilitators(session, actor(), page_of(pagination_parameters))
         pagination_parameters.item_count = total
         return items
@@ -66,7 +66,7 @@ class FacilitatorById(MethodView):
     @documented.errors(403, 404)
     def get(self, facilitator_id: uuid.UUID):
         """Get a facilitator"""
-        with transaction() as session:
+        with reading() as session:
             facilitator = people.get_facilitator(session, actor(), facilitator_id)
         check_if_none_match(facilitator)
         return facilitator, headers_for(facilitator)
@@ -114,7 +114,7 @@ class Participants(MethodView):
     @documented.errors()
     def get(self, filters, pagination_parameters):
         """List participants, optionally filtered"""
-        with transaction() as session:
+        with reading() as session:
             items, total = people.list_participants(
                 session, actor(), ParticipantFilter(**filters), page_of(pagination_parameters)
             )
@@ -129,8 +129,8 @@ class ParticipantById(MethodView):
     @documented.errors(404)
     def get(self, participant_id: uuid.UUID):
         """Get a participant"""
-        with transaction() as session:
-            participant = people.get_participant(session, actor(), participant_id)
+        with reading() as session:
+            participant = people.show_participant(session, actor(), participant_id)
         check_if_none_match(participant)
         return participant, headers_for(participant)
 

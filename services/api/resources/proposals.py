@@ -7,7 +7,7 @@ import uuid
 from flask import url_for
 from flask.views import MethodView
 
-from services.api.context import actor, state, transaction
+from services.api.context import actor, reading, state, transaction
 from services.api.schemas.proposals import AcceptProposalSchema, GroupProposalRequestSchema, GroupProposalSchema
 from services.api.spec import Blueprint, documented
 from shared.use_cases import proposals
@@ -39,7 +39,7 @@ class GroupProposalById(MethodView):
     @documented.errors(403, 404)
     def get(self, proposal_id: uuid.UUID):
         """Get a proposal; poll until it is no longer queued or running"""
-        with transaction() as session:
+        with reading() as session:
             proposal = proposals.get_proposal(session, actor(), proposal_id)
         if proposal.status in IN_FLIGHT:
             return proposal, {"Retry-After": "2"}

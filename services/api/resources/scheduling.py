@@ -7,7 +7,7 @@ import uuid
 from flask import url_for
 from flask.views import MethodView
 
-from services.api.context import actor, state, transaction
+from services.api.context import actor, reading, state, transaction
 from services.api.etag import check_if_match, check_if_none_match, headers_for
 from services.api.schemas.scheduling import (
     AlternativeSchema,
@@ -59,7 +59,7 @@ class SchedulingRunById(MethodView):
     @documented.errors(404)
     def get(self, run_id: uuid.UUID):
         """Get a scheduling run; poll until it is no longer queued or running"""
-        with transaction() as session:
+        with reading() as session:
             run = scheduling.get_run(session, actor(), run_id)
         if run.status in scheduling.IN_FLIGHT:
             return run, {"Retry-After": IN_FLIGHT_RETRY_AFTER}
@@ -91,7 +91,7 @@ class SchedulingBatchById(MethodView):
     @documented.errors(403, 404)
     def get(self, batch_id: uuid.UUID):
         """Get a scheduling batch; poll until it is finished"""
-        with transaction() as session:
+        with reading() as session:
             batch = batches.get_batch(session, actor(), batch_id)
             body = batches.document(batch)
         if batch.status in scheduling.IN_FLIGHT:
@@ -106,7 +106,7 @@ class GroupSessions(MethodView):
     @documented.errors(404)
     def get(self, group_id: uuid.UUID, pagination_parameters):
         """List a group's sessions in order"""
-        with transaction() as session:
+        with reading() as session:
             items, total = scheduling.list_sessions(session, actor(), group_id, page_of(pagination_parameters))
         pagination_parameters.item_count = total
         return items
@@ -119,8 +119,8 @@ class SessionById(MethodView):
     @documented.errors(404)
     def get(self, session_id: uuid.UUID):
         """Get a session, with who answered what"""
-        with transaction() as session:
-            row = scheduling.show_session(session, actor(), session_id)
+        with reading() as session:
+            row = scheduling.read_session(session, actor(), session_id)
         check_if_none_match(row)
         return row, headers_for(row)
 

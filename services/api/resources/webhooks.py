@@ -7,7 +7,7 @@ import uuid
 from flask import url_for
 from flask.views import MethodView
 
-from services.api.context import actor, state, transaction
+from services.api.context import actor, reading, state, transaction
 from services.api.schemas.webhooks import CreatedWebhookSchema, WebhookDeliverySchema, WebhookInputSchema, WebhookSchema
 from services.api.spec import Blueprint, documented, page_of
 from services.scheduler.webhook_http import resolve
@@ -44,7 +44,7 @@ class Webhooks(MethodView):
     @documented.errors()
     def get(self, pagination_parameters):
         """List webhook endpoints"""
-        with transaction() as session:
+        with reading() as session:
             items, total = use_cases.list_webhooks(session, actor(), page_of(pagination_parameters))
         pagination_parameters.item_count = total
         return items
@@ -56,7 +56,7 @@ class WebhookById(MethodView):
     @documented.errors(404)
     def get(self, webhook_id: uuid.UUID):
         """Get a webhook endpoint"""
-        with transaction() as session:
+        with reading() as session:
             return use_cases.get_webhook(session, actor(), webhook_id)
 
     @blueprint.response(204)
@@ -74,7 +74,7 @@ class WebhookDeliveries(MethodView):
     @documented.errors(404)
     def get(self, webhook_id: uuid.UUID, pagination_parameters):
         """List an endpoint's deliveries, newest first, each with its attempts"""
-        with transaction() as session:
+        with reading() as session:
             items, total = use_cases.list_deliveries(session, actor(), webhook_id, page_of(pagination_parameters))
         pagination_parameters.item_count = total
         return items

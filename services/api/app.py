@@ -114,6 +114,7 @@ def create_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     app.add_url_rule(f"{SWAGGER_UI_URL}<path:filename>", "swagger_ui_static", _swagger_ui_file)
     limiter = limits.install(app, settings)
+    app.extensions[EXTENSION].readiness_probes["rate_limits"] = limits.storage_probe(limiter)
     observability.install_metrics(app, settings, limiter)
     api = Api(app)
     problems.register(app)

@@ -51,7 +51,26 @@ def install(app: Flask, settings: Settings) -> Limiter:
         # every hit and gets slower the higher the limit), and without fixed-window's burst at the edge.
         strategy="sliding-window-counter",
         on_breach=_refusal,
+        # When Redis is down, count in this process's memory instead (checked again every few
+        # seconds) and never fail a request because the counts cannot be kept.
+        in_memory_fallback_enabled=True,
+        swallow_errors=True,
     )
+
+
+def storage_probe(limiter: Limiter):
+    """A readiness probe: raises while the counts are kept in memory because their storage
+    (Redis) does not answer."""
+
+    def probe() -> None:
+        if limiter._storage_dead or not limiter.storage.check():  # flask-limiter keeps no public flag
+            raise Degraded("counting in memory: the rate-limit storage does not answer")
+
+    return probe
+
+
+class Degraded(RuntimeError):
+    """A dependency is down, but requests are still answered (less well)."""
 
 
 def _refusal(limit: RequestLimit) -> Response:

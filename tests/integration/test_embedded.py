@@ -27,7 +27,7 @@ def test_serve_plans_with_its_embedded_worker(sqlite):
     with serving({"INTERVISIE_DATABASE_URL": url}) as base:
         run = plan_over_http(base, key, group_id)
         assert run["status"] == "succeeded"
-        assert requests.get(f"{base}/readyz", timeout=10).json()["checks"] == {"database": "ok", "broker": "ok"}
+        assert requests.get(f"{base}/readyz", timeout=10).json()["checks"] == {"database": "ok", "broker": "ok", "rate_limits": "ok"}
 
 
 @contextmanager

@@ -52,6 +52,8 @@ class Settings:
     """Where request counts live; default: the Redis broker when there is one, else memory."""
     """How long a worker's claim on a scheduling run holds; after it, another worker may take over."""
 
+    failed_key_limit: str = "60 per minute"
+    """Refused API keys per client address; more are answered 429."""
     trusted_proxies: int = 0
     """How many reverse proxies in front of the API set X-Forwarded-For/-Proto/-Host (ProxyFix)."""
     worker_heartbeat_file: str | None = None
@@ -73,6 +75,7 @@ class Settings:
     ENV_NAMES = {
         "database_url": "INTERVISIE_DATABASE_URL",
         "trusted_proxies": "INTERVISIE_TRUSTED_PROXIES",
+        "failed_key_limit": "INTERVISIE_FAILED_KEY_LIMIT",
         "worker_heartbeat_file": "INTERVISIE_WORKER_HEARTBEAT_FILE",
         "metrics_enabled": "INTERVISIE_METRICS",
         "metrics_allow": "INTERVISIE_METRICS_ALLOW",

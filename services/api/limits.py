@@ -1,5 +1,5 @@
-"""Rate limits (flask-limiter): per API key under /v1, per client address for the feeds and
-answer pages.
+"""Rate limits (flask-limiter): per API client under /v1, per client address for the pages
+(feeds, answer and availability pages) and for refused keys.
 
 Counts live in Redis when the service has Redis (shared by every API process), in memory
 otherwise. A client over its limit gets a 429 problem with Retry-After.
@@ -7,13 +7,14 @@ otherwise. A client over its limit gets a 429 problem with Retry-After.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 
 from flask import Flask, Response, request
 from flask_limiter import Limiter, RequestLimit
+from limits import parse
 
+from services.api.auth import FAILED_KEYS, resolved_actor
 from services.api.problems import problem_response
 from shared.config import Settings
 
@@ -29,17 +30,39 @@ def _is_feed() -> bool:
 
 
 def _client_key() -> str:
+    """Whose count a request adds to: a page's client address, or the API client its key
+    resolves to — however the header is spelled, and whichever of the client's keys it uses."""
     if _is_feed():
         return f"feed:{request.remote_addr}"
-    header = request.headers.get("Authorization", "")
-    if header:
-        return "key:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+    if request.path.startswith("/v1/"):
+        actor = resolved_actor()
+        if actor is not None:
+            return f"client:{actor.client_id}"
     return f"anonymous:{request.remote_addr}"
+
+
+def _failed_keys(limiter: Limiter, limit: str):
+    """Counts a refused key for the client's address; over the limit, answers the 429."""
+    item = parse(limit)
+
+    def note() -> Response | None:
+        address = request.remote_addr or "-"
+        if limiter.limiter.hit(item, "failed-key", address):
+            return None
+        reset_at, _ = limiter.limiter.get_window_stats(item, "failed-key", address)
+        wait = max(1, math.ceil(reset_at - time.time()))
+        return problem_response(
+            429, slug="rate-limited", title="Too many requests",
+            detail=f"More than {item} refused keys from this address; retry in {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )
+
+    return note
 
 
 def install(app: Flask, settings: Settings) -> Limiter:
     """Must run before the authentication hook, so that a flood is refused before any lookup."""
-    return Limiter(
+    limiter = Limiter(
         _client_key,
         app=app,
         # Application limits count all of a key's requests together, whichever operation.
@@ -56,6 +79,8 @@ def install(app: Flask, settings: Settings) -> Limiter:
         in_memory_fallback_enabled=True,
         swallow_errors=True,
     )
+    app.extensions[FAILED_KEYS] = _failed_keys(limiter, settings.failed_key_limit)
+    return limiter
 
 
 def storage_probe(limiter: Limiter):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from shared.config import Settings
@@ -12,7 +14,7 @@ from tests.api import payloads
 def settings(database_url) -> Settings:
     return Settings(
         database_url=database_url, public_url="http://intervisie.test", secret_key="test",
-        rate_limit="5 per minute", feed_rate_limit="3 per minute",
+        rate_limit="5 per minute", feed_rate_limit="3 per minute", failed_key_limit="3 per minute",
     )
 
 
@@ -81,3 +83,32 @@ def test_behind_a_trusted_proxy_the_limit_counts_the_forwarded_client(database_u
     # Another client behind the same proxy has its own count; a spoofed extra hop does not help.
     assert client.get(path, environ_base=proxy, headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 200
     assert client.get(path, environ_base=proxy, headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}).status_code == 429
+
+
+@pytest.mark.parametrize("spelling", ["Bearer {key}", "bearer {key}", "BEARER {key}", "  Bearer   {key}  "])
+def test_the_bearer_scheme_is_case_insensitive(platform, spelling):
+    response = platform.client.get("/v1/participants", headers={"Authorization": spelling.format(key=platform.key)})
+    assert response.status_code == 200
+
+
+def test_respelling_the_header_does_not_reset_the_clients_count(platform, session_factory):
+    from shared.use_cases.api_keys import add_key
+
+    with session_factory.begin() as session:
+        second_key = add_key(session, uuid.UUID(platform.client_id)).key  # the same client's other key (rotation)
+    spellings = [f"Bearer {platform.key}", f"bearer {platform.key}", f"BEARER  {platform.key}", f"Bearer {second_key}", f" bearer {second_key}"]
+    statuses = [platform.client.get("/v1/participants", headers={"Authorization": spelling}).status_code for spelling in spellings]
+    assert statuses == [200] * 5
+    assert platform.client.get("/v1/participants", headers={"Authorization": f"bEaReR {platform.key}"}).status_code == 429
+
+
+def test_refused_keys_are_limited_per_address_and_logged_without_the_key(client, platform, caplog):
+    attacker = {"REMOTE_ADDR": "198.51.100.9"}
+    with caplog.at_level("WARNING"):
+        responses = [client.get("/v1/participants", environ_base=attacker, headers={"Authorization": f"Bearer ivk_guess{n}"}) for n in range(4)]
+    assert [r.status_code for r in responses] == [401, 401, 401, 429]
+    assert "refused keys from this address" in responses[-1].json["detail"]  # not the general limit
+    assert int(responses[-1].headers["Retry-After"]) > 0
+    assert "ivk_guess" not in caplog.text and "198.51.100.9" in caplog.text
+    # Another address with a good key is not affected.
+    assert platform.get("/v1/participants", environ_base={"REMOTE_ADDR": "192.0.2.50"}).status_code == 200

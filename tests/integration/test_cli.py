@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,12 @@ def test_api_key_is_printed_alone_on_the_last_line_and_works(database_env):
     assert key[:12] in listed.stdout and key not in listed.stdout
     revoked = run("api-keys", "revoke", key[:12], env=database_env)
     assert revoked.returncode == 0, revoked.stderr
+    # Revoked in another process: this one forgets its cached key within KEY_CACHE_SECONDS.
+    from shared.use_cases.api_keys import KEY_CACHE_SECONDS
+
+    cache = app.extensions["intervisie"].api_keys
+    later = time.monotonic() + KEY_CACHE_SECONDS + 0.1
+    cache.clock = lambda: later
     assert client.get("/v1/participants", headers={"Authorization": f"Bearer {key}"}).status_code == 401
 
 

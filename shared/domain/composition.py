@@ -95,6 +95,7 @@ SOLVER_SEED = 20270101
 MODEL_SIZE_LIMIT = 10_000  # memberships (person, pool) above which pools are thinned
 NODES_PER_SECOND = 10  # the node limit per second of time limit: reached first on typical pools
 MIN_SOLVER_SECONDS = 0.5  # the solver's time, over all parts, when preparing took the whole limit
+# (unless the problem was thinned: then the greedy proposal stands, see _solve)
 LOCAL_SEARCH_EVALUATIONS = 200_000  # a count, not a clock: the result stays deterministic
 
 _OPEN_FACILITATOR_ID = "facilitator"
@@ -444,11 +445,16 @@ def _solve(setup: _Setup, pools: list[_Pool], reach: _Reach, deadline: float) ->
             by_key=dict(Counter(key for index in sorted(people) for key in reachable.get(index, ()))),
             placeable=sum(1 for index in people if index in reach.placeable),
         )
-        found = _solve_part(
-            setup, pools, part, bounds, start, thinned,
-            deadline=deadline, share=share,
-            nodes=max(1, int(nodes * sizes[position] / sum(sizes))),
-        )
+        if thinned and monotonic() >= deadline:
+            # Preparing a thinned problem spent the time: building its model would overrun the
+            # limit by seconds more, for a result that could not be proven optimal anyway.
+            found = _greedy_part(start, part)
+        else:
+            found = _solve_part(
+                setup, pools, part, bounds, start, thinned,
+                deadline=deadline, share=share,
+                nodes=max(1, int(nodes * sizes[position] / sum(sizes))),
+            )
         solution.assignment.update(found.assignment)
         solution.groups.update(found.groups)
         solution.optimal = solution.optimal and found.optimal
@@ -479,6 +485,12 @@ def _parts(pools: list[_Pool], numbers: list[int]) -> list[list[int]]:
     for number in numbers:
         parts.setdefault(find(pools[number].members[0]), []).append(number)
     return list(parts.values())
+
+
+def _greedy_part(start: dict[int, tuple[list[int], int]], numbers: list[int]) -> _Solution:
+    """The greedy proposal's share of the pools ``numbers``, claimed optimal by nobody."""
+    mine = [number for number in numbers if number in start]
+    return _Solution({n: start[n][0] for n in mine}, {n: start[n][1] for n in mine}, False)
 
 
 @dataclass
@@ -591,8 +603,7 @@ def _solve_part(
         model_params=mathopt.ModelSolveParameters(solution_hints=[mathopt.SolutionHint(variable_values=hint)]),
     )
     if not result.has_primal_feasible_solution():
-        mine = [number for number in numbers if number in start]
-        return _Solution({n: start[n][0] for n in mine}, {n: start[n][1] for n in mine}, False)
+        return _greedy_part(start, numbers)
     values = result.variable_values()
     assignment: dict[int, list[int]] = {}
     groups: dict[int, int] = {}

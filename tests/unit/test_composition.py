@@ -213,6 +213,19 @@ def test_a_time_limit_spent_before_the_solver_starts_still_gives_a_proposal_with
         assert len({int(member[1:]) % 4 for member in group.member_ids}) == len(group.member_ids)
 
 
+def test_a_thinned_problem_whose_time_is_spent_keeps_the_greedy_proposal_without_building_a_model():
+    pool = [candidate(f"t{n:02d}", f"school-{n % 7}", TUESDAY_EVENING, THURSDAY_EVENING) for n in range(30)]
+    with (
+        mock.patch.object(composition, "MODEL_SIZE_LIMIT", 20),
+        mock.patch.object(composition, "_solve_part", side_effect=AssertionError("a model was built")),
+    ):
+        result = compose(request(*pool, time_limit_seconds=0.001))
+    assert not result.optimal
+    assert result.placed == 30 and all(3 <= size <= 8 for size in sizes(result))
+    for group in result.groups:
+        assert len({int(member[1:]) % 7 for member in group.member_ids}) == len(group.member_ids)
+
+
 @pytest.mark.parametrize("width", [12, 300])
 def test_maximal_sets_are_those_in_no_other_largest_first(width):
     import random

@@ -45,13 +45,20 @@ ANSWER_LABELS = {
 }
 
 
-def _page(template: str, status: int, **values) -> Response:
+def page(template: str, status: int, **values) -> Response:
+    """A page for people (answer, availability): HTML, never cached, no referrer, strict CSP."""
     return Response(render_template(template, **values), status=status, content_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
 
+def link_gone(reason: str) -> Response:
+    """404 for a dead personal link, in the language the browser asks for; ``reason`` is an
+    English msgid, marked with ``N_`` where it is written."""
+    _ = i18n.translator(request.accept_languages.best_match(["nl", "en"]) or "nl")
+    return page("link_gone.html", 404, reason=_(reason), **_.template_context())
+
+
 def _gone() -> Response:
-    language = i18n.language_of(request.accept_languages.best_match(["nl", "en"]) or "nl")
-    return _page("answer_gone.html", 404, **i18n.translator(language).template_context())
+    return link_gone(N_("The session was cancelled, or you no longer take part in it."))
 
 
 def _show(invited: answers.Invited, token: str, *, status: int = 200, recorded: bool = False, problem: str | None = None) -> Response:
@@ -60,7 +67,7 @@ def _show(invited: answers.Invited, token: str, *, status: int = 200, recorded: 
     _ = i18n.translator(invited.person.language)
     language = _.language
     response = invited.answer.response
-    return _page(
+    return page(
         "answer.html", status,
         **_.template_context(),
         group=invited.group.name,

@@ -14,16 +14,17 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import marshmallow as ma
-from flask import Response, render_template, request
+from flask import Response, request
 from flask.views import MethodView
 
 from services.api.context import state, transaction
-from services.api.resources.answers import PAGE_HEADERS
+from services.api.resources.answers import link_gone, page
 from services.api.schemas.common import AvailabilityInputSchema
 from services.api.spec import Blueprint, documented
 from shared.db.models import Participant
 from shared.domain import i18n
 from shared.domain import week_form as grid
+from shared.domain.i18n import N_
 from shared.domain.model import WEEKDAYS
 from shared.use_cases import availability_links
 
@@ -54,19 +55,8 @@ class Refused(Exception):
     """What the page says when a post cannot be stored."""
 
 
-def _page(status: int, **values) -> Response:
-    return Response(
-        render_template("availability.html", **values), status=status,
-        content_type="text/html; charset=utf-8", headers=PAGE_HEADERS,
-    )
-
-
 def _gone() -> Response:
-    language = i18n.language_of(request.accept_languages.best_match(["nl", "en"]) or "nl")
-    return Response(
-        render_template("availability_gone.html", **i18n.translator(language).template_context()), status=404,
-        content_type="text/html; charset=utf-8", headers=PAGE_HEADERS,
-    )
+    return link_gone(N_("The link has expired or has been replaced. Ask the organiser of your intervision programme for a new one."))
 
 
 def _csrf(token: str) -> str:
@@ -94,8 +84,8 @@ def _show(participant: Participant, token: str, *, status: int = 200, saved: boo
         }
         for minute in grid.grid_minutes()
     ]
-    return _page(
-        status,
+    return page(
+        "availability.html", status,
         **translator.template_context(),
         name=participant.name,
         zone=i18n.zone_name(participant.timezone, language),

@@ -82,9 +82,12 @@ REQUEST_ID_PARAMETER = {
     "in": "header",
     "name": "X-Request-ID",
     "required": False,
-    "schema": {"type": "string", "pattern": REQUEST_ID_PATTERN},
-    "description": "Your id for this request, carried into the logs and the work it causes; "
-    "another value (or none) gets a new one. Every answer echoes the id it was given.",
+    # No pattern here: any value is accepted, and one that is not 1–128 characters of
+    # [A-Za-z0-9._-] is replaced by a new id (never refused).
+    "schema": {"type": "string"},
+    "description": "Your id for this request (1–128 characters of A–Z, a–z, 0–9, '.', '_', '-'), "
+    "carried into the logs and the work it causes; any other value, or none, gets a new one. "
+    "Every answer echoes the id the request was given.",
 }
 REQUEST_ID_HEADER = {
     "description": "The request's id (yours when valid, else a new one), as the logs know it",

@@ -127,6 +127,7 @@ SETTINGS = Settings(
     secret_key="fuzzing-secret",
     rate_limit="1000000 per minute",
     feed_rate_limit="1000000 per minute",
+    failed_key_limit="1000000 per minute",
 )
 ENGINE = make_engine(SETTINGS.database_url)  # connects on first use, in the `seeded` fixture
 SESSION_FACTORY = make_session_factory(ENGINE)

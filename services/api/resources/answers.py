@@ -118,13 +118,14 @@ class AnswerPage(MethodView):
             return _gone()
         _ = i18n.translator(invited.person.language)
         form = request.form
-        response, comment = form.get("response", ""), _CONTROL.sub("", form.get("comment", "")).strip()
+        response, raw_comment = form.get("response", ""), form.get("comment", "")
+        comment = _CONTROL.sub("", raw_comment).strip()
         problem = None
         if form.get("csrf", "") != _links().csrf(token):
             problem = _("the form has expired or is not from this page")
         elif response not in ANSWERS:
             problem = _("choose one of the three buttons")
-        elif len(comment) > COMMENT_LENGTH:
+        elif len(raw_comment) > COMMENT_LENGTH:  # as sent, as the form's schema counts
             problem = _("the comment is longer than {length} characters", length=COMMENT_LENGTH)
         if problem:
             return _show(invited, token, status=400, problem=_(

@@ -323,23 +323,23 @@ def _median(values) -> float:
 
 
 def print_targets(repeats: list[Repeat], invited: bool) -> None:
-    """The figures the issue sets targets for: figure | target | ratio | met (medians)."""
+    """The figures the issue sets targets for: figure | measured | target | ratio | met (medians)."""
     planned = _median([r.per_second for r in repeats])
-    rows = [(f"groups planned per second: {planned:.1f}", f"≥ {TARGET_GROUPS_PER_SECOND:.0f}",
+    rows = [("groups planned per second", f"{planned:.1f}", f"≥ {TARGET_GROUPS_PER_SECOND:.0f}",
              planned / TARGET_GROUPS_PER_SECOND, planned >= TARGET_GROUPS_PER_SECOND)]
     if invited:
         plans, everything = _median([r.wall for r in repeats]), _median([r.all_done for r in repeats])
         ratio = _median([r.invitations_ratio for r in repeats])
         rate = _median([r.per_second_with_invitations for r in repeats])
         rows += [
-            (f"every invitation issued after {everything:.2f} s; the plans after {plans:.2f} s",
+            ("every invitation issued, against the plans", f"{everything:.2f} s vs {plans:.2f} s",
              f"≤ {TARGET_INVITATIONS_RATIO:.0f}× the plans' time", ratio, ratio <= TARGET_INVITATIONS_RATIO),
-            (f"groups per second including their invitations: {rate:.1f}", f"≥ {TARGET_GROUPS_PER_SECOND:.0f}",
+            ("groups per second including their invitations", f"{rate:.1f}", f"≥ {TARGET_GROUPS_PER_SECOND:.0f}",
              rate / TARGET_GROUPS_PER_SECOND, rate >= TARGET_GROUPS_PER_SECOND),
         ]
-    print(f"| figure (median of {len(repeats)}) | target | ratio | met |\n| --- | --- | ---: | --- |")
-    for figure, target, ratio, met in rows:
-        print(f"| {figure} | {target} | {ratio:.2f}× | {'yes' if met else 'no'} |")
+    print(f"| figure (median of {len(repeats)}) | measured | target | ratio | met |\n| --- | ---: | --- | ---: | --- |")
+    for figure, measured, target, ratio, met in rows:
+        print(f"| {figure} | {measured} | {target} | {ratio:.2f}× | {'yes' if met else 'no'} |")
     print()
 
 

@@ -42,6 +42,7 @@ class Settings:
     """Derives the feed tokens. Unset: a random key is kept in ``secret_key_file``."""
     secret_key_file: str = "var/secret.key"
     run_lease_seconds: int = 20
+    """How long a worker's claim on a scheduling run holds; after it, another worker may take over."""
     log_retention_days: int = 30
     """How long webhook delivery logs and dispatched outbox rows are kept."""
     rate_limit: str = "600 per minute"
@@ -50,7 +51,6 @@ class Settings:
     """Per client address, for /feeds."""
     rate_limit_storage_url: str | None = None
     """Where request counts live; default: the Redis broker when there is one, else memory."""
-    """How long a worker's claim on a scheduling run holds; after it, another worker may take over."""
 
     failed_key_limit: str = "60 per minute"
     """Refused API keys per client address; more are answered 429."""
@@ -71,6 +71,9 @@ class Settings:
     log_format: str = "json"
     """``json`` (one object per line) or ``text`` (for a person at a terminal)."""
     log_level: str = "INFO"
+    answer_cache_size: int = 4096
+    """How many participants' answers (as reads dumped them, about a kilobyte each) every API
+    process keeps, by id, version, themes and groups; 0: none, every read dumps afresh."""
 
     ENV_NAMES = {
         "database_url": "INTERVISIE_DATABASE_URL",
@@ -83,6 +86,7 @@ class Settings:
         "worker_metrics_port": "INTERVISIE_WORKER_METRICS_PORT",
         "log_format": "INTERVISIE_LOG_FORMAT",
         "log_level": "INTERVISIE_LOG_LEVEL",
+        "answer_cache_size": "INTERVISIE_ANSWER_CACHE_SIZE",
         "broker_url": "INTERVISIE_BROKER_URL",
         "public_url": "INTERVISIE_PUBLIC_URL",
         "smtp_url": "INTERVISIE_SMTP_URL",

@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from services.api import idempotency, limits, observability, problems
 from services.api.auth import SECURITY_SCHEME, require_key
 from services.api.context import EXTENSION, AppState
+from services.api.feed_cache import Lru
 from services.api.resources.answers import answer_pages
 from services.api.resources.availability_page import availability_pages
 from services.api.resources.calendar import feed_blueprint, invitation_blueprint
@@ -101,6 +102,7 @@ def create_app(
         clock=clock,
         scheduler=scheduler,
         readiness_probes={"broker": scheduler.ping},
+        participant_answers=Lru(settings.answer_cache_size),
     )
     observability.install(app)  # first: every answer, even a refusal, is counted and carries its X-Request-ID
     if scheduler.embedded:

@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.api.feed_cache import FeedFingerprints, RenderedFeeds
+from services.api.feed_cache import FeedFingerprints, Lru, RenderedFeeds
 from services.scheduler.scheduler import Scheduler
 from shared.actor import Actor
 from shared.config import Settings
@@ -32,6 +32,8 @@ class AppState:
     api_keys: KeyCache = field(default_factory=KeyCache)
     """The keys this process looked up lately, so that a request costs no lookup."""
     feed_fingerprints: FeedFingerprints = field(default_factory=lambda: FeedFingerprints())
+    participant_answers: Lru[tuple, dict] = field(default_factory=Lru)
+    """Participants as reads dumped them, by id, version, themes and groups (schemas.people)."""
     readiness_probes: dict[str, Callable[[], object]] = field(default_factory=dict)
     """Extra checks for /readyz (the broker adds one); each raises when failing."""
 

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import flask_smorest
+import marshmallow as ma
 from apispec import BasePlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask_smorest.pagination import PaginationMetadataSchema
@@ -46,7 +47,21 @@ WWW_AUTHENTICATE = {
 
 class DepthSafeParser(FlaskParser):
     """webargs' parser, except that a JSON body nested more deeply than Python's parser can
-    follow is invalid JSON (400) instead of a RecursionError (500)."""
+    follow is invalid JSON (400) instead of a RecursionError (500), and that a schema given as a
+    class is built once, not for every request (building one deep-copies its fields: a tenth of
+    a millisecond a request)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._schemas: dict[type[ma.Schema], ma.Schema] = {}
+
+    def _get_schema(self, argmap, req) -> ma.Schema:
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            schema = self._schemas.get(argmap)
+            if schema is None:  # two threads may both build it; either copy serves
+                schema = self._schemas[argmap] = argmap()
+            return schema
+        return super()._get_schema(argmap, req)
 
     def _raw_load_json(self, req):
         try:
@@ -60,6 +75,7 @@ class Blueprint(flask_smorest.Blueprint):
     of the API (not a page's form) the ``Idempotency-Key`` header with its 409 and 422."""
 
     ARGUMENTS_PARSER = DepthSafeParser()
+    PAGINATION_ARGUMENTS_PARSER = DepthSafeParser()
 
     def __init__(self, *args, rate_limited: bool = True, idempotent_posts: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -75,6 +91,7 @@ class Blueprint(flask_smorest.Blueprint):
             doc.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
             responses.update({409: "CONFLICT", 422: "UNPROCESSABLE_ENTITY"})
         return deepupdate(doc, {"responses": responses}) if responses else doc
+
 
 
 REQUEST_ID_PATTERN = "^[A-Za-z0-9._-]{1,128}$"

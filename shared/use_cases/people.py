@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, exists, func, select
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    ColumnElement,
+    Select,
+    Subquery,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from shared.actor import Actor
@@ -179,6 +192,7 @@ class _Shape:
     """Names of the set ParticipantFilter fields, in its order."""
     unassigned: bool | None = None
     paged: bool = False
+    dialect: str = "postgresql"
 
 
 def _matching(shape: _Shape) -> Select:
@@ -207,11 +221,24 @@ def _matching(shape: _Shape) -> Select:
     return query
 
 
+def _listed(dialect: str, shown: Subquery, value: ColumnElement, owner: ColumnElement, *order: ColumnElement) -> ColumnElement:
+    """The values of a column of each participant ``shown``, in ``order``, as a list (a
+    correlated subquery): PostgreSQL's array_agg orders them itself; SQLite before 3.44 cannot
+    order an aggregate, so it makes a JSON array of an ordered subquery, which it reads in order."""
+    if dialect == "postgresql":
+        aggregated = select(func.array_agg(aggregate_order_by(value, *order))).where(owner == shown.c.id)
+        return type_coerce(aggregated.scalar_subquery(), ARRAY(value.type))
+    ordered = select(value).where(owner == shown.c.id).correlate(shown).order_by(*order).subquery()
+    return type_coerce(select(func.json_group_array(ordered.c[0])).scalar_subquery(), JSON)
+
+
 @lru_cache(maxsize=256)
 def _shown_statement(shape: _Shape) -> Select:
-    """Built once per shape (building a statement costs as much as running it): the participants
-    with their themes and groups joined, in order; paged, with the count of all pages' rows as a
-    window taken before LIMIT."""
+    """Built once per shape and dialect (building a statement costs as much as running it): the
+    participants in order, one row each with its themes and groups as lists; paged, with the
+    count of all pages' rows as a window taken before LIMIT (and the lists made for the page's
+    rows only). One row a participant rather than one per theme and group: a page of 20 reads
+    half the rows, and groups none of them."""
     query = _matching(shape)
     if shape.paged:
         query = (
@@ -219,13 +246,13 @@ def _shown_statement(shape: _Shape) -> Select:
             .order_by(_PARTICIPANTS.c.created_at, _PARTICIPANTS.c.id)
             .limit(bindparam("limit")).offset(bindparam("offset"))
         )
-    matching = query.subquery()
-    return (
-        select(matching, _THEMES.c.theme, _MEMBERSHIPS.c.group_id)
-        .outerjoin(_THEMES, _THEMES.c.participant_id == matching.c.id)
-        .outerjoin(_MEMBERSHIPS, _MEMBERSHIPS.c.participant_id == matching.c.id)
-        .order_by(matching.c.created_at, matching.c.id, _THEMES.c.position, _MEMBERSHIPS.c.joined_at, _MEMBERSHIPS.c.group_id)
+    shown = query.subquery()
+    themes = _listed(shape.dialect, shown, _THEMES.c.theme, _THEMES.c.participant_id, _THEMES.c.position)
+    groups = _listed(
+        shape.dialect, shown, _MEMBERSHIPS.c.group_id, _MEMBERSHIPS.c.participant_id,
+        _MEMBERSHIPS.c.joined_at, _MEMBERSHIPS.c.group_id,
     )
+    return select(shown, themes.label("themes"), groups.label("group_ids")).order_by(shown.c.created_at, shown.c.id)
 
 
 @lru_cache(maxsize=256)
@@ -234,20 +261,17 @@ def _count_statement(shape: _Shape) -> Select:
 
 
 def _shown(session: Session, shape: _Shape, values: dict[str, Any]) -> tuple[list[ShownParticipant], int | None]:
-    rows = session.execute(_shown_statement(shape), values).all()
-    shown: dict[uuid.UUID, ShownParticipant] = {}
-    for row in rows:
-        found = row._mapping
-        participant = shown.get(found["id"])
-        if participant is None:
-            participant = shown[found["id"]] = ShownParticipant(
-                **{column.name: found[column.name] for column in _PARTICIPANTS.c}, themes=[], group_ids=[]
-            )
-        if found["theme"] is not None and found["theme"] not in participant.themes:
-            participant.themes.append(found["theme"])
-        if found["group_id"] is not None and found["group_id"] not in participant.group_ids:
-            participant.group_ids.append(found["group_id"])
-    return list(shown.values()), (rows[0]._mapping["total"] if rows and shape.paged else None)
+    rows = session.execute(_shown_statement(replace(shape, dialect=session.get_bind().dialect.name)), values).all()
+    shown = [
+        ShownParticipant(
+            **{column.name: row[index] for index, column in enumerate(_PARTICIPANTS.c)},
+            themes=row.themes or [],
+            # PostgreSQL answers UUIDs; SQLite's JSON array, their hex text.
+            group_ids=[uuid.UUID(str(group_id)) for group_id in row.group_ids or ()],
+        )
+        for row in rows
+    ]
+    return shown, (rows[0].total if rows and shape.paged else None)
 
 
 def show_participant(session: Session, actor: Actor, participant_id: uuid.UUID) -> ShownParticipant:

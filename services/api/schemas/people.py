@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import has_app_context
 from marshmallow import fields, validate
 
+from services.api.context import state
+from services.api.feed_cache import Lru
 from services.api.schemas.common import (
     NAME_LENGTH,
     SLUG_PATTERN,
@@ -23,6 +26,7 @@ from services.api.schemas.common import (
     WebhookDeliveryState,
     WebhookEventType,
 )
+from shared.use_cases.people import ShownParticipant
 
 
 class CapacityInputSchema(StrictSchema):
@@ -101,6 +105,28 @@ class ParticipantSchema(PersonSchema):
     )
     external_ref = fields.String(allow_none=True, metadata={"description": "Your own reference; unique per API client."})
     group_ids = fields.List(fields.UUID(), metadata={"description": "The groups they are a member of"})
+
+    def dump(self, obj, *, many=None):
+        """As marshmallow dumps it, except that a participant as a read shows it is dumped once
+        per version: its answer is kept by what determines it (the row's id and version, which
+        every change of the row moves, its themes and its groups) in the app's memory. Dumping
+        is most of a page's work; a page of unchanged participants is then a few lookups."""
+        if not has_app_context():
+            return super().dump(obj, many=many)
+        dumped = state().participant_answers
+        if self.many if many is None else many:
+            return [self._dump_shown(dumped, item) for item in obj]
+        return self._dump_shown(dumped, obj)
+
+    def _dump_shown(self, dumped: Lru, participant):
+        if not isinstance(participant, ShownParticipant):  # a write's row: dumped as it is
+            return super().dump(participant, many=False)
+        key = (participant.id, participant.version, tuple(participant.themes), tuple(participant.group_ids))
+        answer = dumped.get(key)
+        if answer is None:
+            answer = super().dump(participant, many=False)
+            dumped.put(key, answer)
+        return answer  # shared by the answers that show this version: never change it
 
 
 class ParticipantQuerySchema(StrictSchema):

@@ -165,14 +165,14 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: | --- |")
     print(f"| 304 Not Modified, 10 sessions | {small_ms:.2f} ms | | | |")
     print(f"| 304 Not Modified, {events} sessions | {large_ms:.2f} ms | ≤ {RATIO_TARGET}× the 304 at 10 | "
-          f"{ratio:.2f}× | {'met' if ratio <= RATIO_TARGET else 'MISSED'} |")
+          f"{ratio:.2f}× | {'yes' if ratio <= RATIO_TARGET else 'no'} |")
     print(f"| full render, fresh process, {events} sessions | {render_ms:.1f} ms | ≤ {RENDER_TARGET_MS:.0f} ms | "
-          f"{render_ms / RENDER_TARGET_MS:.2f}× | {'met' if render_ms <= RENDER_TARGET_MS else 'MISSED'} |")
+          f"{render_ms / RENDER_TARGET_MS:.2f}× | {'yes' if render_ms <= RENDER_TARGET_MS else 'no'} |")
     print(f"| 304 after a change elsewhere (fingerprint computed again), 10 sessions | {median_ms(recomputed[10]):.2f} ms | | | |")
     print(f"| 304 after a change elsewhere (fingerprint computed again), {events} sessions | "
           f"{median_ms(recomputed[500]):.2f} ms | | {median_ms(recomputed[500]) / median_ms(recomputed[10]):.2f}× | |")
-    print(f"| full render, one session changed | {median_ms(changed):.1f} ms | ≤ {RENDER_TARGET_MS:.0f} ms | | "
-          f"{'met' if median_ms(changed) <= RENDER_TARGET_MS else 'MISSED'} |")
+    print(f"| full render, one session changed | {median_ms(changed):.1f} ms | ≤ {RENDER_TARGET_MS:.0f} ms | "
+          f"{median_ms(changed) / RENDER_TARGET_MS:.2f}× | {'yes' if median_ms(changed) <= RENDER_TARGET_MS else 'no'} |")
     print(f"| full GET, unchanged (rendered feed cached) | {median_ms(cached):.1f} ms | | | |")
     print(f"| first render ever (nothing rendered before) | {median_ms(never):.0f} ms | | | |")
 

@@ -32,9 +32,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import multiprocessing
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -56,7 +54,7 @@ from shared.db.models import Facilitator, Group, Membership, Participant, Sessio
 from shared.db.session import make_engine, make_session_factory
 from shared.use_cases.api_keys import create_client
 from tests.databases import fresh_postgres_database
-from tests.integration.servers import INTERVISIE, free_port, wait_until_serving
+from tests.integration.servers import INTERVISIE, free_port, running
 from tests.integration.workers import REDIS_URL, redis_namespace
 
 CLIENTS = 4
@@ -128,22 +126,14 @@ class Server:
 
 @contextmanager
 def _server(command: list[str], env: dict[str, str], base: str) -> Iterator[Server]:
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    with tempfile.TemporaryDirectory() as scratch:
+        log = Path(scratch) / "server.log"
         try:
-            wait_until_serving(base + "/readyz", process)
-            yield Server(base, process.pid, env["INTERVISIE_DATABASE_URL"])
+            with running(command, env, base, log_path=log, ready="/readyz") as process:
+                yield Server(base, process.pid, env["INTERVISIE_DATABASE_URL"])
         except BaseException:
-            log.seek(0)
-            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
+            sys.stderr.write(log.read_text(errors="replace")[-4000:] if log.exists() else "")
             raise
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def intervisie_serve(env: dict[str, str]):

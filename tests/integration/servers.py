@@ -36,26 +36,20 @@ def wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 60)
 
 
 @contextmanager
-def serving(
-    env: dict[str, str], cwd: Path | None = None, *, port: int | None = None, log_path: Path | None = None
-) -> Iterator[str]:
-    """Run ``intervisie serve`` on a loopback port; yield its base URL.
-
-    Its log (stderr) goes to ``log_path``, or to a temporary file: never to an unread pipe,
-    which would stall a chatty server once the pipe's buffer is full.
-    """
-    port = port or free_port()
+def running(
+    command: list[str], env: dict[str, str], base: str, *, cwd: Path | None = None,
+    log_path: Path | None = None, ready: str = "/healthz",
+) -> Iterator[subprocess.Popen]:
+    """Run a server ``command`` until it answers ``base + ready``; yield its process, and stop
+    it afterwards. Its output goes to ``log_path``, or to a temporary file: never to an unread
+    pipe, which would stall a chatty server once the pipe's buffer is full."""
     with tempfile.TemporaryDirectory() as scratch:
-        log_path = log_path or Path(scratch) / "serve.log"
+        log_path = log_path or Path(scratch) / "server.log"
         with open(log_path, "ab") as log:
-            process = subprocess.Popen(
-                [str(INTERVISIE), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env={**os.environ, **env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
-            )
-            base = f"http://127.0.0.1:{port}"
+            process = subprocess.Popen(command, env={**os.environ, **env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
             try:
-                wait_until_serving(base + "/healthz", process)
-                yield base
+                wait_until_serving(base + ready, process)
+                yield process
             finally:
                 process.terminate()
                 try:
@@ -63,3 +57,15 @@ def serving(
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+
+
+@contextmanager
+def serving(
+    env: dict[str, str], cwd: Path | None = None, *, port: int | None = None, log_path: Path | None = None
+) -> Iterator[str]:
+    """Run ``intervisie serve`` on a loopback port; yield its base URL (its log as :func:`running`)."""
+    port = port or free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [str(INTERVISIE), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with running(command, env, base, cwd=cwd, log_path=log_path):
+        yield base

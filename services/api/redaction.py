@@ -4,6 +4,7 @@ through here."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import UTC, datetime
 
@@ -34,7 +35,17 @@ class RedactingGunicornLogger(GunicornLogger):
 
 class JsonAccessLogger(RedactingGunicornLogger):
     """Gunicorn's access log as one JSON object per line (tokens redacted, no query secrets,
-    never a key): ``--logger-class services.api.redaction.JsonAccessLogger``."""
+    never a key), and its error log (starting, booting and stopping workers, timeouts) as JSON
+    lines too, unless ``INTERVISIE_LOG_FORMAT=text``:
+    ``--logger-class services.api.redaction.JsonAccessLogger``."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        if os.environ.get("INTERVISIE_LOG_FORMAT", "json") == "json":
+            from services.telemetry import JsonLines  # imported here: services.telemetry imports this module
+
+            for handler in self.error_log.handlers:
+                handler.setFormatter(JsonLines())
 
     def access(self, resp, req, environ, request_time):
         if not self.cfg.accesslog:

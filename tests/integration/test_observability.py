@@ -157,9 +157,9 @@ def test_gunicorn_processes_share_one_metrics_view_and_log_json_lines_with_reque
 
     access, application = [], []
     for line in log_path.read_text().splitlines():
-        if line.startswith("{"):
-            record = json.loads(line)
-            (access if record["logger"] == "gunicorn.access" else application).append(record)
+        record = json.loads(line)  # every line, gunicorn's own ("Booting worker …") too
+        (access if record["logger"] == "gunicorn.access" else application).append(record)
+    assert any(record["logger"] == "gunicorn.error" and "Booting worker" in record["message"] for record in application)
     ids = {record["request_id"] for record in access if record["path"] == "/healthz"}
     assert {f"probe-{n}" for n in range(20)} <= ids
     listed = next(record for record in access if record["path"] == "/v1/groups")

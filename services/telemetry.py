@@ -89,7 +89,9 @@ class JsonLines(JsonFormatter):
         log_data.update(extra)
 
 
-class _ScrubbedText(logging.Formatter):
+class ScrubbedText(logging.Formatter):
+    """Plain lines, scrubbed of secrets like the JSON ones; ``%(request_id)s`` is available."""
+
     def format(self, record: logging.LogRecord) -> str:
         record.request_id = REQUEST_ID.get() or "-"
         return scrub(super().format(record))
@@ -99,7 +101,7 @@ def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
     """Every log line of this process to stderr, as JSON lines (or scrubbed text)."""
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "text":
-        handler.setFormatter(_ScrubbedText("%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"))
+        handler.setFormatter(ScrubbedText("%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"))
     elif log_format == "json":
         handler.setFormatter(JsonLines())
     else:

@@ -107,6 +107,10 @@ class Settings:
         "rate_limit_storage_url": "INTERVISIE_RATE_LIMIT_STORAGE_URL",
     }
 
+    def __post_init__(self) -> None:
+        if self.answer_cache_size < 0:
+            raise ValueError(f"INTERVISIE_ANSWER_CACHE_SIZE must be 0 or more, not {self.answer_cache_size}")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         environ = os.environ if environ is None else environ

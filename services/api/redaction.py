@@ -35,17 +35,18 @@ class RedactingGunicornLogger(GunicornLogger):
 
 class JsonAccessLogger(RedactingGunicornLogger):
     """Gunicorn's access log as one JSON object per line (tokens redacted, no query secrets,
-    never a key), and its error log (starting, booting and stopping workers, timeouts) as JSON
-    lines too, unless ``INTERVISIE_LOG_FORMAT=text``:
+    never a key), and its error log (starting, booting and stopping workers, timeouts, a request
+    that failed) as JSON lines too — or, with ``INTERVISIE_LOG_FORMAT=text``, as gunicorn's
+    plain lines — scrubbed of secrets either way:
     ``--logger-class services.api.redaction.JsonAccessLogger``."""
 
     def setup(self, cfg):
         super().setup(cfg)
-        if os.environ.get("INTERVISIE_LOG_FORMAT", "json") == "json":
-            from services.telemetry import JsonLines  # imported here: services.telemetry imports this module
+        from services.telemetry import JsonLines, ScrubbedText  # imported here: services.telemetry imports this module
 
-            for handler in self.error_log.handlers:
-                handler.setFormatter(JsonLines())
+        json_lines = os.environ.get("INTERVISIE_LOG_FORMAT", "json") == "json"
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonLines() if json_lines else ScrubbedText(self.error_fmt, self.datefmt))
 
     def access(self, resp, req, environ, request_time):
         if not self.cfg.accesslog:

@@ -92,6 +92,8 @@ def update_group(session: Session, actor: Actor, group: Group, data: Mapping[str
 
 def delete_group(session: Session, actor: Actor, group: Group) -> None:
     require_admin(actor, "groups")
+    for membership in group.memberships:  # their group_ids change with the group gone
+        touch(membership.participant)
     session.delete(group)
     revoke_feed(session, "group", group.id)
     session.flush()
@@ -163,6 +165,7 @@ def add_member(
     membership = Membership(group=group, participant=participant, joined_at=now, position=position)
     session.add(membership)
     touch(group)
+    touch(participant)  # its group_ids, and so its ETag, change
     session.flush()
     webhooks.emit(session, "participant.placed", webhooks.participant_data(participant, group_id=group.id), now)
     if upcoming_sessions(session, group.id, now):
@@ -199,6 +202,7 @@ def leave(session: Session, group: Group, membership: Membership, now: datetime,
         webhooks.emit(session, "participant.left", webhooks.participant_data(membership.participant, group_id=group.id), now)
     # Out of both collections (the participant's first: loading it later would autoflush the
     # orphan away), or deleting the participant afterwards would delete the membership twice.
+    touch(membership.participant)  # its group_ids, and so its ETag, change
     membership.participant.memberships.remove(membership)
     group.memberships.remove(membership)
     touch(group)

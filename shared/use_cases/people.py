@@ -224,7 +224,9 @@ def _matching(shape: _Shape) -> Select:
 def _listed(dialect: str, shown: Subquery, value: ColumnElement, owner: ColumnElement, *order: ColumnElement) -> ColumnElement:
     """The values of a column of each participant ``shown``, in ``order``, as a list (a
     correlated subquery): PostgreSQL's array_agg orders them itself; SQLite before 3.44 cannot
-    order an aggregate, so it makes a JSON array of an ordered subquery, which it reads in order."""
+    order an aggregate, so it makes a JSON array of an ordered subquery, which SQLite does not
+    flatten under an aggregate and so reads in order — its behaviour, not a documented promise:
+    tests/api/test_participant_answers.py and test_etags.py hold both orders on both databases."""
     if dialect == "postgresql":
         aggregated = select(func.array_agg(aggregate_order_by(value, *order))).where(owner == shown.c.id)
         return type_coerce(aggregated.scalar_subquery(), ARRAY(value.type))

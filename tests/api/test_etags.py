@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 from sqlalchemy import update
 
@@ -98,3 +99,26 @@ def test_concurrent_writers_with_the_same_etag_one_wins(app, platform):
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [200] + [412] * 5
+
+
+def test_a_participants_etag_moves_when_their_groups_change(platform, admin, clock):
+    """Their representation lists their groups: joining, leaving, and the group's removal are
+    changes a cached copy must not survive (If-None-Match answers 200 with the new groups)."""
+    url = platform.post("/v1/participants", json=payloads.participant(1)).headers["Location"]
+    pid = url.rsplit("/", 1)[-1]
+    first, second = (admin.post("/v1/groups", json=payloads.group(name=f"Groep {n}")).json for n in (1, 2))
+    steps = [
+        (lambda: admin.put(f"/v1/groups/{first['id']}/members/{pid}"), [first["id"]]),
+        (lambda: admin.put(f"/v1/groups/{second['id']}/members/{pid}"), [first["id"], second["id"]]),
+        (lambda: admin.delete(f"/v1/groups/{first['id']}/members/{pid}"), [second["id"]]),
+        (lambda: admin.delete(f"/v1/groups/{second['id']}"), []),
+    ]
+    etag = platform.get(url).headers["ETag"]
+    for change, groups in steps:
+        clock.now += timedelta(minutes=1)  # they are listed in the order they joined
+        assert change().status_code < 300
+        shown = platform.get(url, headers={"If-None-Match": etag})
+        assert shown.status_code == 200, "a copy from before the change is no longer current"
+        assert shown.json["group_ids"] == groups
+        assert shown.headers["ETag"] != etag
+        etag = shown.headers["ETag"]

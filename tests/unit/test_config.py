@@ -1,3 +1,5 @@
+import pytest
+
 from shared.config import Settings
 
 
@@ -28,3 +30,9 @@ def test_environment_overrides():
     assert settings.broker_url == "redis://redis:6379/0"
     assert settings.public_base == "https://intervisie.example.org"
     assert settings.sweep_seconds == 5
+
+
+def test_a_negative_answer_cache_is_refused_at_start():
+    with pytest.raises(ValueError, match="INTERVISIE_ANSWER_CACHE_SIZE"):
+        Settings.from_env({"INTERVISIE_ANSWER_CACHE_SIZE": "-1"})
+    assert Settings.from_env({"INTERVISIE_ANSWER_CACHE_SIZE": "0"}).answer_cache_size == 0

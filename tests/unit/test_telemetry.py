@@ -73,3 +73,25 @@ def test_outside_a_request_the_ids_are_null_and_an_exception_is_scrubbed_too():
 def test_terminal_colours_do_not_reach_a_json_line():
     line = JsonLines().format(_record('127.0.0.1 - - "\x1b[35m\x1b[1mPOST /v1/groups HTTP/1.1\x1b[0m" 201 -'))
     assert json.loads(line)["message"] == '127.0.0.1 - - "POST /v1/groups HTTP/1.1" 201 -'
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_gunicorns_own_error_lines_are_scrubbed_in_either_format(log_format, monkeypatch, tmp_path):
+    from gunicorn.config import Config
+
+    from services.api.redaction import JsonAccessLogger
+
+    monkeypatch.setenv("INTERVISIE_LOG_FORMAT", log_format)
+    config = Config()
+    config.set("errorlog", str(tmp_path / "error.log"))
+    logger = JsonAccessLogger(config)
+    logger.error("Error handling request /feeds/Zm9vYmFy.ics for fien@school.example.nl")
+    for handler in logger.error_log.handlers:
+        handler.flush()
+    line = (tmp_path / "error.log").read_text().strip()
+    assert "Zm9vYmFy" not in line and "fien@" not in line
+    assert "/feeds/[redacted].ics" in line
+    if log_format == "json":
+        assert json.loads(line)["logger"] == "gunicorn.error"
+    else:
+        assert line.endswith("[ERROR] Error handling request /feeds/[redacted].ics for [e-mail]")

@@ -37,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -49,6 +50,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from bench.support import cpu_snapshot, percentile
+from shared.config import Settings
 from shared.db.migrate import upgrade
 from shared.db.models import Facilitator, Group, Membership, Participant, Session
 from shared.db.session import make_engine, make_session_factory
@@ -325,6 +327,26 @@ def mixed_paths(seeded: Seeded) -> list[str]:
     ]
 
 
+def answer_bytes(session_factory) -> float:
+    """Memory a kept participant answer holds (tracemalloc): a page of seeded participants,
+    dumped and kept as the answer cache keeps them, with their keys."""
+    from services.api.schemas.people import ParticipantSchema
+    from shared.actor import ADMIN, Actor
+    from shared.use_cases.people import Page, ParticipantFilter, list_participants
+
+    with session_factory() as session:
+        shown, _ = list_participants(session, Actor(uuid.uuid4(), ADMIN, "bench"), ParticipantFilter(), Page(1, PAGE_SIZE))
+    schema, kept = ParticipantSchema(), []
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for participant in shown:
+        kept.append(((participant.id, participant.version, tuple(participant.themes), tuple(participant.group_ids)),
+                     schema.dump(participant)))
+    grown = sum(stat.size_diff for stat in tracemalloc.take_snapshot().compare_to(before, "filename"))
+    tracemalloc.stop()
+    return grown / len(kept)
+
+
 def _row(figure: str, measured: str, target: str, ratio: float, met: bool | None) -> str:
     return f"| {figure} | {measured} | {target} | {ratio:.2f}× | {'—' if met is None else 'yes' if met else 'no'} |"
 
@@ -340,6 +362,7 @@ def main() -> None:
         upgrade(url)
         engine = make_engine(url)
         seeded = seed(make_session_factory(engine))
+        per_answer = answer_bytes(make_session_factory(engine))
         engine.dispose()
         common = {"INTERVISIE_DATABASE_URL": url, "INTERVISIE_SECRET_KEY": "bench",
                   "INTERVISIE_RATE_LIMIT": "1000000 per minute"}
@@ -386,6 +409,9 @@ def main() -> None:
                   f"| {min(ratios):.2f}–{max(ratios):.2f} | {found.cpu_ms(name):.2f} ("
                   f"{' + '.join(f'{found.cpu_ms(name, part):.2f}' for part in ('server', 'postgres', 'redis', 'clients'))}) "
                   f"| {found.cpu_ms('healthz') / found.cpu_ms(name):.2f}× |")
+    print(f"\nMemory: a kept participant answer (dumped dict and key) holds {per_answer / 1024:.1f} KiB (tracemalloc; one "
+          f"weekly window, two themes); the default {Settings().answer_cache_size:,} answers, "
+          f"{Settings().answer_cache_size * per_answer / 2**20:.0f} MiB per API process at most.")
 
 
 if __name__ == "__main__":

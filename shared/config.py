@@ -72,8 +72,9 @@ class Settings:
     """``json`` (one object per line) or ``text`` (for a person at a terminal)."""
     log_level: str = "INFO"
     answer_cache_size: int = 4096
-    """How many participants' answers (as reads dumped them, about a kilobyte each) every API
-    process keeps, by id, version, themes and groups; 0: none, every read dumps afresh."""
+    """How many participants' answers (as reads dumped them) every API process keeps, by id,
+    version, themes and groups; about 4 KiB each in memory, 16 MiB at most by default; 0: none,
+    every read dumps afresh."""
 
     ENV_NAMES = {
         "database_url": "INTERVISIE_DATABASE_URL",

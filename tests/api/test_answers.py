@@ -102,7 +102,8 @@ def test_a_form_not_from_the_page_or_without_a_choice_records_nothing(admin, cli
     member = planned["member_list"][1]
     path = path_of(link_in(admin, invitation_to(admin, session_id, member["email"])))
     csrf = csrf_of(client.get(path).get_data(as_text=True))
-    for form in ({"response": "declined"}, {"response": "declined", "csrf": "0" * 64}, {"response": "maybe", "csrf": csrf},
+    for form in ({"response": "declined"}, {"response": "declined", "csrf": "0" * 64}, {"response": "declined", "csrf": "é" * 64},
+                 {"response": "maybe", "csrf": csrf},
                  {"response": "declined", "csrf": csrf, "comment": "x" * 501}):
         refused = client.post(path, data=form)
         assert refused.status_code == 400, form

@@ -8,6 +8,7 @@ optional comment and a CSRF field derived from the token.
 
 from __future__ import annotations
 
+import hmac
 import re
 
 from flask import Response, render_template, request
@@ -55,6 +56,14 @@ def link_gone(reason: str) -> Response:
     English msgid, marked with ``N_`` where it is written."""
     _ = i18n.translator(request.accept_languages.best_match(["nl", "en"]) or "nl")
     return page("link_gone.html", 404, reason=_(reason), **_.template_context())
+
+
+def forged(expected_csrf: str, _: i18n.Translator) -> str | None:
+    """Why a page's form post is refused when its CSRF field is not the one the page was given
+    (compared in constant time), in the person's language; None when it is."""
+    if hmac.compare_digest(request.form.get("csrf", "").encode(), expected_csrf.encode()):  # bytes: any text compares
+        return None
+    return _("the form has expired or is not from this page")
 
 
 def _gone() -> Response:
@@ -120,12 +129,10 @@ class AnswerPage(MethodView):
         form = request.form
         response, raw_comment = form.get("response", ""), form.get("comment", "")
         comment = _CONTROL.sub("", raw_comment).strip()
-        problem = None
-        if form.get("csrf", "") != _links().csrf(token):
-            problem = _("the form has expired or is not from this page")
-        elif response not in ANSWERS:
+        problem = forged(_links().csrf(token), _)
+        if problem is None and response not in ANSWERS:
             problem = _("choose one of the three buttons")
-        elif len(raw_comment) > COMMENT_LENGTH:  # as sent, as the form's schema counts
+        if problem is None and len(raw_comment) > COMMENT_LENGTH:  # as sent, as the form's schema counts
             problem = _("the comment is longer than {length} characters", length=COMMENT_LENGTH)
         if problem:
             return _show(invited, token, status=400, problem=_(

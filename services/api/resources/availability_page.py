@@ -18,7 +18,7 @@ from flask import Response, request
 from flask.views import MethodView
 
 from services.api.context import state, transaction
-from services.api.resources.answers import link_gone, page
+from services.api.resources.answers import forged, link_gone, page
 from services.api.schemas.common import AvailabilityInputSchema
 from services.api.spec import Blueprint, documented
 from shared.db.models import Participant
@@ -189,9 +189,8 @@ class AvailabilityPage(MethodView):
             if participant is None:
                 return _gone()
             _ = i18n.translator(participant.language)
-            if request.form.get("csrf", "") != _csrf(token):
-                problem = _("the form has expired or is not from this page")
-            else:
+            problem = forged(_csrf(token), _)
+            if not problem:
                 try:
                     availability = _posted_availability(participant)
                     problem = None

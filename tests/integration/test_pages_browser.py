@@ -115,6 +115,51 @@ def test_a_participant_ticks_her_week_on_her_own_page_and_it_is_stored(served, t
     assert link["url"].rsplit("/", 1)[1] not in log and "POST /availability/[redacted]" in log
 
 
+def test_with_a_mouse_she_ticks_and_unticks_a_stretch_by_dragging(served):
+    """The page's one script, under its own strict CSP (not bypassed here): pressing on a box and
+    dragging gives every box passed over the first one's new state; a click stays one toggle."""
+    base, auth, _, members, _ = served
+    bram = members[1]
+    link = requests.post(f"{base}/v1/participants/{bram['id']}/availability-link", headers=auth, timeout=10).json()
+    errors: list[str] = []
+    with chromium() as browser:
+        page = browser.new_page(viewport=DESKTOP, locale="nl-NL")
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.goto(link["url"])
+        assert page.locator("#drag-hint").is_visible()  # the script ran
+
+        def drag(first: str, last: str) -> None:
+            start, end = (page.get_by_label(label, exact=True).bounding_box() for label in (first, last))
+            page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+            page.mouse.down()
+            page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=12)
+            page.mouse.up()
+
+        def ticked_on(day: str) -> list[str]:
+            boxes = page.locator(f'input[name="slot"][value^="{day} "]:checked')
+            return [boxes.nth(i).get_attribute("value")[4:] for i in range(boxes.count())]
+
+        drag("maandag 09:00", "maandag 11:30")  # down the column: six half hours
+        assert ticked_on("mon") == ["09:00", "09:30", "10:00", "10:30", "11:00", "11:30"]
+        drag("maandag 10:00", "maandag 10:30")  # from a ticked box: unticks
+        assert ticked_on("mon") == ["09:00", "09:30", "11:00", "11:30"]
+        page.get_by_label("maandag 12:00", exact=True).click()  # a plain click still toggles once
+        page.get_by_label("maandag 09:00", exact=True).click()
+        assert ticked_on("mon") == ["09:30", "11:00", "11:30", "12:00"]
+        page.get_by_label("dinsdag 19:00", exact=True).focus()
+        page.keyboard.press("Space")  # after the mouse, the keyboard toggles as before
+        assert "19:00" not in ticked_on("tue")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Opslaan").click()
+        assert page.locator("#status").inner_text() == "Dank je wel. Je week is opgeslagen."
+    assert errors == []  # nothing refused by the CSP, nothing thrown
+
+    weekly = requests.get(f"{base}/v1/participants/{bram['id']}", headers=auth, timeout=10).json()["availability"]["weekly"]
+    assert {"day": "mon", "start": "09:30", "end": "10:00"} in weekly
+    assert {"day": "mon", "start": "11:00", "end": "12:30"} in weekly
+    assert {"day": "tue", "start": "19:30", "end": "22:00"} in weekly
+
+
 def test_the_facilitator_finds_her_groups_answers_and_heat_map(served, tmp_path):
     base, auth, group, members, facilitator = served
     sessions = requests.get(f"{base}/v1/groups/{group['id']}/sessions", headers=auth, timeout=10).json()

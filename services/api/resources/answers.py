@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import secrets
 
 from flask import Response, render_template, request
 from flask.views import MethodView
@@ -46,9 +47,16 @@ ANSWER_LABELS = {
 }
 
 
-def page(template: str, status: int, **values) -> Response:
-    """A page for people (answer, availability): HTML, never cached, no referrer, strict CSP."""
-    return Response(render_template(template, **values), status=status, content_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+def page(template: str, status: int, *, scripted: bool = False, **values) -> Response:
+    """A page for people (answer, availability): HTML, never cached, no referrer, strict CSP.
+    A ``scripted`` page's template gets a ``nonce`` for its one inline script, which the CSP
+    allows and no other; every page works without it."""
+    headers = PAGE_HEADERS
+    if scripted:
+        values["nonce"] = secrets.token_urlsafe(16)
+        policy = PAGE_HEADERS["Content-Security-Policy"].replace("default-src 'none';", f"default-src 'none'; script-src 'nonce-{values['nonce']}';")
+        headers = {**PAGE_HEADERS, "Content-Security-Policy": policy}
+    return Response(render_template(template, **values), status=status, content_type="text/html; charset=utf-8", headers=headers)
 
 
 def link_gone(reason: str) -> Response:

@@ -85,7 +85,7 @@ def _show(participant: Participant, token: str, *, status: int = 200, saved: boo
         for minute in grid.grid_minutes()
     ]
     return page(
-        "availability.html", status,
+        "availability.html", status, scripted=True,
         **translator.template_context(),
         name=participant.name,
         zone=i18n.zone_name(participant.timezone, language),

@@ -12,7 +12,6 @@ import logging
 import re
 import sys
 import uuid
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,9 +20,10 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from pythonjsonlogger.json import JsonFormatter
 
 from services.api.redaction import redact
-
-REQUEST_ID: ContextVar[str | None] = ContextVar("intervisie_request_id", default=None)
-CLIENT_ID: ContextVar[str | None] = ContextVar("intervisie_client_id", default=None)
+from shared.tracing import (  # re-exported: defined in shared, so the rows a transaction records carry it too
+    CLIENT_ID,
+    REQUEST_ID,
+)
 
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 

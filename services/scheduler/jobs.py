@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import smtplib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from services.scheduler import smtp, webhook_http
 from services.scheduler.runtime import Runtime
-from shared.db.models import GroupProposal, Invitation, Notice, Webhook
+from services.telemetry import REQUEST_ID
+from shared.db.models import GroupProposal, Invitation, Notice, OutboxMessage, SchedulingBatch, SchedulingRun, Webhook
 from shared.domain import webhooks as webhook_rules
 from shared.domain.cohort import plan_cohort
 from shared.domain.composition import compose
@@ -244,6 +246,16 @@ def deliver_mail(runtime: Runtime, model: type, delivery_id: uuid.UUID) -> str:
     return state
 
 
+@contextmanager
+def on_behalf_of(request_id: str | None) -> Iterator[None]:
+    """Messages sent in the block carry ``request_id`` (services.scheduler.middleware.RequestIds)."""
+    token = REQUEST_ID.set(request_id)
+    try:
+        yield
+    finally:
+        REQUEST_ID.reset(token)
+
+
 def resume_lost_work(
     runtime: Runtime,
     plan: Callable[[uuid.UUID], None],
@@ -254,7 +266,8 @@ def resume_lost_work(
     plan_together: Callable[[uuid.UUID], None],
     notify: Callable[[list[uuid.UUID]], None],
 ) -> int:
-    """Send again what may have lost its message: runs, proposals, outbox rows, mails, webhooks.
+    """Send again what may have lost its message: runs, proposals, outbox rows, mails, webhooks;
+    runs, batches, proposals and outbox rows under the id of the request that recorded them.
 
     The database is the source of truth; this runs at worker start and every sweep interval.
     """
@@ -268,14 +281,23 @@ def resume_lost_work(
         delivery_ids = mail_deliveries.to_resume(session, Invitation, now, older_than=quiet) if runtime.mails else []
         notice_ids = mail_deliveries.to_resume(session, Notice, now, older_than=quiet) if runtime.mails else []
         webhook_ids = [delivery_id for delivery_id, _ in webhooks.due(session, now - quiet)]
-    for run_id in run_ids:
-        plan(run_id)
-    for batch_id in batch_ids:
-        plan_together(batch_id)
-    for proposal_id in proposal_ids:
-        compose_later(proposal_id)
-    if message_ids:
-        dispatch_ids(message_ids)
+        # The requests that asked for the work: each is sent again under its request's id.
+        asked = {
+            **leases.request_ids(session, SchedulingRun, run_ids),
+            **leases.request_ids(session, SchedulingBatch, batch_ids),
+            **leases.request_ids(session, GroupProposal, proposal_ids),
+        }
+        message_requests = leases.request_ids(session, OutboxMessage, message_ids)
+    for ids, send in ((run_ids, plan), (batch_ids, plan_together), (proposal_ids, compose_later)):
+        for job_id in ids:
+            with on_behalf_of(asked.get(job_id)):
+                send(job_id)
+    by_request: dict[str | None, list[uuid.UUID]] = {}
+    for message_id in message_ids:  # in the order they were recorded, within each request
+        by_request.setdefault(message_requests.get(message_id), []).append(message_id)
+    for request_id, ids in by_request.items():
+        with on_behalf_of(request_id):
+            dispatch_ids(ids)
     if delivery_ids:
         deliver(delivery_ids)
     if notice_ids:

@@ -2,8 +2,9 @@
 
 :class:`RequestIds` puts the request id and API client id of the context that sends a message
 into the message's options, and sets them again while a worker processes it, so the worker's log
-lines (and the messages it sends in turn) carry the id of the request that caused them. Messages
-sent outside any request (the sweep re-sending lost work, reminders) carry none.
+lines (and the messages it sends in turn, and the jobs and outbox rows it records) carry the id of
+the request that caused them. The sweep sends lost runs, batches, proposals and outbox rows again
+under the id they were recorded with; reminders, and deliveries it sends again, carry none.
 
 :class:`Observed` times and counts the messages of the actors it is given, by the outcome the
 actor reports with :func:`report` or by the exception it raised.

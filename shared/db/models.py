@@ -71,6 +71,9 @@ class LeasedJob:
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    """The API request that asked for it (its X-Request-ID): a message the sweep sends again
+    carries it too (see shared.db.session.stamp_request_ids)."""
 
 
 class ApiClient(Base):
@@ -358,6 +361,8 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    """The API request whose change recorded it, as for a LeasedJob."""
 
 
 class MailDelivery:

@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.tracing import REQUEST_ID
+
 IDLE_PING_SECONDS = 10.0
 """A pooled PostgreSQL connection idle for longer is pinged before use (one round trip); one in
 steady use is not, and is checked for a closed socket instead (no round trip)."""
@@ -93,9 +95,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def stamp_request_ids(session: Session, _flush_context, _instances) -> None:
+    """Give the jobs and outbox messages a session adds (the rows with a ``request_id``
+    column) the id of the request the work serves (shared.tracing), so that the sweep can send
+    them again under it."""
+    request_id = REQUEST_ID.get()
+    if request_id is None:
+        return
+    for row in session.new:
+        if hasattr(row, "request_id") and row.request_id is None:
+            row.request_id = request_id
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: views serialise what a committed transaction returned.
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "before_flush", stamp_request_ids)
+    return factory
 
 
 def make_read_session_factory(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:

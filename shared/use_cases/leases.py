@@ -87,3 +87,10 @@ def to_resume(session: Session, model: type, now: datetime, *, queued_for: timed
             .limit(500)
         )
     )
+
+
+def request_ids(session: Session, model: type, ids: list[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    """The request id each of these jobs (or outbox messages) was recorded with."""
+    if not ids:
+        return {}
+    return {job_id: request_id for job_id, request_id in session.execute(select(model.id, model.request_id).where(model.id.in_(ids)))}

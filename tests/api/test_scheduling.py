@@ -5,7 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from services.scheduler import jobs
+from services.scheduler.actors import DISPATCH, PLAN_RUN
+from services.scheduler.middleware import REQUEST_ID_OPTION
+from shared.db.models import OutboxMessage
 from tests.api import payloads
 from tests.api.scenarios import TUESDAY_EVENING, WEDNESDAY_MORNING, run_to_completion
 
@@ -154,6 +159,52 @@ def test_a_run_whose_message_was_lost_is_planned_by_the_sweep(admin, scheduler, 
     scheduler.start_consuming()  # a worker start sweeps for lost runs
     scheduler.drain()
     assert admin.get(response.headers["Location"]).json["status"] == "succeeded"
+
+
+def test_work_the_sweep_sends_again_carries_the_id_of_the_request_that_asked_for_it(admin, worker, scheduler, group, clock, monkeypatch):
+    """A run and an outbox message whose messages were lost are sent again by the sweep under
+    the X-Request-ID of the request that recorded them, so the worker logs them under it."""
+    sent: list[tuple[str, str | None]] = []
+    real_enqueue = scheduler.broker.enqueue
+
+    def broker_down(message, *, delay=None):
+        raise ConnectionError("broker unreachable")
+
+    def recording(message, *, delay=None):
+        enqueued = real_enqueue(message, delay=delay)  # its middleware sets the options
+        sent.append((message.actor_name, message.options.get(REQUEST_ID_OPTION)))
+        return enqueued
+
+    def lost(request):
+        monkeypatch.setattr(scheduler.broker, "enqueue", broker_down)
+        response = request()
+        monkeypatch.setattr(scheduler.broker, "enqueue", recording)
+        return response
+
+    def sweep():
+        clock.now += timedelta(seconds=scheduler.settings.sweep_seconds + 1)
+        jobs.resume_lost_work(
+            scheduler.runtime, scheduler.actors.request_plan, scheduler.actors.send_outbox,
+            scheduler.actors.send_deliveries, scheduler.actors.send_webhooks, scheduler.actors.request_composition,
+            scheduler.actors.request_batch, scheduler.actors.send_notices,
+        )
+        worker.drain()
+
+    asked = lost(lambda: admin.post(f"/v1/groups/{group['id']}/scheduling-runs", headers={"X-Request-ID": "plan-it"}))
+    assert asked.status_code == 202, asked.json  # recorded, though not sent
+    sweep()
+    assert (PLAN_RUN, "plan-it") in sent
+    run = admin.get(asked.headers["Location"]).json
+    assert run["status"] == "succeeded"
+    with scheduler.runtime.session_factory() as session:  # what the worker recorded for that run, too
+        recorded = session.execute(select(OutboxMessage.topic, OutboxMessage.request_id)).all()
+    assert ("sessions.changed", "plan-it") in recorded
+
+    session_id = run["plan"]["sessions"][0]["id"]
+    cancelled = lost(lambda: admin.patch(f"/v1/sessions/{session_id}", json={"status": "cancelled"}, headers={"X-Request-ID": "cancel-it"}))
+    assert cancelled.status_code == 200
+    sweep()
+    assert (DISPATCH, "cancel-it") in sent
 
 
 def test_moving_a_session_lists_who_cannot_attend_and_bumps_sequence(admin, worker, group):

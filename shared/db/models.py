@@ -554,16 +554,19 @@ class RenderedEvent(Base):
     body: Mapped[str] = mapped_column(Text, nullable=False)
 
 
-class FeedChanges(Base):
-    """One row counting the committed changes to anything a calendar feed shows.
+class GroupFeedChanges(Base):
+    """Per group, a count of the committed changes to what calendar feeds show of it.
 
-    Database triggers (migration 0011) bump it in the same transaction as every insert, update
-    or delete of sessions, groups and memberships, and every rename or removal of facilitators
-    and participants, whether the ORM flushed it or a bulk statement or a cascade did. A feed's
-    fingerprint computed at one count stays right until the count moves, so a 304 reads this
-    row instead of every session (see shared.use_cases.feeds.current_fingerprint)."""
+    Database triggers (migrations 0011 and 0013) bump a group's count in the same transaction as
+    every insert, update or delete of its sessions, its row and its memberships, every rename or
+    change of address of its facilitator and every rename or removal of its members and chairs,
+    whether the ORM flushed it or a bulk statement or a cascade did. A feed's fingerprint computed
+    at the counts of its groups stays right while they stand, so a 304 reads these few rows instead
+    of every session, and a change in one group leaves the other groups' feeds alone (see
+    shared.use_cases.feeds.current_fingerprint). No foreign key: a removed group's row stays (a
+    few bytes), and a feed that showed the group notices that it is gone from its list."""
 
-    __tablename__ = "feed_changes"
+    __tablename__ = "group_feed_changes"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    group_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     counter: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -22,7 +22,16 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased, defer, lazyload
 
-from shared.db.models import Facilitator, FeedChanges, FeedToken, Group, Membership, Participant, RenderedEvent, Session
+from shared.db.models import (
+    Facilitator,
+    FeedToken,
+    Group,
+    GroupFeedChanges,
+    Membership,
+    Participant,
+    RenderedEvent,
+    Session,
+)
 from shared.domain.ics import RENDERING_VERSION, Contact, SessionEvent, published_vevent, rendering_key
 from shared.use_cases.invitations import session_event
 
@@ -77,21 +86,43 @@ class Owner:
     timezone: str
     language: str
     version: int
-    changes: int | None = field(default=None, repr=False, compare=False)
-    """The database's count of changes to what feeds show, read with the owner; not part of
-    the owner (nor of the fingerprint), but what tells whether a remembered fingerprint holds."""
+    changes: str | None = field(default=None, repr=False, compare=False)
+    """The database's change counts of the owner's groups (``group:count,…``), read with the
+    owner; not part of the owner (nor of the fingerprint), but what tells whether a remembered
+    fingerprint holds."""
 
 
-@lru_cache(maxsize=1)
-def _owner_statement():
-    """The token's owner, whatever its kind, and the change count, in one round trip (a 304
-    should cost little)."""
+def _changes(kind: str, dialect: str) -> ColumnElement[str]:
+    """The change counts of the groups a feed shows, as one text: each group's id and count,
+    in the order of the ids, so that a group that joins or leaves the list changes it too."""
+    if kind == GROUP:
+        groups = select(FeedToken.owner_id.label("group_id"))
+    elif kind == FACILITATOR:
+        groups = select(Group.id.label("group_id")).where(Group.facilitator_id == FeedToken.owner_id)
+    else:
+        groups = select(Membership.group_id.label("group_id")).where(Membership.participant_id == FeedToken.owner_id)
+    shown = groups.correlate(FeedToken).subquery()
+    entry = cast(shown.c.group_id, String) + ":" + cast(func.coalesce(GroupFeedChanges.counter, 0), String)
+    counted = select(entry.label("entry"), shown.c.group_id).outerjoin(
+        GroupFeedChanges, GroupFeedChanges.group_id == shown.c.group_id
+    ).select_from(shown)
+    if dialect == "postgresql":
+        listed = counted.with_only_columns(func.string_agg(entry, aggregate_order_by(",", shown.c.group_id)))
+    else:  # SQLite aggregates an ordered subquery in its order
+        ordered = counted.order_by(shown.c.group_id).subquery()
+        listed = select(func.group_concat(ordered.c.entry, ","))
+    return func.coalesce(listed.scalar_subquery(), "")
+
+
+@lru_cache(maxsize=2)
+def _owner_statement(dialect: str):
+    """The token's owner, whatever its kind, and the change counts of its groups, in one round
+    trip (a 304 should cost little)."""
     kinds = ((FACILITATOR, Facilitator), (PARTICIPANT, Participant), (GROUP, Group))
-    changes = select(FeedChanges.counter).where(FeedChanges.id == 1).scalar_subquery()
     owners = [
         select(
             FeedToken.owner_kind, FeedToken.owner_id, model.name, model.timezone, model.language, model.version,
-            changes,
+            _changes(kind, dialect),
         )
         .join(model, (model.id == FeedToken.owner_id) & (FeedToken.owner_kind == kind))
         .where(FeedToken.token_hash == bindparam("token_hash"))
@@ -104,7 +135,8 @@ def resolve(session: DbSession, token: str) -> Owner | None:
     """The owner of a feed token, or None for an unknown or rotated token or a removed owner."""
     if not token or len(token) > 100:
         return None
-    row = session.execute(_owner_statement(), {"token_hash": hash_token(token)}).first()
+    statement = _owner_statement(session.get_bind().dialect.name)
+    row = session.execute(statement, {"token_hash": hash_token(token)}).first()
     return Owner(*row) if row else None
 
 
@@ -160,12 +192,13 @@ class Remembered(Protocol):
 
 
 def current_fingerprint(session: DbSession, owner: Owner, programme: Contact, remembered: Remembered) -> str:
-    """:func:`fingerprint`, taken from ``remembered`` while nothing a feed shows has changed.
+    """:func:`fingerprint`, taken from ``remembered`` while nothing the feed shows has changed.
 
-    ``remembered`` maps (owner, programme, change count) to the fingerprint computed at that
-    count. The count is read before the fingerprint (with the owner), so a fingerprint is never
-    older than the count it is kept under: at worst newer, which only costs a recomputation
-    once the count catches up. Without a count (the row was emptied) nothing is remembered.
+    ``remembered`` maps (owner, programme, change counts of the owner's groups) to the
+    fingerprint computed at those counts. The counts are read before the fingerprint (with the
+    owner), so a fingerprint is never older than the counts it is kept under: at worst newer,
+    which only costs a recomputation once the counts catch up. A change in a group the feed
+    does not show moves no count of its own, and the remembered fingerprint stays in use.
     """
     if owner.changes is None:
         return fingerprint(session, owner, programme)

@@ -108,6 +108,7 @@ def test_a_period_is_removed_by_ticking_it(client, platform, person):
 @pytest.mark.parametrize(("fields", "slots", "reason"), [
     ({}, [], "vink minstens één half uur aan"),
     ({}, ["tue 23:00"], "geen half uur"),
+    ({}, ["tue 19:00", "wed 19:00", "tue 19:00"], "twee keer verstuurd"),
     ({"unavailable_start": "2027-05-07", "unavailable_end": "2027-05-03"}, ["tue 19:00"], "must not be before start"),
     ({"unavailable_start": "7 mei"}, ["tue 19:00"], "periode"),
     ({"unavailable_end": "2027-05-03"}, ["tue 19:00"], "eerste dag"),

@@ -214,12 +214,24 @@ def map_case(context, case):
     return case
 
 
+def _to_a_real_link(case, kind: str) -> str | None:
+    """Send a form post for the pages of ``kind`` (``answer``, ``availability``) to a real link
+    two times in three (a token drawn among all known tokens seldom is one of these), and return
+    the token it goes to."""
+    token = (case.path_parameters or {}).get("token")
+    known = KNOWN.get(f"{kind}_token", [])
+    if known and token not in known and _now_and_then(("link", case.body)):
+        token = known[0]
+        case.path_parameters = {**(case.path_parameters or {}), "token": token}
+    return token if token in known else None
+
+
 def _with_answer_csrf(case):
     """A form posted to a real answer link carries that page's CSRF field two times in three
     (only the page knows it), so the fuzzer reaches the recording as well as the refusal."""
-    token = (case.path_parameters or {}).get("token")
-    if case.method == "POST" and case.path.startswith("/answer/") and isinstance(case.body, dict) and token in KNOWN.get("answer_token", ()):
-        if _now_and_then(case.body):
+    if case.method == "POST" and case.path.startswith("/answer/") and isinstance(case.body, dict):
+        token = _to_a_real_link(case, "answer")
+        if token is not None and _now_and_then(case.body):
             case.body = {**case.body, "csrf": answers.Links(SETTINGS.secret(), SETTINGS.public_url).csrf(token)}
     return case
 
@@ -227,9 +239,9 @@ def _with_answer_csrf(case):
 def _with_availability_csrf(case):
     """The same for a participant's availability page; and now and then only the week itself,
     since a random period to add or remove is nearly always one the page refuses (400)."""
-    token = (case.path_parameters or {}).get("token")
-    if case.method == "POST" and case.path.startswith("/availability/") and isinstance(case.body, dict) and token in KNOWN.get("availability_token", ()):
-        if _now_and_then(case.body):
+    if case.method == "POST" and case.path.startswith("/availability/") and isinstance(case.body, dict):
+        token = _to_a_real_link(case, "availability")
+        if token is not None and _now_and_then(case.body):
             case.body = {**case.body, "csrf": availability_links.csrf(SETTINGS.secret(), token)}
             if _now_and_then(("week only", case.body)) and "slot" in case.body:
                 case.body = {"slot": case.body["slot"], "csrf": case.body["csrf"]}

@@ -43,8 +43,9 @@ FORM_SCHEMA = {
             "description": "The ticked half hours, `DAY HH:MM` from `mon 07:00` to `sun 22:30`",
         },
         "remove": {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{1,3}$"}, "description": "Positions of listed periods to remove"},
-        "unavailable_start": {"type": "string", "format": "date"},
-        "unavailable_end": {"type": "string", "format": "date"},
+        # A browser sends a date field left empty as an empty value.
+        "unavailable_start": {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]},
+        "unavailable_end": {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]},
         "unavailable_note": {"type": "string", "maxLength": NOTE_LENGTH},
         "csrf": {"type": "string"},
     },
@@ -114,10 +115,13 @@ def _posted_availability(participant: Participant) -> dict:
     """The availability the form asks for; Refused says why it cannot be stored."""
     _ = i18n.translator(participant.language)
     form = request.form
+    slots = form.getlist("slot")
     try:
-        cells = grid.parse_slots(form.getlist("slot"))
+        cells = grid.parse_slots(slots)
     except ValueError:
         raise Refused(_("a ticked time is not a half hour of the week on this page")) from None
+    if len(cells) != len(slots):  # as the form's schema says (uniqueItems); the page sends each once
+        raise Refused(_("a half hour was sent twice"))
     current = participant.availability
     kept = [w for w in grid.windows_from(current.get("weekly", []))]
     windows = grid.windows_of(cells, kept)

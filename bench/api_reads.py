@@ -330,7 +330,7 @@ def mixed_paths(seeded: Seeded) -> list[str]:
 def answer_bytes(session_factory) -> float:
     """Memory a kept participant answer holds (tracemalloc): a page of seeded participants,
     dumped and kept as the answer cache keeps them, with their keys."""
-    from services.api.schemas.people import ParticipantSchema
+    from services.api.schemas.people import ParticipantSchema, answer_key
     from shared.actor import ADMIN, Actor
     from shared.use_cases.people import Page, ParticipantFilter, list_participants
 
@@ -340,8 +340,7 @@ def answer_bytes(session_factory) -> float:
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
     for participant in shown:
-        kept.append(((participant.id, participant.version, tuple(participant.themes), tuple(participant.group_ids)),
-                     schema.dump(participant)))
+        kept.append((answer_key(participant), schema.dump(participant)))
     grown = sum(stat.size_diff for stat in tracemalloc.take_snapshot().compare_to(before, "filename"))
     tracemalloc.stop()
     return grown / len(kept)

@@ -96,6 +96,12 @@ class ParticipantInputSchema(PersonInputSchema):
             raise ma.ValidationError("Themes must not repeat.")
 
 
+def answer_key(participant: ShownParticipant) -> tuple:
+    """What a participant's answer is kept by: everything it depends on — the row's id and
+    version (which every UPDATE of the row moves), its themes and its groups."""
+    return participant.id, participant.version, tuple(participant.themes), tuple(participant.group_ids)
+
+
 class ParticipantSchema(PersonSchema):
     organization = fields.String(metadata={"example": "OBS De Regenboog"})
     role = fields.String(metadata={"example": "intern_begeleider", "pattern": SLUG_PATTERN})
@@ -121,7 +127,7 @@ class ParticipantSchema(PersonSchema):
     def _dump_shown(self, dumped: Lru, participant):
         if not isinstance(participant, ShownParticipant):  # a write's row: dumped as it is
             return super().dump(participant, many=False)
-        key = (participant.id, participant.version, tuple(participant.themes), tuple(participant.group_ids))
+        key = answer_key(participant)
         answer = dumped.get(key)
         if answer is None:
             answer = super().dump(participant, many=False)

@@ -169,3 +169,19 @@ def test_alternatives_keep_the_rules_and_book_nobody_twice(admin, worker, group)
     assert all(a["attendees"] == a["required"] == 5 and a["absent_ids"] == [] for a in found.json)
     assert all(a["end"] == a["start"].replace("T19:00", "T20:30") for a in found.json)
     assert admin.patch(f"/v1/sessions/{second['id']}", json={"start": starts[0]}).status_code == 200
+
+
+def test_alternatives_of_a_first_session_never_lie_before_the_group_starts(admin, worker):
+    facilitator = admin.post("/v1/facilitators", json=payloads.facilitator(availability=TUESDAY_AND_THURSDAY)).json
+    group = admin.post("/v1/groups", json=payloads.group(facilitator_id=facilitator["id"], starts_on="2027-02-01")).json
+    for n in range(30, 34):
+        person = admin.post("/v1/participants", json=payloads.participant(n, availability=TUESDAY_AND_THURSDAY)).json
+        admin.put(f"/v1/groups/{group['id']}/members/{person['id']}")
+    first = run_to_completion(admin, worker, group["id"])["plan"]["sessions"][0]
+    assert first["start"] == "2027-02-02T19:00:00+01:00"
+
+    found = admin.get(f"/v1/sessions/{first['id']}/alternatives")
+    assert found.status_code == 200, found.json
+    starts = [a["start"] for a in found.json]
+    # The two weeks around February would reach back to 18 January; the group starts on the 1st.
+    assert starts and all(start >= "2027-02-01" for start in starts), starts

@@ -4,7 +4,8 @@ An alternative lies within the group's hours and rules, in everyone's availabili
 self-directed session with a quorum: at least the quorum of members), never on a time that books
 someone twice (the request's bookings are everyone's other sessions, this one left out), at
 least 21 days (wall clock) from the group's neighbouring sessions, in the session's month or the
-two weeks around it, and not on the session's own day. At most one per day — the best start of that day — and the best first:
+two weeks around it, never before the group's ``starts_on`` nor in the past (the request's
+``not_before``), and not on the session's own day. At most one per day — the best start of that day — and the best first:
 most attendees, then the group's slot (weekday and time), then the date nearest to the session's
 own, then the earlier time.
 """
@@ -33,7 +34,9 @@ class Alternatives(PlannerBase):
         needed = len(people) if kind == GUIDED or quorum is None else min(quorum, len(people))
         current_local = self._local_of(current)
         month = month_of_day(current_local // DAY)
-        earliest_local = month_first_day(month) * DAY - AROUND_DAYS * DAY
+        # Never before the group starts: the two weeks around the month would otherwise reach
+        # back into the month before a first session planned early in its month.
+        earliest_local = max(month_first_day(month) * DAY - AROUND_DAYS * DAY, av.day_number(request.starts_on) * DAY)
         stop_local = month_first_day(month + 1) * DAY + AROUND_DAYS * DAY
         for neighbour in map(self._local_of, neighbours):
             if neighbour < current_local:

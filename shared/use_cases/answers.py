@@ -8,7 +8,8 @@ session is cancelled or gone, or the person is no longer one of its required peo
 the group, were erased, or the group has another facilitator).
 
 The form on the page carries a CSRF field derived from the token with the secret key: only a
-page served for that link can post to it.
+page served for that link can post to it. The page shows the person's stored comment back in
+that form, so a post keeps it unless the field was changed; an emptied field clears it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session as DbSession
 
-from shared.db.models import AnswerLink, Facilitator, Group, Participant
+from shared.db.models import AnswerLink, Attendance, Facilitator, Group, Participant
 from shared.db.models import Session as GroupSession
 from shared.domain import attendance as rules
 from shared.use_cases import attendance
@@ -82,12 +83,14 @@ def _hash(token: str) -> str:
 
 @dataclass(frozen=True)
 class Invited:
-    """A live link: the session (with its attendance), its group, and the person."""
+    """A live link: the session (with its attendance), its group, the person, and their answer
+    with the comment they left with it (None when they left none)."""
 
     row: GroupSession
     group: Group
     person: Facilitator | Participant
     answer: rules.Answer
+    comment: str | None
 
 
 def resolve(session: DbSession, token: str, *, lock: bool = False) -> Invited | None:
@@ -110,15 +113,16 @@ def resolve(session: DbSession, token: str, *, lock: bool = False) -> Invited | 
     person = session.get(model, link.person_id)
     if person is None:
         return None
-    return Invited(row, group, person, answer)
+    stored = session.get(Attendance, (row.id, link.person_id))
+    return Invited(row, group, person, answer, stored.comment if stored is not None else None)
 
 
 def answer(session: DbSession, token: str, response: str, comment: str | None, now: datetime) -> Invited | None:
-    """Record what the person chose on their page; None when the link is dead."""
+    """Record what the person chose on their page; None when the link is dead. ``comment`` None
+    (the post had no comment field) keeps the stored comment; an empty one clears it."""
     invited = resolve(session, token, lock=True)
     if invited is None:
         return None
-    recorded = attendance.record(
-        session, invited.row, invited.person.id, response, source=rules.LINK, now=now, comment=comment or None,
-    )
-    return Invited(invited.row, invited.group, invited.person, recorded)
+    kept = invited.comment if comment is None else comment or None
+    recorded = attendance.record(session, invited.row, invited.person.id, response, source=rules.LINK, now=now, comment=kept)
+    return Invited(invited.row, invited.group, invited.person, recorded, kept)

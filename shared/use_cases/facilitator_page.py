@@ -1,5 +1,6 @@
 """What a facilitator's own page shows: her groups by name, each one's coming sessions with who
-answered what, and who can when in the week of its next session.
+answered what (by name, with their comment, for those who cannot come), and who can when in the
+week of its next session.
 
 Reached through her feed token (the subscribe page of her feed), so it may name the members of
 the groups she guides — nobody else's.
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from shared.db.models import Facilitator, Group, Participant
+from shared.db.models import Attendance, Facilitator, Group, Participant
 from shared.db.models import Session as GroupSession
 from shared.domain.attendance import ACCEPTED, DECLINED, TENTATIVE
 from shared.domain.ics import Contact, SessionEvent
@@ -29,8 +30,17 @@ SESSIONS_PER_GROUP = 6
 
 
 @dataclass(frozen=True)
+class Declined:
+    """One required person who cannot come, and what they wrote with it (None: nothing)."""
+
+    name: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
 class Coming:
-    """One coming session and the answers of its required people."""
+    """One coming session and the answers of its required people; who declined, in the order
+    of its required people (facilitator first)."""
 
     event: SessionEvent
     required: int
@@ -38,6 +48,7 @@ class Coming:
     tentative: int
     declined: int
     at_risk: bool
+    declined_by: tuple[Declined, ...] = ()
 
     @property
     def unanswered(self) -> int:
@@ -68,13 +79,18 @@ def overview(session: DbSession, facilitator_id: uuid.UUID, programme: Contact, 
             .order_by(GroupSession.start, GroupSession.uid)
         )
     )
-    attendance.attach(session, [row for row in rows if row.status == "scheduled"])
+    scheduled = [row for row in rows if row.status == "scheduled"]
+    attendance.attach(session, scheduled)
     chair_ids = {row.chair_id for row in rows if row.chair_id}
     chairs = dict(session.execute(select(Participant.id, Participant.name).where(Participant.id.in_(chair_ids))).all()) if chair_ids else {}
+    declined = _declined(session, scheduled, facilitator)
     found = []
     for group in groups:
         own = [row for row in rows if row.group_id == group.id][:SESSIONS_PER_GROUP]
-        coming = tuple(_coming(row, session_event(row, group, facilitator, chairs.get(row.chair_id), programme)) for row in own)
+        coming = tuple(
+            _coming(row, session_event(row, group, facilitator, chairs.get(row.chair_id), programme), declined.get(row.id, ()))
+            for row in own
+        )
         next_start = next((row.start for row in own if row.status == "scheduled"), None)
         if next_start is None:
             monday = coming_monday(now, group.timezone)
@@ -85,8 +101,31 @@ def overview(session: DbSession, facilitator_id: uuid.UUID, programme: Contact, 
     return found
 
 
-def _coming(row: GroupSession, event: SessionEvent) -> Coming:
+def _declined(session: DbSession, rows: list[GroupSession], facilitator: Facilitator) -> dict[uuid.UUID, tuple[Declined, ...]]:
+    """Who declined each of the attached sessions ``rows``, by name, with their comments (two
+    queries for any number of sessions)."""
+    wanted = {row.id: [uuid.UUID(entry.person_id) for entry in row.attendance if entry.response == DECLINED] for row in rows}
+    wanted = {session_id: people for session_id, people in wanted.items() if people}
+    if not wanted:
+        return {}
+    comments = {
+        (session_id, person_id): comment
+        for session_id, person_id, comment in session.execute(
+            select(Attendance.session_id, Attendance.person_id, Attendance.comment)
+            .where(Attendance.session_id.in_(list(wanted)), Attendance.response == DECLINED)
+        )
+    }
+    member_ids = {person for people in wanted.values() for person in people if person != facilitator.id}
+    names = dict(session.execute(select(Participant.id, Participant.name).where(Participant.id.in_(member_ids))).all()) if member_ids else {}
+    names[facilitator.id] = facilitator.name
+    return {
+        session_id: tuple(Declined(names[person], comments.get((session_id, person))) for person in people if person in names)
+        for session_id, people in wanted.items()
+    }
+
+
+def _coming(row: GroupSession, event: SessionEvent, declined_by: tuple[Declined, ...]) -> Coming:
     if row.status != "scheduled":
         return Coming(event, 0, 0, 0, 0, False)
     answers = Counter(entry.response for entry in row.attendance)
-    return Coming(event, len(row.attendance), answers[ACCEPTED], answers[TENTATIVE], answers[DECLINED], row.at_risk)
+    return Coming(event, len(row.attendance), answers[ACCEPTED], answers[TENTATIVE], answers[DECLINED], row.at_risk, declined_by)

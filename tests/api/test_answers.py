@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as markup
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -47,6 +48,23 @@ def csrf_of(page: str) -> str:
     return re.search(r'name="csrf" value="([0-9a-f]{64})"', page).group(1)
 
 
+def comment_field_of(page: str) -> str:
+    """What the comment field holds as a browser reads it (the line break after the tag is not
+    part of it)."""
+    raw = re.search(r'<textarea id="comment" name="comment"[^>]*>(.*?)</textarea>', page, flags=re.S).group(1)
+    return markup.unescape(raw.removeprefix("\n"))
+
+
+def pressed_of(page: str) -> dict[str, str]:
+    """Each answer button's aria-pressed."""
+    return dict(re.findall(r'<button type="submit" name="response" value="(\w+)" aria-pressed="(\w+)">', page))
+
+
+def comments_of(admin, person_id: str) -> list[tuple[str, str | None]]:
+    """The person's stored answers with their comments, as their export shows them."""
+    return [(a["response"], a["comment"]) for a in admin.get(f"/v1/participants/{person_id}/export").json["attendance"]]
+
+
 def assert_words_not_slugs(html: str) -> None:
     """What a person reads on the page (not its markup, nor its links) shows no slug or zone id."""
     text = re.sub(r"<style>.*?</style>|<[^>]+>", " ", html, flags=re.S)
@@ -88,8 +106,8 @@ def test_the_page_shows_without_recording_and_the_form_records(admin, client, pl
     assert shown[member["id"]]["response"] == "needs_action"
 
     saved = client.post(path, data={"response": "declined", "comment": "Ouderavond", "csrf": csrf_of(html)})
-    assert saved.status_code == 200
-    assert "Je antwoord is opgeslagen: Nee, ik kan niet." in saved.get_data(as_text=True)
+    assert saved.status_code == 303 and saved.headers["Location"] == path + "?saved=1"
+    assert "Je antwoord is opgeslagen: Nee, ik kan niet." in client.get(saved.headers["Location"]).get_data(as_text=True)
     shown = {a["person_id"]: a for a in admin.get(f"/v1/sessions/{session_id}").json["attendance"]}
     assert (shown[member["id"]]["response"], shown[member["id"]]["source"]) == ("declined", "link")
     assert admin.get(f"/v1/sessions/{session_id}").json["at_risk"] is True
@@ -102,14 +120,99 @@ def test_a_form_not_from_the_page_or_without_a_choice_records_nothing(admin, cli
     member = planned["member_list"][1]
     path = path_of(link_in(admin, invitation_to(admin, session_id, member["email"])))
     csrf = csrf_of(client.get(path).get_data(as_text=True))
+    typed = "\nOuderavond <b>op school</b> & daarna\nnog een regel"  # even the first line break
     for form in ({"response": "declined"}, {"response": "declined", "csrf": "0" * 64}, {"response": "declined", "csrf": "é" * 64},
-                 {"response": "maybe", "csrf": csrf},
-                 {"response": "declined", "csrf": csrf, "comment": "x" * 501}):
-        refused = client.post(path, data=form)
+                 {"response": "maybe", "csrf": csrf}):
+        refused = client.post(path, data={**form, "comment": typed})
         assert refused.status_code == 400, form
-        assert 'role="alert">Dit antwoord kon niet worden opgeslagen: ' in refused.get_data(as_text=True)
+        page = refused.get_data(as_text=True)
+        assert 'role="alert">Dit antwoord kon niet worden opgeslagen: ' in page
+        assert comment_field_of(page) == typed, form  # what she typed is still there, escaped
+        assert "<b>op school</b>" not in page
+    too_long = client.post(path, data={"response": "declined", "csrf": csrf, "comment": "x" * 501})
+    assert too_long.status_code == 400 and comment_field_of(too_long.get_data(as_text=True)) == "x" * 501
     shown = {a["person_id"]: a["response"] for a in admin.get(f"/v1/sessions/{session_id}").json["attendance"]}
     assert shown[member["id"]] == "needs_action"
+
+
+def test_the_page_marks_the_answer_given_and_shows_the_comment_back(admin, client, planned):
+    session_id = planned["sessions"][0]["id"]
+    member = planned["member_list"][1]
+    path = path_of(link_in(admin, invitation_to(admin, session_id, member["email"])))
+    page = client.get(path).get_data(as_text=True)
+    assert pressed_of(page) == {"accepted": "false", "tentative": "false", "declined": "false"}
+    assert comment_field_of(page) == "" and "✓" not in page
+
+    comment = "Ouderavond <i>op school</i> & daarna\nnog een regel"
+    assert client.post(path, data={"response": "tentative", "comment": comment, "csrf": csrf_of(page)}).status_code == 303
+    page = client.get(path).get_data(as_text=True)
+    assert pressed_of(page) == {"accepted": "false", "tentative": "true", "declined": "false"}
+    # Seen, not only heard: a check mark on the pressed button (the ring is in the style sheet).
+    assert '<span aria-hidden="true">✓ </span>Misschien</button>' in page
+    assert comment_field_of(page) == comment and "<i>op school</i>" not in page
+    assert 'role="status">Je antwoord: Misschien.</p>' in page  # no thanks without the redirect's flag
+
+
+def test_the_form_sent_as_shown_keeps_the_comment_and_an_emptied_field_clears_it(admin, client, planned):
+    session_id = planned["sessions"][0]["id"]
+    member = planned["member_list"][1]
+    path = path_of(link_in(admin, invitation_to(admin, session_id, member["email"])))
+    page = client.get(path).get_data(as_text=True)
+    client.post(path, data={"response": "declined", "comment": "  Ouderavond\r\n", "csrf": csrf_of(page)})
+    assert comments_of(admin, member["id"]) == [("declined", "Ouderavond")]
+
+    # She changes her mind and presses another button; the field went back as the page filled it.
+    page = client.get(path).get_data(as_text=True)
+    client.post(path, data={"response": "tentative", "comment": comment_field_of(page), "csrf": csrf_of(page)})
+    assert comments_of(admin, member["id"]) == [("tentative", "Ouderavond")]
+    # A post without the field at all (not this page's form) keeps it too.
+    client.post(path, data={"response": "accepted", "csrf": csrf_of(page)})
+    assert comments_of(admin, member["id"]) == [("accepted", "Ouderavond")]
+    # She empties the field: the comment is gone.
+    client.post(path, data={"response": "accepted", "comment": "", "csrf": csrf_of(page)})
+    assert comments_of(admin, member["id"]) == [("accepted", None)]
+    assert comment_field_of(client.get(path).get_data(as_text=True)) == ""
+
+
+def test_a_recorded_post_redirects_to_the_page_so_a_reload_does_not_post_again(admin, client, planned):
+    session_id = planned["sessions"][0]["id"]
+    member = planned["member_list"][1]
+    path = path_of(link_in(admin, invitation_to(admin, session_id, member["email"])))
+    page = client.get(path).get_data(as_text=True)
+    saved = client.post(path, data={"response": "declined", "comment": "Ouderavond", "csrf": csrf_of(page)})
+    assert saved.status_code == 303
+    assert saved.headers["Location"] == path + "?saved=1"  # the flag only: no state, no cookie
+    assert "Set-Cookie" not in saved.headers
+    assert saved.headers["Cache-Control"] == "no-store" and saved.headers["Referrer-Policy"] == "no-referrer"
+    shown = client.get(saved.headers["Location"])
+    assert shown.status_code == 200
+    assert 'role="status">Dank je wel. Je antwoord is opgeslagen: Nee, ik kan niet.' in shown.get_data(as_text=True)
+
+    # The platform records another answer; reloading the page she was sent to changes nothing.
+    assert admin.put(f"/v1/sessions/{session_id}/attendance/{member['id']}", json={"response": "accepted"}).status_code == 200
+    reloaded = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert pressed_of(reloaded)["accepted"] == "true"
+    assert "Je antwoord is opgeslagen: Ja, ik kom." in reloaded
+    shown = {a["person_id"]: a["response"] for a in admin.get(f"/v1/sessions/{session_id}").json["attendance"]}
+    assert shown[member["id"]] == "accepted"
+
+
+def test_the_saved_flag_on_a_page_without_an_answer_thanks_for_nothing(admin, client, planned):
+    member = planned["member_list"][1]
+    path = path_of(link_in(admin, invitation_to(admin, planned["sessions"][0]["id"], member["email"])))
+    page = client.get(path + "?saved=1").get_data(as_text=True)
+    assert "Je hebt nog niet geantwoord." in page and "opgeslagen" not in page
+
+
+def test_a_comment_at_the_limit_with_line_breaks_as_a_browser_sends_them_is_saved(admin, client, planned):
+    member = planned["member_list"][1]
+    path = path_of(link_in(admin, invitation_to(admin, planned["sessions"][0]["id"], member["email"])))
+    # maxlength counts each line break once; the browser sends it as CRLF (502 characters here).
+    comment = "\r\n".join(["x" * 166] * 3)
+    assert len(comment.replace("\r\n", "\n")) == 500
+    saved = client.post(path, data={"response": "declined", "comment": comment, "csrf": csrf_of(client.get(path).get_data(as_text=True))})
+    assert saved.status_code == 303
+    assert comments_of(admin, member["id"]) == [("declined", comment.replace("\r\n", "\n"))]
 
 
 def test_a_link_dies_when_its_person_leaves_or_the_session_is_cancelled(admin, client, planned):
@@ -142,3 +245,6 @@ def test_an_english_speaker_gets_the_page_in_english_and_her_own_time_zone(admin
     assert '<dt>Theme</dt><dd id="theme">Parental involvement</dd>' in html
     assert_words_not_slugs(html)
     assert first["start"].endswith("+01:00") and start.utcoffset().total_seconds() == 0  # an hour apart
+    saved = client.post(path, data={"response": "accepted", "comment": "", "csrf": csrf_of(html)})
+    thanked = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert 'role="status">Thank you. Your answer has been saved: Yes, I will attend.' in thanked

@@ -11,6 +11,7 @@ import pytest
 from shared.config import Settings
 from tests.api import payloads
 from tests.api.scenarios import TUESDAY_EVENING, run_to_completion
+from tests.api.test_answers import csrf_of, invitation_to, link_in, path_of
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -70,6 +71,34 @@ def test_her_page_lists_her_groups_by_name_with_answers_and_who_can_when(client,
     nonce = re.search(r'<script nonce="([^"]+)">', html).group(1)
     assert f"script-src 'nonce-{nonce}'" in headers["Content-Security-Policy"]
     assert 'id="copy-feed" hidden' in html and 'id="feed-url" type="text" readonly' in html
+
+
+def test_her_page_names_who_cannot_come_with_what_they_wrote(client, admin, worker, planned):
+    worker.drain()  # the invitations, with each person's answer link
+    sessions = admin.get(f"/v1/groups/{planned['id']}/sessions").json
+    first, second = sessions[0]["id"], sessions[1]["id"]
+    members = planned["member_list"]
+
+    def declines(person: dict, session_id: str, comment: str) -> None:
+        path = path_of(link_in(admin, invitation_to(admin, session_id, person["email"])))
+        form = {"response": "declined", "comment": comment, "csrf": csrf_of(client.get(path).get_data(as_text=True))}
+        assert client.post(path, data=form).status_code == 303
+
+    declines(members[2], first, "Ouderavond <script>alert(1)</script> & rapporten")
+    declines(planned["facilitator"], first, "")
+    answer(admin, first, members[0]["id"], "tentative")  # counted, not listed: she may still come
+    declines(members[1], second, "Ziek")
+
+    html, _ = page_of(client, admin, f"/v1/facilitators/{planned['facilitator']['id']}/feed")
+    items = html.split(f'id="group-{planned["id"]}"', 1)[1].split('<li class="scheduled">')[1:]
+    declined = [re.search(r'<div class="declined">(.*?)</div>', item, flags=re.S) for item in items]
+    assert declined[0].group(1) == (
+        "Afgemeld:<ul><li>Fien Jansen</li>"  # she herself, first, with nothing written
+        "<li>Deelnemer 2: <q>Ouderavond &lt;script&gt;alert(1)&lt;/script&gt; &amp; rapporten</q></li></ul>"
+    )
+    assert declined[1].group(1) == "Afgemeld:<ul><li>Deelnemer 1: <q>Ziek</q></li></ul>"
+    assert all(match is None for match in declined[2:])  # nobody declined those
+    assert "<script>alert(1)</script>" not in html
 
 
 def test_a_members_page_names_the_group_and_shows_no_one_elses_availability(client, admin, planned):

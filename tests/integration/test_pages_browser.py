@@ -179,6 +179,7 @@ def test_the_facilitator_finds_her_groups_answers_and_heat_map(served, tmp_path)
             assert "Passend onderwijs" in section.locator("p.note").first.inner_text()
             first = section.locator("li").first
             assert "3 van 6 komen" in first.inner_text() and "1 kan niet" in first.inner_text()
+            assert first.locator(".declined li").all_inner_texts() == ["Chantal Bakker"]  # who, not only how many
             heat_map = section.locator("figure svg")
             assert heat_map.count() == 1 and heat_map.get_attribute("role") == "img"
             titles = heat_map.locator("title").all_text_contents()

@@ -3,7 +3,13 @@
 No key: the token is the secret (see :mod:`shared.use_cases.answers`). GET only shows — mail
 scanners open links — and POST records, from a plain form that works without JavaScript: the
 submit buttons are ``name="response"`` (``accepted``, ``tentative``, ``declined``), with an
-optional comment and a CSRF field derived from the token.
+optional comment and a CSRF field derived from the token. The page marks the answer given
+(``aria-pressed``) and shows the stored comment in the form.
+
+A post that records is answered 303 See Other to the page with ``?saved=1`` (post/redirect/get),
+so reloading the page does not post again; the flag only words the status line, which is drawn
+from the stored answer either way. A refused post is answered 400 with the page itself, with
+what the person typed still in the form.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import hmac
 import re
 import secrets
 
-from flask import Response, render_template, request
+from flask import Response, redirect, render_template, request, url_for
 from flask.views import MethodView
 
 from services.api.context import state, transaction
@@ -31,6 +37,8 @@ answer_pages = Blueprint(
 )
 
 COMMENT_LENGTH = 500
+SAVED = "saved"
+"""The query flag of the page a recorded post is redirected to."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -78,7 +86,11 @@ def _gone() -> Response:
     return link_gone(N_("The session was cancelled, or you no longer take part in it."))
 
 
-def _show(invited: answers.Invited, token: str, *, status: int = 200, recorded: bool = False, problem: str | None = None) -> Response:
+def _show(
+    invited: answers.Invited, token: str, *, status: int = 200, recorded: bool = False, problem: str | None = None,
+    comment: str | None = None,
+) -> Response:
+    """The page; ``comment`` is what a refused post typed, shown instead of the stored one."""
     with transaction() as session:
         event, _, _ = event_for(session, invited.row, contact_of_programme())
     _ = i18n.translator(invited.person.language)
@@ -93,8 +105,10 @@ def _show(invited: answers.Invited, token: str, *, status: int = 200, recorded: 
         when=texts.when(event, language, timezone=invited.person.timezone),
         meeting_url=invited.group.meeting_url,
         answers=[(value, _(ANSWER_LABELS[value])) for value in ANSWERS],
+        chosen=response,
         current=_(ANSWER_LABELS[response]) if response in ANSWERS else None,
-        recorded=recorded,
+        comment=invited.comment if comment is None else comment,
+        recorded=recorded and response in ANSWERS,
         problem=problem,
         csrf=_links().csrf(token),
     )
@@ -107,14 +121,18 @@ def _links() -> answers.Links:
 
 @answer_pages.route("/<token>")
 class AnswerPage(MethodView):
-    @answer_pages.doc(security=[])
+    @answer_pages.doc(security=[], parameters=[{
+        "name": SAVED, "in": "query", "required": False, "schema": {"type": "string"},
+        "description": "1 after the redirect that follows a post: the page thanks the person for the answer it shows. "
+                       "Any other value is ignored.",
+    }])
     @answer_pages.response(200, documented.text, description="The answer page (HTML)", content_type="text/html", headers=documented.page_headers)
     @answer_pages.alt_response(404, schema=documented.text, description="The link is dead (HTML)", content_type="text/html", headers=documented.page_headers)
     def get(self, token: str):
         """A person's page to answer an invitation (HTML); showing it records nothing"""
         with transaction() as session:
             invited = answers.resolve(session, token)
-        return _gone() if invited is None else _show(invited, token)
+        return _gone() if invited is None else _show(invited, token, recorded=request.args.get(SAVED) == "1")
 
     @answer_pages.doc(security=[], requestBody={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
         "type": "object", "required": ["response", "csrf"], "additionalProperties": {"type": "string"},
@@ -124,7 +142,10 @@ class AnswerPage(MethodView):
             "csrf": {"type": "string"},
         },
     }}}})
-    @answer_pages.response(200, documented.text, description="The page, confirming what was recorded (HTML)", content_type="text/html", headers=documented.page_headers)
+    @answer_pages.response(
+        303, description="Recorded: see the page, which confirms it (post/redirect/get)",
+        headers={**documented.location("The page, with ?saved=1"), **documented.page_headers},
+    )
     @answer_pages.alt_response(400, schema=documented.text, description="Not recorded: the page says why (HTML)", content_type="text/html", headers=documented.page_headers)
     @answer_pages.alt_response(404, schema=documented.text, description="The link is dead (HTML)", content_type="text/html", headers=documented.page_headers)
     def post(self, token: str):
@@ -135,17 +156,24 @@ class AnswerPage(MethodView):
             return _gone()
         _ = i18n.translator(invited.person.language)
         form = request.form
-        response, raw_comment = form.get("response", ""), form.get("comment", "")
-        comment = _CONTROL.sub("", raw_comment).strip()
+        response, raw_comment = form.get("response", ""), form.get("comment")
+        # A post without the field (not from this page's form) keeps the stored comment; the
+        # page's form always sends it, filled with that comment, so emptying it clears it.
+        typed = None if raw_comment is None else _CONTROL.sub("", raw_comment)
         problem = forged(_links().csrf(token), _)
         if problem is None and response not in ANSWERS:
             problem = _("choose one of the three buttons")
-        if problem is None and len(raw_comment) > COMMENT_LENGTH:  # as sent, as the form's schema counts
+        # A browser's maxlength counts a line break as one character but sends it as CRLF.
+        if problem is None and len((raw_comment or "").replace("\r\n", "\n")) > COMMENT_LENGTH:
             problem = _("the comment is longer than {length} characters", length=COMMENT_LENGTH)
         if problem:
-            return _show(invited, token, status=400, problem=_(
+            return _show(invited, token, status=400, comment=typed, problem=_(
                 "This answer could not be saved: {reason}. Please try again from the page.", reason=problem,
             ))
         with transaction() as session:
-            recorded = answers.answer(session, token, response, comment, state().clock())
-        return _gone() if recorded is None else _show(recorded, token, recorded=True)
+            recorded = answers.answer(session, token, response, None if typed is None else typed.strip(), state().clock())
+        if recorded is None:
+            return _gone()
+        moved = redirect(url_for("answer-pages.AnswerPage", token=token, **{SAVED: "1"}), 303)
+        moved.headers.update(PAGE_HEADERS)
+        return moved

@@ -168,8 +168,8 @@ def _shown(event: SessionEvent, language: str, timezone: str) -> dict[str, objec
 
 
 def _group(group: facilitator_page.GroupOverview, _: i18n.Translator, timezone: str) -> dict[str, object]:
-    """One of her groups: name, theme in words, its coming sessions with their answers, and the
-    heat map of the week of its next session."""
+    """One of her groups: name, theme in words, its coming sessions with their answers (who
+    cannot come by name, with their comments), and the heat map of the week of its next session."""
     sessions = []
     for coming in group.sessions:
         shown = _shown(coming.event, _.language, timezone)
@@ -185,6 +185,7 @@ def _group(group: facilitator_page.GroupOverview, _: i18n.Translator, timezone: 
                 details.append(_.ngettext("{count} has not answered", "{count} have not answered", coming.unanswered))
             shown["details"] = ", ".join(details)
             shown["at_risk"] = coming.at_risk
+            shown["declined"] = coming.declined_by
         sessions.append(shown)
     week = group.week.grid.week
     return {

@@ -50,6 +50,8 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Serve the API (with the embedded worker when the broker is `embedded`)."""
+    import signal
+
     from werkzeug.serving import run_simple
 
     settings = _settings()
@@ -76,6 +78,9 @@ def serve(host: str, port: int) -> None:
         inbound.start()
         log.info("receiving mail (calendar replies) on %s", settings.inbound_smtp)
     log.info("Intervisie API on http://%s:%s (docs at /docs)", host, port)
+    # SIGTERM ends serving as Ctrl-C does, so that the process exits normally and the embedded
+    # worker first finishes the mail under way (Scheduler.ensure_consuming stops it at exit).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False, request_handler=AccessLogHandler)
     finally:

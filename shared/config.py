@@ -43,6 +43,10 @@ class Settings:
     secret_key_file: str = "var/secret.key"
     run_lease_seconds: int = 20
     """How long a worker's claim on a scheduling run holds; after it, another worker may take over."""
+    sending_timeout_seconds: int = 60
+    """How old a worker's claim on a mail must be before another worker takes it over and sends it
+    again (with the same Message-ID): the sender died mid-send. Longer than a send can take, or a
+    slow live send is doubled too."""
     log_retention_days: int = 30
     """How long webhook delivery logs and dispatched outbox rows are kept."""
     rate_limit: str = "600 per minute"
@@ -100,6 +104,7 @@ class Settings:
         "broker_namespace": "INTERVISIE_BROKER_NAMESPACE",
         "worker_threads": "INTERVISIE_WORKER_THREADS",
         "run_lease_seconds": "INTERVISIE_RUN_LEASE_SECONDS",
+        "sending_timeout_seconds": "INTERVISIE_SENDING_TIMEOUT_SECONDS",
         "secret_key": "INTERVISIE_SECRET_KEY",
         "secret_key_file": "INTERVISIE_SECRET_KEY_FILE",
         "log_retention_days": "INTERVISIE_LOG_RETENTION_DAYS",
@@ -111,6 +116,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.answer_cache_size < 0:
             raise ValueError(f"INTERVISIE_ANSWER_CACHE_SIZE must be 0 or more, not {self.answer_cache_size}")
+        if self.sending_timeout_seconds < 1:
+            raise ValueError(f"INTERVISIE_SENDING_TIMEOUT_SECONDS must be 1 or more, not {self.sending_timeout_seconds}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -125,7 +132,10 @@ class Settings:
             if kind == "bool":
                 values[name] = _flag(raw)
             elif kind == "int":
-                values[name] = int(raw)
+                try:
+                    values[name] = int(raw)
+                except ValueError:
+                    raise ValueError(f"{variable} must be a whole number, not {raw!r}") from None
             else:
                 values[name] = raw
         return cls(**values)

@@ -224,7 +224,7 @@ def deliver_mail(runtime: Runtime, model: type, delivery_id: uuid.UUID) -> str:
     build = invitations.email_for if model is Invitation else notices.email_for
     now = runtime.clock()
     with runtime.session_factory.begin() as session:
-        if not mail_deliveries.claim(session, model, delivery_id, now):
+        if not mail_deliveries.claim(session, model, delivery_id, now, sending_timeout=runtime.sending_timeout):
             state = session.get(model, delivery_id)
             return f"skipped: delivery is {state.delivery_state if state else 'gone'}"
         message = build(session, delivery_id, runtime.programme, now, runtime.answer_links)
@@ -278,8 +278,10 @@ def resume_lost_work(
         batch_ids = batches.batches_to_resume(session, now, queued_for=quiet)
         proposal_ids = proposals.proposals_to_resume(session, now, queued_for=quiet)
         message_ids = outbox.undispatched(session, now, older_than=quiet)
-        delivery_ids = mail_deliveries.to_resume(session, Invitation, now, older_than=quiet) if runtime.mails else []
-        notice_ids = mail_deliveries.to_resume(session, Notice, now, older_than=quiet) if runtime.mails else []
+        delivery_ids, notice_ids = [], []
+        if runtime.mails:
+            delivery_ids = mail_deliveries.to_resume(session, Invitation, now, older_than=quiet, sending_timeout=runtime.sending_timeout)
+            notice_ids = mail_deliveries.to_resume(session, Notice, now, older_than=quiet, sending_timeout=runtime.sending_timeout)
         webhook_ids = [delivery_id for delivery_id, _ in webhooks.due(session, now - quiet)]
         # The requests that asked for the work: each is sent again under its request's id.
         asked = {

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,3 +61,8 @@ class Runtime:
     @property
     def mails(self) -> bool:
         return self.settings.smtp_url is not None
+
+    @property
+    def sending_timeout(self) -> timedelta:
+        """How old a claim on a mail must be before another worker takes it over (its sender died)."""
+        return timedelta(seconds=self.settings.sending_timeout_seconds)

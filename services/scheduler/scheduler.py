@@ -3,10 +3,14 @@
 ``intervisie worker`` builds one and consumes until SIGTERM. The API builds one to send
 messages; with the ``embedded`` broker it also consumes, in a worker started lazily in the
 process that serves requests — after gunicorn has forked, never before.
+
+Stopping, a worker takes no new messages and lets the ones under way (a mail being handed to the
+SMTP server) finish and record how they went, for at most :data:`SHUTDOWN_GRACE_SECONDS`.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -26,6 +30,11 @@ from shared.config import Settings
 log = logging.getLogger(__name__)
 
 WORKER_TIMEOUT_MS = 1_000
+SHUTDOWN_GRACE_SECONDS = 8
+"""How long a stopping worker waits for the messages under way: inside the 10 s that Docker
+leaves between SIGTERM and SIGKILL. Work still running then is abandoned as if the process had
+died: a mail's claim is taken over after INTERVISIE_SENDING_TIMEOUT_SECONDS, a run's lease
+after it expires."""
 
 
 class Sweeper(threading.Thread):
@@ -124,13 +133,16 @@ class Scheduler:
         self._send(f"{len(delivery_ids)} webhook delivery(ies)", self.actors.send_webhooks, delivery_ids)
 
     def ensure_consuming(self) -> None:
-        """Start the worker in this process once (again after a fork)."""
+        """Start the worker in this process once (again after a fork). It stops when the process
+        exits normally (gunicorn's worker after SIGTERM, ``intervisie serve`` after SIGTERM or
+        Ctrl-C), letting the messages under way finish first."""
         if not self.autostart or self._started_in == os.getpid():
             return
         with self._lock:
             if self._started_in == os.getpid():
                 return
             self.start_consuming()
+            atexit.register(self.stop)
 
     def start_consuming(self) -> None:
         self._worker = dramatiq.Worker(
@@ -143,11 +155,15 @@ class Scheduler:
         self._started_in = os.getpid()
         log.info("scheduler worker %s consuming (%s)", self.runtime.name, self.settings.broker_url.split("@")[-1])
 
-    def stop(self) -> None:
+    def stop(self, grace_seconds: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        """Stop sweeping and taking messages, and wait up to ``grace_seconds`` for the messages
+        under way: Dramatiq's own shutdown, which stops each worker thread after its current
+        message and gives the messages not yet started back to the broker."""
         if self._sweeper is not None:
             self._sweeper.stop()
-        if self._worker is not None:
-            self._worker.stop()
+        # Only in the process that started it: a forked child has the object but not the threads.
+        if self._worker is not None and self._started_in == os.getpid():
+            self._worker.stop(timeout=int(grace_seconds * 1000))
         self._started_in = None
 
     def drain(self) -> None:

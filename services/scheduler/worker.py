@@ -1,4 +1,8 @@
-"""``intervisie worker``: a Dramatiq worker process for the configured broker."""
+"""``intervisie worker``: a Dramatiq worker process for the configured broker.
+
+SIGTERM (or SIGINT) stops it: it takes no new messages, lets those under way finish for at most
+:data:`~services.scheduler.scheduler.SHUTDOWN_GRACE_SECONDS` (a mail handed to the SMTP server is
+recorded as sent, not sent again), and exits."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import threading
 from pathlib import Path
 
 from services.scheduler.broker import EMBEDDED
-from services.scheduler.scheduler import Scheduler
+from services.scheduler.scheduler import SHUTDOWN_GRACE_SECONDS, Scheduler
 from shared.config import Settings
 from shared.db.session import make_engine, make_session_factory
 
@@ -34,7 +38,9 @@ def run_worker(settings: Settings) -> None:
     heartbeat = Path(settings.worker_heartbeat_file) if settings.worker_heartbeat_file else None
     while not stopping.wait(HEARTBEAT_SECONDS if heartbeat else None):
         beat(scheduler, heartbeat)
-    scheduler.stop()
+    log.info("waiting up to %s s for the messages under way", SHUTDOWN_GRACE_SECONDS)
+    scheduler.stop(SHUTDOWN_GRACE_SECONDS)
+    log.info("stopped")
 
 
 HEARTBEAT_SECONDS = 10

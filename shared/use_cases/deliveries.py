@@ -3,7 +3,13 @@
 With SMTP configured a message is ``pending`` until the mail actor has handed it to the SMTP
 server (``sent``) or given up (``failed``); without SMTP it is ``stored`` and only exposed
 through the API. A worker *claims* a delivery (``sending``) so that no other worker mails it
-too; a claim older than :data:`SENDING_TIMEOUT` belonged to a worker that died and is taken over.
+too; a claim older than the sending timeout (``INTERVISIE_SENDING_TIMEOUT_SECONDS``) belonged to
+a worker that died and is taken over.
+
+So a mail goes out at least once: a worker that dies after the server took the message but
+before it recorded ``sent`` leaves a claim that another worker takes over and sends again. The
+copy carries the Message-ID of the first attempt (:mod:`shared.domain.mail`), so the receiver
+can recognise it.
 """
 
 from __future__ import annotations
@@ -16,23 +22,24 @@ from sqlalchemy.orm import Session as DbSession
 
 STORED, PENDING, SENDING, SENT, FAILED = "stored", "pending", "sending", "sent", "failed"
 MAX_ATTEMPTS = 8
-SENDING_TIMEOUT = timedelta(minutes=5)
-"""A delivery claimed longer ago than this belonged to a worker that died; it is tried again."""
 
 
 def initial_state(mail: bool) -> str:
     return PENDING if mail else STORED
 
 
-def to_resume(session: DbSession, model: type, now: datetime, *, older_than: timedelta) -> list[uuid.UUID]:
-    """Pending deliveries whose message may be lost, and claims of workers that died."""
+def to_resume(
+    session: DbSession, model: type, now: datetime, *, older_than: timedelta, sending_timeout: timedelta
+) -> list[uuid.UUID]:
+    """Pending deliveries whose message may be lost, and claims older than ``sending_timeout``
+    (their workers died)."""
     return list(
         session.scalars(
             select(model.id)
             .where(
                 or_(
                     (model.delivery_state == PENDING) & (model.issued_at < now - older_than),
-                    (model.delivery_state == SENDING) & (model.attempted_at < now - SENDING_TIMEOUT),
+                    (model.delivery_state == SENDING) & (model.attempted_at < now - sending_timeout),
                 )
             )
             .order_by(model.issued_at)
@@ -41,15 +48,16 @@ def to_resume(session: DbSession, model: type, now: datetime, *, older_than: tim
     )
 
 
-def claim(session: DbSession, model: type, delivery_id: uuid.UUID, now: datetime) -> bool:
-    """Take a pending delivery (or one whose sender died) so that no other worker mails it too."""
+def claim(session: DbSession, model: type, delivery_id: uuid.UUID, now: datetime, *, sending_timeout: timedelta) -> bool:
+    """Take a pending delivery, or one claimed longer than ``sending_timeout`` ago (its sender
+    died), so that no other worker mails it too."""
     result = session.execute(
         update(model)
         .where(
             model.id == delivery_id,
             or_(
                 model.delivery_state == PENDING,
-                (model.delivery_state == SENDING) & (model.attempted_at < now - SENDING_TIMEOUT),
+                (model.delivery_state == SENDING) & (model.attempted_at < now - sending_timeout),
             ),
         )
         .values(delivery_state=SENDING, attempts=model.attempts + 1, attempted_at=now)

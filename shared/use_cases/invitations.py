@@ -21,7 +21,7 @@ from shared.actor import Actor
 from shared.db.models import Facilitator, Group, Invitation, Membership, Participant, Session
 from shared.domain import texts
 from shared.domain.ics import Contact, Invitee, SessionEvent, build_invitations
-from shared.domain.mail import build_invitation_email
+from shared.domain.mail import build_invitation_email, invitation_identity
 from shared.errors import NotFound
 from shared.use_cases import attendance, deliveries
 from shared.use_cases.answers import Links
@@ -253,6 +253,10 @@ def email_for(
         recipient=recipient,
         subject=texts.mail_subject(event, language=invitation.language, notice=invitation.notice),
         text=texts.mail_text(event, recipient, notice=invitation.notice, role=role, answer_url=answer_url),
+        identity=invitation_identity(
+            method=invitation.method, session_id=str(invitation.session_id), sequence=invitation.sequence,
+            person=f"{invitation.recipient_kind}:{invitation.recipient_id or invitation.recipient_email}",
+        ),
         message_id_domain=programme.email.rpartition("@")[2] or "intervisie",
         date=now,
     )

@@ -16,7 +16,7 @@ from shared.db.models import Facilitator, Group, Notice, Participant, Session
 from shared.domain import texts
 from shared.domain.attendance import declined_ids
 from shared.domain.ics import Contact
-from shared.domain.mail import build_notice_email
+from shared.domain.mail import build_notice_email, notice_identity
 from shared.use_cases import attendance, deliveries
 from shared.use_cases.invitations import FACILITATOR, PARTICIPANT, contact_of, event_for
 from shared.use_cases.scheduling import alternatives_of
@@ -90,6 +90,7 @@ def email_for(session: DbSession, notice_id: uuid.UUID, programme: Contact, now:
         recipient=Contact(notice.recipient_name, notice.recipient_email, notice.language),
         subject=notice.subject,
         text=notice.body,
+        identity=notice_identity(notice.key),
         message_id_domain=programme.email.rpartition("@")[2] or "intervisie",
         date=now,
     )

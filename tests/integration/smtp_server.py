@@ -1,7 +1,9 @@
-"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives, and can refuse."""
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives, and can refuse or answer
+slowly."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 from collections.abc import Iterator
@@ -20,6 +22,11 @@ class Mailbox:
     refuse_next: int = 0
     """How many coming DATA commands to answer with a temporary failure (451)."""
     refusal: str = "451 4.3.0 Mailbox temporarily unavailable, try again"
+    holds: list[float] = field(default_factory=list)
+    """For each coming message, how many seconds to hold back the 250 after keeping the message: a
+    server that has it while its sender still waits for the answer, and may die waiting."""
+    held: int = 0
+    """How many answers are being held back now."""
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
         if self.refuse_next > 0:
@@ -28,6 +35,13 @@ class Mailbox:
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.messages.append(message)
+        if self.holds:
+            seconds = self.holds.pop(0)
+            self.held += 1
+            try:
+                await asyncio.sleep(seconds)
+            finally:
+                self.held -= 1
         return "250 OK"
 
 

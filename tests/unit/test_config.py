@@ -36,3 +36,14 @@ def test_a_negative_answer_cache_is_refused_at_start():
     with pytest.raises(ValueError, match="INTERVISIE_ANSWER_CACHE_SIZE"):
         Settings.from_env({"INTERVISIE_ANSWER_CACHE_SIZE": "-1"})
     assert Settings.from_env({"INTERVISIE_ANSWER_CACHE_SIZE": "0"}).answer_cache_size == 0
+
+
+def test_a_dead_senders_mail_is_taken_over_after_a_minute_unless_set_otherwise():
+    assert Settings.from_env({}).sending_timeout_seconds == 60
+    assert Settings.from_env({"INTERVISIE_SENDING_TIMEOUT_SECONDS": "5"}).sending_timeout_seconds == 5
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon", "1.5"])
+def test_a_sending_timeout_that_is_not_a_positive_whole_number_is_refused_at_start(value):
+    with pytest.raises(ValueError, match="INTERVISIE_SENDING_TIMEOUT_SECONDS"):
+        Settings.from_env({"INTERVISIE_SENDING_TIMEOUT_SECONDS": value})

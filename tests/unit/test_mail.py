@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import email
 import email.policy
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from shared.domain import texts
 from shared.domain.ics import Contact, build_invitation
-from shared.domain.mail import build_invitation_email
+from shared.domain.mail import build_invitation_email, build_notice_email, invitation_identity, notice_identity
 from tests.unit.test_ics import session
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -20,6 +20,12 @@ MEMBER = Contact("Mark de Vriés", "mark@school.example")
 SENT = datetime(2027, 1, 5, 10, 0, tzinfo=AMSTERDAM)
 
 EVENT = session(sequence=0)
+SESSION_ID = "0b5d6a43-6f57-4bd4-9d0b-6e1f4a0c2f11"
+MARK = "participant:5f2c1d3e-8a7b-4c6d-9e0f-1a2b3c4d5e6f"
+
+
+def identity(method="REQUEST", session_id=SESSION_ID, sequence=0, person=MARK):
+    return invitation_identity(method=method, session_id=session_id, sequence=sequence, person=person)
 
 
 def message(method: str = "REQUEST", notice: str = "new", **overrides):
@@ -29,7 +35,7 @@ def message(method: str = "REQUEST", notice: str = "new", **overrides):
         ics=ics, method=method, sender=SERVICE, recipient=MEMBER,
         subject=texts.mail_subject(EVENT, language=MEMBER.language, notice=notice),
         text=texts.mail_text(EVENT, MEMBER, notice=notice),
-        message_id_domain="intervisie.example", date=SENT,
+        identity=identity(method), message_id_domain="intervisie.example", date=SENT,
     )
     arguments.update(overrides)
     return build_invitation_email(**arguments)
@@ -94,10 +100,50 @@ def test_headers_name_sender_recipient_subject_date_and_message_id():
     assert received["MIME-Version"] == "1.0"
 
 
-def test_same_input_gives_the_same_bytes_and_other_recipients_other_ids():
+def test_same_input_gives_the_same_bytes():
     assert message().as_bytes() == message().as_bytes()
-    other = message(recipient=Contact("Anna", "anna@school.example"))
-    assert other["Message-ID"] != message()["Message-ID"]
+
+
+def test_an_invitation_sent_again_later_keeps_its_message_id():
+    """A copy sent after its sender died mid-send: another moment, perhaps another text (a fresh
+    answer link), and the same Message-ID, so the receiver can tell it is the same message."""
+    first = message()
+    later = SENT + timedelta(minutes=7)
+    again = message(date=later, text=texts.mail_text(EVENT, MEMBER, notice="new", answer_url="https://x.example/a/2"))
+    assert again["Date"] != first["Date"]
+    assert again["Message-ID"] == first["Message-ID"]
+
+
+def test_message_ids_differ_by_kind_person_session_and_sequence():
+    identities = [
+        identity(),
+        identity(method="CANCEL"),
+        identity(person="participant:9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"),
+        identity(person="facilitator:5f2c1d3e-8a7b-4c6d-9e0f-1a2b3c4d5e6f"),
+        identity(session_id="7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f"),
+        identity(sequence=1),
+        notice_identity(f"reminder:{SESSION_ID}:5f2c1d3e-8a7b-4c6d-9e0f-1a2b3c4d5e6f:2027-01-12T18:00:00+00:00"),
+        notice_identity("at_risk:1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a"),
+    ]
+    ids = {message(identity=i)["Message-ID"] for i in identities}
+    assert len(ids) == len(identities)
+
+
+def test_identity_parts_cannot_run_into_each_other():
+    assert message(identity=("ab", "c"))["Message-ID"] != message(identity=("a", "bc"))["Message-ID"]
+
+
+def test_a_notice_keeps_its_message_id_on_every_attempt_and_the_programmes_domain():
+    def notice(date):
+        return build_notice_email(
+            sender=SERVICE, recipient=MEMBER, subject="Herinnering", text="Tot dinsdag.",
+            identity=notice_identity("reminder:a:b:c"), message_id_domain="intervisie.example", date=date,
+        )
+
+    first, again = notice(SENT), notice(SENT + timedelta(days=1))
+    assert again["Message-ID"] == first["Message-ID"]
+    assert first["Message-ID"].endswith("@intervisie.example>")
+    assert notice(SENT)["Message-ID"] != message()["Message-ID"]
 
 
 def test_naive_date_is_refused():

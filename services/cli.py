@@ -74,7 +74,11 @@ def serve(host: str, port: int) -> None:
         from services.mailin import parse_address, receiver
 
         state = app.extensions["intervisie"]
-        inbound = receiver(*parse_address(settings.inbound_smtp), state.session_factory, state.clock)
+        inbound = receiver(
+            *parse_address(settings.inbound_smtp), state.session_factory, state.clock,
+            reply_address=settings.programme_email, authserv_id=settings.inbound_authserv_id,
+            dispatch=state.scheduler.dispatch,
+        )
         inbound.start()
         log.info("receiving mail (calendar replies) on %s", settings.inbound_smtp)
     log.info("Intervisie API on http://%s:%s (docs at /docs)", host, port)
@@ -98,10 +102,21 @@ def mail_in(host: str, port: int) -> None:
     from datetime import UTC, datetime
 
     from services.mailin import receiver
+    from services.scheduler.broker import EMBEDDED
+    from services.scheduler.scheduler import Scheduler
 
     settings = _settings()
     _configure_logging(settings)
-    controller = receiver(host, port, _session_factory(settings), lambda: datetime.now(UTC))
+    factory = _session_factory(settings)
+    dispatch = None
+    if settings.broker_url != EMBEDDED:
+        # Only sends: the alarms an answer raises reach the workers at once (with the embedded
+        # broker, the serving process's sweep finds them).
+        dispatch = Scheduler(settings, factory, autostart=False).dispatch
+    controller = receiver(
+        host, port, factory, lambda: datetime.now(UTC),
+        reply_address=settings.programme_email, authserv_id=settings.inbound_authserv_id, dispatch=dispatch,
+    )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())

@@ -27,6 +27,10 @@ class Settings:
     smtp_url: str | None = None
     inbound_smtp: str | None = None
     """``host:port`` on which ``intervisie serve`` also receives the programme's mail (REPLYs)."""
+    inbound_authserv_id: str | None = None
+    """The authserv-id of the receiving MTA in front of mail-in, whose RFC 8601
+    Authentication-Results a REPLY's mail must carry with dmarc=pass or an aligned dkim=pass;
+    unset: no MTA is trusted, and a REPLY counts when From and envelope sender are the attendee."""
     reminder_hours: int = 48
     """How long before a session its reminder goes out."""
     webhook_allow_private: bool = False
@@ -96,6 +100,7 @@ class Settings:
         "public_url": "INTERVISIE_PUBLIC_URL",
         "smtp_url": "INTERVISIE_SMTP_URL",
         "inbound_smtp": "INTERVISIE_INBOUND_SMTP",
+        "inbound_authserv_id": "INTERVISIE_INBOUND_AUTHSERV_ID",
         "reminder_hours": "INTERVISIE_REMINDER_HOURS",
         "webhook_allow_private": "INTERVISIE_WEBHOOK_ALLOW_PRIVATE",
         "programme_name": "INTERVISIE_PROGRAMME_NAME",

@@ -18,7 +18,10 @@ from dateutil import tz
 from icalendar import Calendar, Event, vCalAddress
 
 
-def icalendar_reply(uid: str, email: str, partstat: str, *, sequence: int = 0, method: str = "REPLY", comment: str | None = None) -> bytes:
+def icalendar_reply(
+    uid: str, email: str, partstat: str, *, sequence: int = 0, method: str = "REPLY", comment: str | None = None,
+    dtstamp: datetime = datetime(2026, 1, 4, 9, 30, tzinfo=UTC), recurrence_id: datetime | None = None,
+) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN")
     calendar.add("version", "2.0")
@@ -26,7 +29,9 @@ def icalendar_reply(uid: str, email: str, partstat: str, *, sequence: int = 0, m
     event = Event()
     event.add("uid", uid)
     event.add("sequence", sequence)
-    event.add("dtstamp", datetime(2027, 1, 4, 9, 30, tzinfo=UTC))
+    event.add("dtstamp", dtstamp)
+    if recurrence_id is not None:
+        event.add("recurrence-id", recurrence_id)
     event.add("dtstart", datetime(2027, 1, 12, 18, 0, tzinfo=UTC))
     event.add("dtend", datetime(2027, 1, 12, 19, 30, tzinfo=UTC))
     event.add("summary", "Geaccepteerd: Intervisie")
@@ -36,7 +41,7 @@ def icalendar_reply(uid: str, email: str, partstat: str, *, sequence: int = 0, m
     attendee.params["CN"] = "Deelnemer"
     event.add("attendee", attendee)
     event.add("x-microsoft-cdo-replytime", "20270104T093000Z")
-    if comment:
+    if comment is not None:
         event.add("comment", comment)
     calendar.add_component(event)
     return calendar.to_ical()
@@ -89,4 +94,34 @@ def apple_mail(reply: bytes, sender: str) -> bytes:
     message = _mail(sender, "Uitnodiging: Intervisie (Geaccepteerd)")
     message.set_content("")
     message.add_attachment(reply, maintype="text", subtype="calendar", filename="iCal-20270104-093000.ics", params={"method": "REPLY"})
+    return message.as_bytes(policy=SMTP)
+
+
+def reply_to(invitation: str | bytes, email: str, partstat: str, *, comment: str | None = None,
+             dtstamp: datetime | None = None) -> bytes:
+    """The REPLY a calendar writes to the invitation it holds: that invitation's UID and SEQUENCE."""
+    event = Calendar.from_ical(invitation).walk("VEVENT")[0]
+    return icalendar_reply(
+        str(event["UID"]), email, partstat, sequence=int(event.get("SEQUENCE", 0)), comment=comment,
+        dtstamp=dtstamp or datetime.now(UTC),
+    )
+
+
+def mail_from(reply: bytes, header_from: str, *, charset: str | None = None, subject: str = "Antwoord") -> bytes:
+    """An Outlook-shaped mail whose From header is ``header_from`` (the envelope is the caller's);
+    with ``charset``, the calendar part is in that charset and says so."""
+    message = _mail(header_from, subject)
+    message.set_content("Antwoord op uw uitnodiging.")
+    params = {"method": "REPLY", **({"charset": charset} if charset else {})}
+    body = reply.decode("utf-8").encode(charset) if charset else reply
+    message.add_alternative(body, maintype="text", subtype="calendar", cte="base64", params=params)
+    return message.as_bytes(policy=SMTP)
+
+
+def many_replies_mail(replies: list[bytes], sender: str) -> bytes:
+    """One mail with every REPLY of ``replies`` attached as its own calendar part."""
+    message = _mail(sender, "Antwoorden")
+    message.set_content("Veel antwoorden.")
+    for reply in replies:
+        message.add_attachment(reply.decode(), subtype="calendar", cte="7bit", params={"method": "REPLY"})
     return message.as_bytes(policy=SMTP)

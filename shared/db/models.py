@@ -314,6 +314,20 @@ class Attendance(Base):
     responded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     source: Mapped[str] = mapped_column(String(10), nullable=False)
     comment: Mapped[str | None] = mapped_column(String(500))
+    sequence: Mapped[int | None] = mapped_column(Integer)
+    """The SEQUENCE of the calendar REPLY that gave the answer; empty for a link or the API."""
+    dtstamp: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The DTSTAMP of that REPLY (never later than its arrival): of two REPLYs with one SEQUENCE,
+    the later DTSTAMP wins."""
+
+
+class SessionAlarm(Base):
+    """When a session last raised its at-risk alarm (webhook and mail): at most one a day."""
+
+    __tablename__ = "session_alarms"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    alarmed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
 class AnswerLink(Base):

@@ -12,9 +12,9 @@ them without one) have not declined.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 NEEDS_ACTION, ACCEPTED, TENTATIVE, DECLINED = "needs_action", "accepted", "tentative", "declined"
 RESPONSES: tuple[str, ...] = (NEEDS_ACTION, ACCEPTED, TENTATIVE, DECLINED)
@@ -28,6 +28,10 @@ SOURCES: tuple[str, ...] = (LINK, ITIP, API)
 PARTSTAT = {ACCEPTED: "ACCEPTED", TENTATIVE: "TENTATIVE", DECLINED: "DECLINED", NEEDS_ACTION: "NEEDS-ACTION"}
 """The iCalendar PARTSTAT (RFC 5545 3.2.12) of each response."""
 RESPONSE_OF_PARTSTAT = {value: key for key, value in PARTSTAT.items()}
+
+ALARM_INTERVAL = timedelta(hours=24)
+"""A session at risk raises its alarm (webhook and mail) at most once in this time, however
+often its answers go back and forth."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +70,45 @@ def at_risk(kind: str, entries: list[Answer], quorum: int | None) -> bool:
     members = [entry for entry in entries if entry.role == MEMBER]
     needed = len(members) if quorum is None else min(quorum, len(members))
     return sum(entry.response != DECLINED for entry in members) < needed
+
+
+def sequence_to_send(session_sequence: int, last_sent: int | None) -> int:
+    """The SEQUENCE of a person's next message about a session: the session's own, but always
+    above what that person was sent last. A change that concerns only some people (a member
+    joins or leaves) raises only their count, so nobody else's invitation becomes stale."""
+    return session_sequence if last_sent is None else max(session_sequence, last_sent + 1)
+
+
+def reply_is_older(
+    sequence: int, dtstamp: datetime, stored_sequence: int | None, stored_stamp: datetime | None
+) -> bool:
+    """Whether a calendar's REPLY is older than the answer already recorded, and so changes
+    nothing (RFC 5546 2.1.5): a lower SEQUENCE is older; with the same SEQUENCE (or against an
+    answer given by link or API, which has none) the later DTSTAMP wins, and a REPLY stamped at
+    the same moment is the same REPLY again."""
+    if stored_stamp is None:
+        return False
+    if stored_sequence is not None and sequence != stored_sequence:
+        return sequence < stored_sequence
+    return dtstamp <= stored_stamp
+
+
+def alarm_due(last_alarm: datetime | None, now: datetime) -> bool:
+    """Whether a session that has just become at risk raises its alarm (see :data:`ALARM_INTERVAL`)."""
+    return last_alarm is None or now - last_alarm >= ALARM_INTERVAL
+
+
+def alarm_recipient(chair_id: str | None, member_ids: Sequence[str], declined: Iterable[str]) -> str | None:
+    """Who hears that a self-directed session is at risk: its chair, or — when the chair is one
+    of those who declined — the next member in turn (the membership order, from the chair on,
+    round the group) who has not declined; None when there is no chair or nobody is left."""
+    if chair_id is None:
+        return None
+    gone = set(declined)
+    if chair_id not in gone:
+        return chair_id
+    if chair_id not in member_ids:
+        return None
+    start = member_ids.index(chair_id)
+    turn = [*member_ids[start + 1:], *member_ids[:start]]
+    return next((member for member in turn if member not in gone), None)

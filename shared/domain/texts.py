@@ -155,9 +155,12 @@ def at_risk_subject(event: SessionEvent, language: str) -> str:
     )
 
 
-def at_risk_text(event: SessionEvent, recipient: Contact, *, declined: list[str], alternatives: list[datetime]) -> str:
+def at_risk_text(
+    event: SessionEvent, recipient: Contact, *, declined: list[tuple[str, str | None]], alternatives: list[datetime],
+) -> str:
     """The mail to the facilitator (or the chair) of a session that not everyone can attend:
-    who declined, and the best other times (each a session long, in the session's zone)."""
+    who declined (``(name, comment)``, their comments quoted), and the best other times (each a
+    session long, in the session's zone)."""
     language = language_of(recipient.language)
     _ = i18n.translator(language)
     lines = [_("Dear {name},", name=recipient.name), ""]
@@ -166,7 +169,8 @@ def at_risk_text(event: SessionEvent, recipient: Contact, *, declined: list[str]
         session=session_label(event, language), group=event.group_name, when=when(event, language),
     ))
     if declined:
-        lines.append(_("Declined: {names}.", names=", ".join(declined)))
+        lines.append(_("Declined: {names}.", names=", ".join(name for name, _comment in declined)))
+        lines += [_("{name} wrote: {comment}", name=name, comment=_quoted(comment, language)) for name, comment in declined if comment]
     lines.append("")
     if alternatives:
         length = event.end - event.start
@@ -177,6 +181,13 @@ def at_risk_text(event: SessionEvent, recipient: Contact, *, declined: list[str]
         lines.append(_("Around this date there is no time at which everyone can attend."))
     lines += ["", _("Kind regards,"), event.organizer.name, ""]
     return "\n".join(lines)
+
+
+def _quoted(comment: str, language: str) -> str:
+    """A person's comment on one line between quotation marks, so that what they typed cannot
+    pass for the mail's own text."""
+    opening, closing = ("\u201e", "\u201d") if language == "nl" else ("\u201c", "\u201d")
+    return f"{opening}{' '.join(comment.split())}{closing}"
 
 
 def reminder_subject(event: SessionEvent, language: str) -> str:

@@ -3,12 +3,15 @@
 The answers live in the ``attendance`` table, one row per person who answered; the list a
 session shows is derived from its required people (see :mod:`shared.domain.attendance`).
 Recording an answer locks the session row, so that two answers at once cannot both see the
-session become at risk: ``session.at_risk`` is emitted once per transition, with the outbox
-message that mails the facilitator (guided) or the chair (self-directed).
+session become at risk. ``session.at_risk`` is emitted when a session becomes at risk, with the
+outbox message that mails the facilitator (guided) or the chair (self-directed) — at most once a
+day per session (``session_alarms``), however often its answers go back and forth; a session
+that moves may alarm again at once.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -17,11 +20,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from shared.actor import Actor
-from shared.db.models import AnswerLink, Attendance, Group, Participant
+from shared.db.models import AnswerLink, Attendance, Group, Participant, SessionAlarm
 from shared.db.models import Session as GroupSession
 from shared.domain import attendance as rules
 from shared.errors import NotFound
 from shared.use_cases import outbox, webhooks
+
+log = logging.getLogger(__name__)
 
 
 def attach(session: DbSession, rows: Iterable[GroupSession], *, groups: Iterable[Group] | None = None) -> None:
@@ -58,10 +63,11 @@ def answer_of(row: GroupSession, person_id: uuid.UUID) -> rules.Answer | None:
 
 def record(
     session: DbSession, row: GroupSession, person_id: uuid.UUID, response: str, *, source: str, now: datetime,
-    comment: str | None = None,
+    comment: str | None = None, sequence: int | None = None, dtstamp: datetime | None = None,
 ) -> rules.Answer:
-    """Record one person's answer (``needs_action`` clears it). The caller has locked ``row``
-    (``FOR UPDATE``) and attached its attendance; raises NotFound for someone not invited."""
+    """Record one person's answer (``needs_action`` clears it); ``sequence`` and ``dtstamp`` are
+    those of the calendar REPLY that gave it. The caller has locked ``row`` (``FOR UPDATE``) and
+    attached its attendance; raises NotFound for someone not invited."""
     before = answer_of(row, person_id)
     if before is None:
         raise NotFound(f"person {person_id} is not invited to session {row.id}")
@@ -73,20 +79,35 @@ def record(
     elif stored is None:
         session.add(Attendance(
             session_id=row.id, person_id=person_id, role=before.role, response=response,
-            responded_at=now, source=source, comment=comment,
+            responded_at=now, source=source, comment=comment, sequence=sequence, dtstamp=dtstamp,
         ))
     else:
         stored.response, stored.responded_at, stored.source, stored.comment = response, now, source, comment
+        stored.sequence, stored.dtstamp = sequence, dtstamp
     session.flush()
     attach(session, [row])
     if before.response != response:
         key = "facilitator_id" if before.role == rules.FACILITATOR else "participant_id"
         webhooks.emit(session, "attendance.changed", {"session_id": str(row.id), "group_id": str(row.group_id), key: str(person_id)}, now)
-    if row.at_risk and not was_at_risk:
+    if row.at_risk and not was_at_risk and _alarm_due(session, row, now):
         declined = rules.declined_ids(row.attendance)
         webhooks.emit(session, "session.at_risk", {"session_id": str(row.id), "group_id": str(row.group_id), "declined_ids": declined}, now)
         outbox.record(session, outbox.AT_RISK, {"session_id": str(row.id)}, now)
     return answer_of(row, person_id)
+
+
+def _alarm_due(session: DbSession, row: GroupSession, now: datetime) -> bool:
+    """Whether ``row``, just become at risk, raises its alarm; if so, the alarm is noted. The
+    caller holds the session's row lock, so two answers cannot both raise one."""
+    alarm = session.get(SessionAlarm, row.id)
+    if not rules.alarm_due(alarm.alarmed_at if alarm else None, now):
+        log.info("session %s is at risk again within a day of its last alarm: no new alarm", row.id)
+        return False
+    if alarm is None:
+        session.add(SessionAlarm(session_id=row.id, alarmed_at=now))
+    else:
+        alarm.alarmed_at = now
+    return True
 
 
 def locked_session(session: DbSession, session_id: uuid.UUID) -> GroupSession | None:
@@ -109,14 +130,24 @@ def answer_for_client(
     row = locked_session(session, session_id)
     if row.status != "scheduled":
         raise NotFound(f"session {session_id} is cancelled; there is nothing to answer")
-    return record(session, row, person_id, response, source=rules.API, now=now)
+    return record(session, row, person_id, response, source=rules.API, now=now, comment=kept_comment(session, row, person_id, response))
+
+
+def kept_comment(session: DbSession, row: GroupSession, person_id: uuid.UUID, response: str) -> str | None:
+    """The comment an answer that brings none keeps: the stored one while the response stays the
+    same (a platform or calendar repeating the answer does not erase what the person wrote), none
+    when the response changes (a comment belongs to the answer it came with)."""
+    stored = session.get(Attendance, (row.id, person_id))
+    return stored.comment if stored is not None and stored.response == response else None
 
 
 def reset(session: DbSession, session_ids: Iterable[uuid.UUID]) -> None:
-    """Forget the answers to sessions that moved: everyone is asked again."""
+    """Forget the answers to sessions that moved: everyone is asked again, and a decline of the
+    new time may alarm at once."""
     ids = list(session_ids)
     if ids:
         session.execute(delete(Attendance).where(Attendance.session_id.in_(ids)))
+        session.execute(delete(SessionAlarm).where(SessionAlarm.session_id.in_(ids)))
 
 
 def forget_person(session: DbSession, person_id: uuid.UUID, session_ids: Iterable[uuid.UUID] | None = None) -> None:

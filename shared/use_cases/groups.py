@@ -190,10 +190,9 @@ def leave(session: Session, group: Group, membership: Membership, now: datetime,
     """Take a member out; each upcoming session gets a CANCEL for them. ``announce=False`` when
     the leaving is part of an erasure (the erasure is announced instead)."""
     upcoming = upcoming_sessions(session, group.id, now)
-    # A CANCEL must carry a higher SEQUENCE than the REQUEST it withdraws, or clients ignore it.
-    for row in upcoming:
-        row.sequence += 1
-        row.updated_at = now
+    # The sessions themselves do not change: the leaver's CANCEL carries a SEQUENCE above what
+    # she was sent (see shared.domain.attendance.sequence_to_send), and everyone else's
+    # invitation stays as current as it was, so their calendars' answers still count.
     if upcoming:
         payload = membership_payload(group.id, membership.participant, "left")
         outbox.record(session, outbox.MEMBERSHIP_CHANGED, payload, now)

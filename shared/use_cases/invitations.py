@@ -7,19 +7,20 @@ stored with its delivery state (see :mod:`shared.use_cases.deliveries`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import selectinload
 
 from shared.actor import Actor
 from shared.db.models import Facilitator, Group, Invitation, Membership, Participant, Session
 from shared.domain import texts
+from shared.domain.attendance import sequence_to_send
 from shared.domain.ics import Contact, Invitee, SessionEvent, build_invitations
 from shared.domain.mail import build_invitation_email, invitation_identity
 from shared.errors import NotFound
@@ -99,38 +100,63 @@ class Issued:
     delivery_state: str
 
 
+def sequences_sent(session: DbSession, session_ids: Iterable[uuid.UUID]) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
+    """The SEQUENCE each person was last sent about each of ``session_ids``, by (session, person):
+    what their calendar holds, and so what their REPLY is judged against."""
+    ids = list(session_ids)
+    if not ids:
+        return {}
+    query = (
+        select(Invitation.session_id, Invitation.recipient_id, func.max(Invitation.sequence))
+        .where(Invitation.session_id.in_(ids), Invitation.recipient_id.is_not(None))
+        .group_by(Invitation.session_id, Invitation.recipient_id)
+    )
+    return {(session_id, person_id): sequence for session_id, person_id, sequence in session.execute(query)}
+
+
 def _issue(session: DbSession, changes: list[_Change], *, now: datetime, mail: bool, links: Links | None) -> list[Issued]:
     """The invitations of ``changes``: the answer links recorded together, each session's
-    messages rendered together (:func:`build_invitations`), and every row in one INSERT."""
+    messages rendered together (:func:`build_invitations`) for each SEQUENCE its recipients are
+    sent (see :func:`~shared.domain.attendance.sequence_to_send`), and every row in one INSERT."""
     wanted = []
     for change in changes:
         answering = _answering(change.group, change.row, change.method)
         wanted += [(change.row.id, r.id) for r in change.recipients if r.id is not None and str(r.id) in answering]
     urls = links.urls(session, wanted, now) if links is not None and wanted else {}
+    sent = sequences_sent(session, {change.row.id for change in changes})
     state = deliveries.initial_state(mail)
     rows = []
     for change in changes:
-        invitees = [Invitee(r.contact, r.role, urls.get((change.row.id, r.id))) for r in change.recipients]
-        rendered = build_invitations(change.event, invitees, method=change.method, issued_at=now)
-        for recipient, ics in zip(change.recipients, rendered, strict=True):
-            rows.append({
-                "id": uuid.uuid4(),
-                "session_id": change.row.id,
-                "recipient_kind": recipient.kind,
-                "recipient_id": recipient.id,
-                "recipient_name": recipient.contact.name,
-                "recipient_email": recipient.contact.email,
-                "language": recipient.contact.language,
-                "method": change.method,
-                "notice": change.notice,
-                "sequence": change.event.sequence,
-                "issued_at": now,
-                "ics": ics.decode("utf-8"),
-                "delivery_state": state,
-            })
+        by_sequence: dict[int, list[_Recipient]] = {}
+        for recipient in change.recipients:
+            number = sequence_to_send(change.row.sequence, sent.get((change.row.id, recipient.id)))
+            by_sequence.setdefault(number, []).append(recipient)
+        for sequence, recipients in by_sequence.items():
+            invitees = [Invitee(r.contact, r.role, urls.get((change.row.id, r.id))) for r in recipients]
+            event = replace(change.event, sequence=sequence)
+            rendered = build_invitations(event, invitees, method=change.method, issued_at=now)
+            rows += [_row(change, recipient, sequence, ics, now, state) for recipient, ics in zip(recipients, rendered, strict=True)]
     if rows:
         session.execute(insert(Invitation), rows)
     return [Issued(r["id"], r["session_id"], r["recipient_kind"], r["recipient_id"], state) for r in rows]
+
+
+def _row(change: _Change, recipient: _Recipient, sequence: int, ics: bytes, now: datetime, state: str) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "session_id": change.row.id,
+        "recipient_kind": recipient.kind,
+        "recipient_id": recipient.id,
+        "recipient_name": recipient.contact.name,
+        "recipient_email": recipient.contact.email,
+        "language": recipient.contact.language,
+        "method": change.method,
+        "notice": change.notice,
+        "sequence": sequence,
+        "issued_at": now,
+        "ics": ics.decode("utf-8"),
+        "delivery_state": state,
+    }
 
 
 def _answering(group: Group, row: Session, method: str) -> set[str]:

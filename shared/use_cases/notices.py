@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DbSession
 
-from shared.db.models import Facilitator, Group, Notice, Participant, Session
+from shared.db.models import Attendance, Facilitator, Group, Notice, Participant, Session
 from shared.domain import texts
-from shared.domain.attendance import declined_ids
+from shared.domain.attendance import alarm_recipient, declined_ids
 from shared.domain.ics import Contact
 from shared.domain.mail import build_notice_email, notice_identity
 from shared.use_cases import attendance, deliveries
@@ -47,9 +47,10 @@ def issue(
 def issue_at_risk(
     session: DbSession, session_id: uuid.UUID, change_id: uuid.UUID, *, now: datetime, programme: Contact, mail: bool
 ) -> list[Notice]:
-    """Mail the facilitator (guided) or the chair (self-directed; the facilitator without one)
-    that a session became at risk: who declined, and the best other times. Nothing when the
-    session was answered back out of risk, or cancelled, before this ran."""
+    """Mail the facilitator (guided) or the chair (self-directed; the next member in turn when
+    the chair is one who declined, the facilitator without a chair) that a session became at
+    risk: who declined, with their comments, and the best other times. Nothing when the session
+    was answered back out of risk, or cancelled, before this ran."""
     row = session.get(Session, session_id)
     if row is None or row.status != "scheduled" or row.start <= now:
         return []
@@ -57,29 +58,34 @@ def issue_at_risk(
     if not row.at_risk:
         return []
     event, group, facilitator = event_for(session, row, programme)
+    declined = declined_ids(row.attendance)
     recipient = facilitator
     if row.kind != "guided" and row.chair_id is not None:
-        recipient = session.get(Participant, row.chair_id)
+        chair = alarm_recipient(str(row.chair_id), [str(pid) for pid in group.member_ids], declined)
+        recipient = session.get(Participant, uuid.UUID(chair)) if chair else facilitator
     if recipient is None:
         return []
     found, _ = alternatives_of(session, group, row, now, ALTERNATIVES_IN_MAIL)
-    names = _names(session, group, declined_ids(row.attendance))
     contact = contact_of(recipient)
     notice = issue(
         session, key=f"{AT_RISK}:{change_id}", kind=AT_RISK, row=row, recipient=recipient,
         subject=texts.at_risk_subject(event, contact.language),
-        body=texts.at_risk_text(event, contact, declined=names, alternatives=[c.start for c in found]),
+        body=texts.at_risk_text(event, contact, declined=_declined(session, group, row, declined), alternatives=[c.start for c in found]),
         now=now, mail=mail,
     )
     return [notice] if notice else []
 
 
-def _names(session: DbSession, group: Group, person_ids: list[str]) -> list[str]:
+def _declined(session: DbSession, group: Group, row: Session, person_ids: list[str]) -> list[tuple[str, str | None]]:
+    """``(name, comment)`` of those who declined ``row``, in the order of its attendance."""
     ids = [uuid.UUID(pid) for pid in person_ids]
-    found = dict(session.execute(select(Participant.id, Participant.name).where(Participant.id.in_(ids))).all())
+    names = dict(session.execute(select(Participant.id, Participant.name).where(Participant.id.in_(ids))).all())
     if group.facilitator_id in ids:
-        found[group.facilitator_id] = session.get(Facilitator, group.facilitator_id).name
-    return [found[pid] for pid in ids if pid in found]
+        names[group.facilitator_id] = session.get(Facilitator, group.facilitator_id).name
+    comments = dict(session.execute(
+        select(Attendance.person_id, Attendance.comment).where(Attendance.session_id == row.id, Attendance.person_id.in_(ids))
+    ).all())
+    return [(names[pid], comments.get(pid)) for pid in ids if pid in names]
 
 
 def email_for(session: DbSession, notice_id: uuid.UUID, programme: Contact, now: datetime, links=None) -> EmailMessage:

@@ -103,12 +103,12 @@ def erase(session: DbSession, actor: Actor, participant_id: uuid.UUID, now: date
     marker = str(participant.id)
     for row in session.scalars(select(Session).where(Session.group_id.in_(group_ids))) if group_ids else ():
         if marker in (row.absent_ids or []):
+            # Only the erased person's own entry goes: what the others were sent stays current.
             row.absent_ids = [i for i in row.absent_ids if i != marker]
-            row.sequence += 1
-            row.updated_at = now
     for row in session.scalars(select(Session).where(Session.chair_id == participant.id)):
+        # Feeds show the chair gone; the members' invitations stay current (no new SEQUENCE), so
+        # their calendars' answers still count.
         row.chair_id = None
-        row.sequence += 1
         row.updated_at = now
     revoke_feed(session, "participant", participant.id)
     availability_links.forget(session, participant.id)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from shared.config import Settings
-from shared.db.models import Notice
+from shared.db.models import Notice, OutboxMessage
 from tests.api import payloads
 from tests.api.scenarios import TUESDAY_EVENING, run_to_completion
 from tests.webhook_receiver import webhook_receiver
@@ -113,13 +113,28 @@ def test_a_decline_puts_a_guided_session_at_risk_and_says_so_once(admin, worker,
         assert "Afgezegd: Deelnemer 2" in alarms[0].body, alarms[0].body
         assert "Tijden waarop iedereen kan en niemand dubbel geboekt is:" in alarms[0].body
         assert alarms[0].subject.startswith("Let op: niet iedereen kan bij bijeenkomst 2 van 3")
-    # Answered back out of risk and declined again: a new alarm.
-    answer(admin, session_id, member, "accepted")
-    answer(admin, session_id, planned["member_list"][3]["id"], "accepted")
-    assert admin.get(f"/v1/sessions/{session_id}").json["at_risk"] is False
-    answer(admin, session_id, planned["facilitator"]["id"], "declined")
+    # Answered back out of risk and declined again, over and over within the day: no new alarm.
+    for _ in range(3):
+        answer(admin, session_id, member, "accepted")
+        answer(admin, session_id, planned["member_list"][3]["id"], "accepted")
+        assert admin.get(f"/v1/sessions/{session_id}").json["at_risk"] is False
+        answer(admin, session_id, member, "declined")
+        assert admin.get(f"/v1/sessions/{session_id}").json["at_risk"] is True
     worker.drain()
-    assert len(receiver.events("session.at_risk")) == 2
+    assert len(receiver.events("session.at_risk")) == 1
+    with session_factory() as session:
+        assert len(session.scalars(select(Notice)).all()) == 1
+    # A day after the alarm, the same flapping alarms once more (looked at before any delivery:
+    # the receiver checks signatures against its own clock).
+    worker.stop()
+    clock.now += timedelta(hours=24)
+    answer(admin, session_id, member, "accepted")
+    answer(admin, session_id, member, "declined")
+    answer(admin, session_id, member, "accepted")
+    answer(admin, session_id, planned["facilitator"]["id"], "declined")
+    with session_factory() as session:
+        topics = [m.payload.get("type", m.topic) for m in session.scalars(select(OutboxMessage))]
+        assert topics.count("session.at_risk") == 4  # two webhook events, two alarm mails
 
 
 def test_a_self_directed_session_is_at_risk_only_below_its_quorum(admin, worker, group):

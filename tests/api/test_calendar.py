@@ -92,7 +92,10 @@ def test_a_member_who_joins_gets_requests_and_one_who_leaves_gets_cancels(admin,
     theirs = [i for i in _invitations(admin, first) if i["recipient"]["id"] == leaver["id"]]
     assert [(i["method"], i["notice"]) for i in theirs] == [("REQUEST", "new"), ("CANCEL", "removed")]
     assert theirs[1]["sequence"] == theirs[0]["sequence"] + 1
-    assert admin.get(f"/v1/sessions/{first}").json["sequence"] == theirs[1]["sequence"]
+    # Only the leaver's count moved: the session, and what everyone else holds, stay current.
+    assert admin.get(f"/v1/sessions/{first}").json["sequence"] == theirs[0]["sequence"] == 0
+    others = [i for i in _invitations(admin, first) if i["recipient"]["id"] != leaver["id"]]
+    assert {(i["method"], i["sequence"]) for i in others} == {("REQUEST", 0)}
 
 
 def test_a_platform_sees_only_invitations_to_its_own_participants(admin, platform, worker, group):

@@ -15,12 +15,22 @@ import requests
 from shared.db.models import Session as GroupSession
 from tests.integration.servers import INTERVISIE, free_port, serving
 from tests.integration.workers import plan_over_http, seed_group, wait_for
-from tests.itip_replies import apple_mail, google_mail, icalendar_reply, outlook_mail, vobject_reply
+from tests.itip_replies import (
+    apple_mail,
+    google_mail,
+    icalendar_reply,
+    mail_from,
+    many_replies_mail,
+    outlook_mail,
+    reply_to,
+    vobject_reply,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 
 def send(port: int, sender: str, message: bytes) -> None:
+    """Deliver as an MTA would, within the 10 s a sending MTA may wait for the answer to DATA."""
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
         smtp.sendmail(sender, ["intervisie@example.org"], message)
 
@@ -137,3 +147,111 @@ def _accepts(port: int) -> bool:
             return smtp.noop()[0] == 250
     except OSError:
         return False
+
+
+def _held(base: str, auth: dict, session_id: str, person_id: str) -> str:
+    """The calendar text of the last invitation ``person_id`` was sent about a session."""
+    listed = requests.get(f"{base}/v1/sessions/{session_id}/invitations?page_size=100", headers=auth, timeout=10).json()
+    mine = [i for i in listed if i["recipient"]["id"] == person_id]
+    assert mine, f"no invitation to {person_id} yet"
+    return requests.get(base + mine[-1]["ics_url"], headers=auth, timeout=10).text
+
+
+def _metric(base: str, outcome: str) -> float:
+    text = requests.get(f"{base}/metrics", timeout=10).text
+    line = next((line for line in text.splitlines() if line.startswith(f'intervisie_mail_replies_total{{outcome="{outcome}"}}')), None)
+    return float(line.rsplit(" ", 1)[1]) if line else 0.0
+
+
+def test_after_a_member_leaves_every_other_member_answers_by_mail_with_the_invitation_they_hold(served):
+    base, auth, smtp_port, sessions, members, _ = served
+    first = requests.get(f"{base}/v1/sessions/{sessions[0]['id']}", headers=auth, timeout=10).json()
+    group = requests.get(f"{base}/v1/groups/{first['group_id']}", headers=auth, timeout=10).json()
+    facilitator = requests.get(f"{base}/v1/facilitators/{group['facilitator_id']}", headers=auth, timeout=10).json()
+    leaver, *stay = members
+    wait_for(lambda: _held(base, auth, first["id"], leaver["id"]), 20, "the invitations")
+    held = {person["id"]: _held(base, auth, first["id"], person["id"]) for person in [facilitator, *stay]}
+    assert requests.delete(f"{base}/v1/groups/{group['id']}/members/{leaver['id']}", headers=auth, timeout=10).status_code == 204
+    wait_for(lambda: "METHOD:CANCEL" in _held(base, auth, first["id"], leaver["id"]), 20, "the leaver's CANCEL")
+    for person in [facilitator, *stay]:
+        send(smtp_port, person["email"], outlook_mail(reply_to(held[person["id"]], person["email"], "ACCEPTED"), person["email"]))
+    expected = {person["id"]: ("accepted", "itip") for person in [facilitator, *stay]}
+    wait_for(lambda: answers(base, auth, first["id"]) == expected, 20, "every other member's answer")
+
+
+def test_a_reply_by_mail_counts_only_from_the_attendee_it_speaks_for(served):
+    base, auth, smtp_port, sessions, members, log = served
+    first = requests.get(f"{base}/v1/sessions/{sessions[0]['id']}", headers=auth, timeout=10).json()
+    member, colleague = members[0], members[1]
+    declined = icalendar_reply(first["uid"], member["email"], "DECLINED")
+    send(smtp_port, "attacker@evil.example", mail_from(declined, "attacker@evil.example"))
+    send(smtp_port, colleague["email"], mail_from(declined, colleague["email"]))  # a colleague who knows the UID
+    send(smtp_port, "attacker@evil.example", mail_from(declined, member["email"]))  # her address in From alone
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+            smtp.sendmail(member["email"], ["someone-else@example.org"], mail_from(declined, member["email"]))
+    assert refused.value.recipients["someone-else@example.org"][0] == 550
+    wait_for(lambda: _metric(base, "refused_envelope") == 1, 20, "the refusals to be counted")
+    assert _metric(base, "refused_from") == 2
+    after = requests.get(f"{base}/v1/sessions/{first['id']}", headers=auth, timeout=10).json()
+    assert after["at_risk"] is False and {a["response"] for a in after["attendance"]} == {"needs_action"}
+    text = log.read_text()
+    assert "refused: the From address is not the attendee the REPLY answers for" in text
+    assert "refused: the envelope sender is not the attendee the REPLY answers for" in text
+    # Her own mail counts.
+    send(smtp_port, member["email"], mail_from(declined, member["email"].upper()))
+    wait_for(lambda: answers(base, auth, first["id"])[member["id"]] == ("declined", "itip"), 20, "her own reply")
+
+
+def test_one_mail_of_many_replies_is_read_for_ten_and_raises_one_alarm(served, sqlite):
+    from sqlalchemy import func, select
+
+    from shared.db.models import Attendance, Notice, OutboxMessage
+
+    base, auth, smtp_port, sessions, members, log = served
+    _, factory, _, _ = sqlite
+    first = requests.get(f"{base}/v1/sessions/{sessions[0]['id']}", headers=auth, timeout=10).json()
+    member = members[0]
+    from datetime import UTC, datetime, timedelta
+
+    stamp = datetime.now(UTC) - timedelta(hours=2)
+    # The smallest REPLY a calendar could send, 1,500 times: about 375 KiB, well under the limit.
+    replies = [
+        (
+            f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:{first['uid']}\r\nSEQUENCE:0\r\n"
+            f"DTSTAMP:{(stamp + timedelta(seconds=n)):%Y%m%dT%H%M%SZ}\r\n"
+            f"ATTENDEE;PARTSTAT={'DECLINED' if n % 2 == 1 else 'ACCEPTED'}:mailto:{member['email']}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        ).encode()
+        for n in range(1_500)
+    ]
+    mail = many_replies_mail(replies, member["email"])
+    assert len(mail) < 1024 * 1024, len(mail)
+    send(smtp_port, member["email"], mail)
+    wait_for(lambda: _metric(base, "ignored") == 1_490, 20, "the parts past ten to be counted")
+    assert _metric(base, "recorded") == 10
+    assert "1490 calendar parts past the first 10 ignored" in log.read_text()
+    # Ten answers flapped the session in and out of risk five times: one alarm.
+    assert answers(base, auth, first["id"])[member["id"]] == ("declined", "itip")  # the tenth, the newest
+    wait_for(lambda: _count(factory, select(func.count()).select_from(Notice).where(Notice.kind == "at_risk")) == 1, 20, "the alarm")
+    assert _count(factory, select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic == "session.at_risk")) == 1
+    assert _count(factory, select(func.count()).select_from(Attendance)) == 1
+
+
+def test_a_comment_is_read_in_the_charset_its_mail_declares(served, sqlite):
+    from sqlalchemy import select
+
+    from shared.db.models import Attendance
+
+    base, auth, smtp_port, sessions, members, _ = served
+    _, factory, _, _ = sqlite
+    first = requests.get(f"{base}/v1/sessions/{sessions[0]['id']}", headers=auth, timeout=10).json()
+    member = members[0]
+    reply = icalendar_reply(first["uid"], member["email"], "DECLINED", comment="Studiedag in Zürich, excuses")
+    send(smtp_port, member["email"], mail_from(reply, member["email"], charset="iso-8859-1"))
+    wait_for(lambda: answers(base, auth, first["id"])[member["id"]] == ("declined", "itip"), 20, "the reply")
+    assert _count(factory, select(Attendance.comment)) == "Studiedag in Zürich, excuses"
+
+
+def _count(factory, query):
+    with factory() as session:
+        return session.scalar(query)

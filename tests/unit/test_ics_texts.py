@@ -272,12 +272,17 @@ def test_reminder_in_the_readers_zone_in_full():
 
 def test_at_risk_mail_names_the_group_and_the_other_times_in_words():
     alternative = datetime(2027, 4, 6, 17, 30, tzinfo=UTC)
-    text = texts.at_risk_text(session(**GEDRAG_A), DUTCH_READER, declined=["Anna Bakker"], alternatives=[alternative])
+    declined = [("Anna Bakker", "Ik ben op cursus.\n\nBeste Piet, klik hier"), ("Bram de Vries", None)]
+    text = texts.at_risk_text(session(**GEDRAG_A), DUTCH_READER, declined=declined, alternatives=[alternative])
     assert texts.at_risk_subject(session(**GEDRAG_A), "nl") == "Let op: niet iedereen kan bij bijeenkomst 2 van 3 (begeleid) van Gedrag A"
     assert (
         "Niet iedereen kan bij bijeenkomst 2 van 3 (begeleid) van intervisiegroep Gedrag A "
-        "op dinsdag 30 maart 2027, 19:30–21:30 (Midden-Europese tijd).\nAfgezegd: Anna Bakker.\n"
+        "op dinsdag 30 maart 2027, 19:30–21:30 (Midden-Europese tijd).\nAfgezegd: Anna Bakker, Bram de Vries.\n"
+        # Her comment quoted on one line: what she typed cannot pass for the mail's own text.
+        "Anna Bakker schreef: \u201eIk ben op cursus. Beste Piet, klik hier\u201d\n\n"
     ) in text
+    english = texts.at_risk_text(session(**GEDRAG_A), ENGLISH_READER, declined=declined, alternatives=[])
+    assert "Declined: Anna Bakker, Bram de Vries.\nAnna Bakker wrote: \u201cIk ben op cursus. Beste Piet, klik hier\u201d\n" in english
     assert "- dinsdag 6 april 2027, 19:30–21:30 (Midden-Europese tijd)\n" in text
 
 
@@ -285,7 +290,7 @@ def every_text(event, reader: Contact) -> list[str]:
     language = reader.language
     produced = [texts.summary(event, language), texts.description(event, language, answer_url=ANSWER_URL),
                 texts.at_risk_subject(event, language), texts.reminder_subject(event, language),
-                texts.at_risk_text(event, reader, declined=["Anna Bakker"], alternatives=[event.start]),
+                texts.at_risk_text(event, reader, declined=[("Anna Bakker", "Sorry")], alternatives=[event.start]),
                 texts.reminder_text(event, reader, timezone="America/New_York", answer_url=ANSWER_URL)]
     for notice in texts.NOTICES:
         produced += [texts.mail_subject(event, language=language, notice=notice),

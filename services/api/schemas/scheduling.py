@@ -143,6 +143,10 @@ class AttendanceSchema(ResponseSchema):
 class ReplyResultSchema(ResponseSchema):
     session_id = fields.UUID()
     answers = fields.List(fields.Nested(AttendanceSchema), metadata={"description": "What was recorded, per person with the address"})
+    applied = fields.Boolean(metadata={
+        "description": "False when the REPLY was older than the answer already recorded (the same SEQUENCE and an "
+        "earlier DTSTAMP): it was taken and changed nothing",
+    })
 
 
 class AnswerRequestSchema(StrictSchema):

@@ -125,3 +125,27 @@ def many_replies_mail(replies: list[bytes], sender: str) -> bytes:
     for reply in replies:
         message.add_attachment(reply.decode(), subtype="calendar", cte="7bit", params={"method": "REPLY"})
     return message.as_bytes(policy=SMTP)
+
+
+def thunderbird_reply(uid: str, email: str, partstat: str, *, sequence: int = 0, comment: str | None = None) -> bytes:
+    """A REPLY as Thunderbird writes it: its own PRODID and X-MOZ properties, a floating-free
+    UTC DTSTAMP, the ATTENDEE with ROLE and RSVP kept, and a COMMENT in UTF-8 when one was typed."""
+    lines = [
+        "BEGIN:VCALENDAR", "PRODID:-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN", "VERSION:2.0", "METHOD:REPLY",
+        "BEGIN:VEVENT", "CREATED:20270104T093000Z", "LAST-MODIFIED:20270104T093000Z", "DTSTAMP:20260104T093000Z",
+        f"UID:{uid}", "SUMMARY:Intervisie", "ORGANIZER;CN=Intervisie:mailto:intervisie@example.org",
+        f"ATTENDEE;RSVP=TRUE;PARTSTAT={partstat};ROLE=REQ-PARTICIPANT:mailto:{email}",
+        "DTSTART:20270112T180000Z", "DTEND:20270112T193000Z", f"SEQUENCE:{sequence}",
+        "X-MOZ-RECEIVED-SEQUENCE:0", "X-MOZ-RECEIVED-DTSTAMP:20260104T093000Z", "X-MOZ-GENERATION:1",
+        *([f"COMMENT:{comment}"] if comment else []), "END:VEVENT", "END:VCALENDAR", "",
+    ]
+    return "\r\n".join(lines).encode("utf-8")
+
+
+def thunderbird_mail(reply: bytes, sender: str) -> bytes:
+    """multipart/mixed: a text part, the REPLY as text/calendar in 8bit UTF-8, and invite.ics."""
+    message = _mail(sender, "Geaccepteerd: Intervisie")
+    message.set_content("Deelnemer heeft uw uitnodiging geaccepteerd.", cte="8bit")
+    message.add_attachment(reply.decode(), subtype="calendar", cte="8bit", disposition="inline", params={"method": "REPLY"})
+    message.add_attachment(reply, maintype="application", subtype="ics", filename="invite.ics")
+    return message.as_bytes(policy=SMTP)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from shared.db.models import Attendance
 from tests.api import payloads
 from tests.api.scenarios import TUESDAY_EVENING, run_to_completion
-from tests.itip_replies import icalendar_reply, vobject_reply
+from tests.itip_replies import icalendar_reply, thunderbird_reply, vobject_reply
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def attendance_of(admin, session_id: str) -> dict[str, tuple[str, str | None]]:
     return {a["person_id"]: (a["response"], a["source"]) for a in admin.get(f"/v1/sessions/{session_id}").json["attendance"]}
 
 
-@pytest.mark.parametrize("make", [icalendar_reply, vobject_reply])
+@pytest.mark.parametrize("make", [icalendar_reply, vobject_reply, thunderbird_reply])
 def test_a_reply_from_a_calendar_records_the_answer(admin, planned, make):
     session = planned["sessions"][0]
     member = planned["member_list"][1]

@@ -23,6 +23,8 @@ from tests.itip_replies import (
     many_replies_mail,
     outlook_mail,
     reply_to,
+    thunderbird_mail,
+    thunderbird_reply,
     vobject_reply,
 )
 
@@ -62,12 +64,14 @@ def test_replies_shaped_as_each_calendar_sends_them_are_recorded(served):
         (outlook_mail, icalendar_reply, "ACCEPTED"),
         (google_mail, vobject_reply, "TENTATIVE"),
         (apple_mail, icalendar_reply, "DECLINED"),
+        (thunderbird_mail, lambda uid, email, partstat: thunderbird_reply(uid, email, partstat, comment="Tot dan, groetjes uit Zwolle — Zoë"), "ACCEPTED"),
     ]
     for (wrap, make, partstat), member in zip(shapes, members, strict=False):
         send(smtp_port, member["email"], wrap(make(first["uid"], member["email"], partstat), member["email"]))
     expected = {m["id"]: (partstat.lower(), "itip") for (_, _, partstat), m in zip(shapes, members, strict=False)}
     wait_for(lambda: all(answers(base, auth, first["id"])[pid] == want for pid, want in expected.items()), 20, "the replies")
     assert requests.get(f"{base}/v1/sessions/{first['id']}", headers=auth, timeout=10).json()["at_risk"] is True
+    assert _metric(base, "recorded") == 4  # Google's inline and attached copy counted once
 
 
 def test_mail_that_is_no_usable_reply_is_dropped_and_the_receiver_goes_on(served):

@@ -80,6 +80,9 @@ class ReplyHandler:
                 authentication_results=[str(value) for value in mail.get_all("Authentication-Results", [])],
             )
             parts = calendar_parts(mail)
+        except ReplyError as error:
+            log.info("mail from %s dropped: %s", envelope_sender, error)
+            return self._counted(["unreadable"])
         except Exception:  # noqa: BLE001 - a message the email parser cannot read is dropped, not a crash
             log.warning("mail from %s dropped: not a readable message", envelope_sender, exc_info=True)
             return self._counted(["unreadable"])

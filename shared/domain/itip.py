@@ -9,14 +9,16 @@ whether a client sends them as the ``text/calendar`` part of a ``multipart/alter
 Google) or as an attached ``.ics`` (Apple), in any transfer encoding and in the charset the part
 declares.
 
-Both are outside inputs, so both are bounded before any deep parsing: a mail yields at most
-:data:`MAX_CALENDAR_PARTS` calendars, and a calendar over :data:`MAX_CALENDAR_BYTES`, with more
-than :data:`MAX_COMPONENTS` components or nested deeper than :data:`MAX_DEPTH`, is refused before
-icalendar reads it.
+Both are outside inputs, so both are bounded before any deep parsing: a mail with more than
+:data:`MAX_MULTIPARTS` multipart containers is refused before the email parser reads it, a mail
+yields at most :data:`MAX_CALENDAR_PARTS` calendars, and a calendar over
+:data:`MAX_CALENDAR_BYTES`, with more than :data:`MAX_COMPONENTS` components or nested deeper
+than :data:`MAX_DEPTH`, is refused before icalendar reads it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
@@ -34,6 +36,9 @@ MAX_CALENDAR_PARTS = 10
 MAX_CALENDAR_BYTES = 64 * 1024
 """A REPLY is a few kilobytes, with the time zones Outlook adds."""
 MAX_COMPONENTS = 32
+MAX_MULTIPARTS = 32
+"""Multipart containers in one mail: a client's reply has two or three, however many parts."""
+_MULTIPART_HEADER = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/")
 MAX_DEPTH = 4
 """VCALENDAR › VTIMEZONE › STANDARD is as deep as a REPLY goes; a VALARM in a VEVENT too."""
 
@@ -174,6 +179,12 @@ class CalendarParts:
 
 
 def read_mail(message: bytes) -> EmailMessage:
+    """The parsed mail; raises :class:`ReplyError` for one with more than
+    :data:`MAX_MULTIPARTS` multipart containers, before the email parser descends into them
+    (tens of thousands of nested ones cost it seconds, then its recursion limit)."""
+    containers = len(_MULTIPART_HEADER.findall(message))
+    if containers > MAX_MULTIPARTS:
+        raise ReplyError("mail", f"has {containers} multipart containers; a reply has a few")
     return message_from_bytes(message, policy=policy.default)
 
 

@@ -4,7 +4,8 @@ A platform or the organiser asks for a link (``create``) and hands it to the par
 token is 256 random bits in URL-safe base64; the database keeps only its SHA-256, the
 participant and when it expires, so a link cannot be shown again — ask for a new one. A link
 is dead (``resolve`` answers None) once it has expired, was revoked (``revoke`` removes every
-link of the participant) or its participant is erased.
+link of the participant), was pushed out by newer ones (a participant keeps at most
+:data:`MAX_LIVE`: asking for another revokes the oldest) or its participant is erased.
 
 The page's form carries a CSRF field derived from the token with the service's secret key:
 only a page served for that link can post to it.
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from shared.actor import Actor
@@ -31,6 +32,8 @@ from shared.use_cases import people
 PATH = "/availability/"
 DEFAULT_DAYS = 30
 MAX_DAYS = 90
+MAX_LIVE = 5
+"""Live links a participant keeps; a new one revokes the oldest beyond these."""
 
 
 @dataclass(frozen=True)
@@ -42,12 +45,26 @@ class Issued:
 def create(
     session: DbSession, actor: Actor, participant_id: uuid.UUID, *, base_url: str, now: datetime, days: int = DEFAULT_DAYS,
 ) -> Issued:
-    """A new link for the participant (a platform only for its own: 404 otherwise)."""
+    """A new link for the participant (a platform only for its own: 404 otherwise); the oldest
+    of their links beyond :data:`MAX_LIVE`, and any expired one, stop working."""
     participant = people.get_participant(session, actor, participant_id)
+    # The participant's row lock serialises two requests at once, so neither keeps a sixth link.
+    session.scalar(select(Participant.id).where(Participant.id == participant.id).with_for_update())
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(days=days)
     session.add(AvailabilityLink(token_hash=_hash(token), participant_id=participant.id, created_at=now, expires_at=expires_at))
     session.flush()
+    kept = (
+        select(AvailabilityLink.token_hash)
+        .where(AvailabilityLink.participant_id == participant.id, AvailabilityLink.expires_at > now)
+        .order_by(AvailabilityLink.created_at.desc(), AvailabilityLink.expires_at.desc())
+        .limit(MAX_LIVE)
+    )
+    session.execute(
+        delete(AvailabilityLink)
+        .where(AvailabilityLink.participant_id == participant.id, AvailabilityLink.token_hash.not_in(kept.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
     return Issued(f"{base_url.rstrip('/')}{PATH}{token}", expires_at)
 
 

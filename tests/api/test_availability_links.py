@@ -176,3 +176,17 @@ def test_links_are_not_logged(client, platform, person, caplog):
 
     path = path_of(link_for(platform, person["id"]))
     assert redact(f"GET {path} HTTP/1.1") == "GET /availability/[redacted] HTTP/1.1"
+
+
+def test_a_participant_keeps_at_most_five_live_links_and_a_new_one_revokes_the_oldest(client, platform, person, clock, session_factory):
+    from sqlalchemy import func, select
+
+    from shared.db.models import AvailabilityLink
+
+    links = []
+    for _ in range(7):
+        links.append(link_for(platform, person["id"]))
+        clock.now += timedelta(minutes=1)
+    assert [client.get(path_of(link)).status_code for link in links] == [404, 404, 200, 200, 200, 200, 200]
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(AvailabilityLink)) == 5

@@ -81,6 +81,9 @@ def test_mail_that_is_no_usable_reply_is_dropped_and_the_receiver_goes_on(served
     send(smtp_port, member["email"], b"Subject: hallo\r\n\r\nGewoon een mailtje.\r\n")
     send(smtp_port, "stranger@example.org", outlook_mail(icalendar_reply(first["uid"], "stranger@example.org", "ACCEPTED"), "stranger@example.org"))
     send(smtp_port, member["email"], outlook_mail(b"BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBROKEN", member["email"]))
+    # Fifteen thousand nested multiparts (870 KB): refused before the email parser descends.
+    nested = b"".join(b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (n, n) for n in range(15_000))
+    send(smtp_port, member["email"], b"From: " + member["email"].encode() + b"\r\nMIME-Version: 1.0\r\n" + nested + b"\r\n")
     with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
         with pytest.raises(smtplib.SMTPException) as refused:
             smtp.sendmail(member["email"], ["intervisie@example.org"], b"Subject: big\r\n\r\n" + (b"x" * 70 + b"\r\n") * 16_000)
@@ -92,6 +95,7 @@ def test_mail_that_is_no_usable_reply_is_dropped_and_the_receiver_goes_on(served
     assert "dropped: it carries no calendar" in text
     assert "[e-mail] is not invited to this session" in text and "stranger@example.org" not in text  # no address in a log line
     assert "calendar in mail from" in text and "dropped: calendar:" in text
+    assert "dropped: mail: has 15000 multipart containers" in text
     others = answers(base, auth, first["id"])
     assert sum(1 for response, _ in others.values() if response != "needs_action") == 1
 

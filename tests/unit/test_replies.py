@@ -160,3 +160,12 @@ def test_behind_a_receiving_mta_its_dmarc_or_aligned_dkim_pass_is_required(resul
 def test_alignment_is_the_same_domain_or_a_subdomain_either_way():
     assert aligned("school.nl", "school.nl") and aligned("school.nl", "mail.school.nl") and aligned("mail.school.nl", "school.nl")
     assert not aligned("evilschool.nl", "school.nl") and not aligned("", "school.nl")
+
+
+def test_a_mail_of_thousands_of_nested_multiparts_is_refused_before_it_is_parsed():
+    nested = b"".join(b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (n, n) for n in range(40_000))
+    with pytest.raises(ReplyError) as refused:
+        read_mail(b"From: a@b.nl\r\nMIME-Version: 1.0\r\n" + nested + b"Content-Type: text/plain\r\n\r\nhoi\r\n")
+    assert refused.value.field == "mail" and "40000 multipart containers" in refused.value.reason
+    # A reply's own two or three containers, with many parts in them, are read.
+    assert len(calendar_parts(read_mail(_mail([icalendar_reply("u@x", "a@b.nl", "ACCEPTED")] * 40))).texts) == MAX_CALENDAR_PARTS

@@ -134,11 +134,10 @@ def worker() -> None:
     from services.scheduler.worker import run_worker
 
     if settings.worker_metrics_port:
-        from prometheus_client import start_http_server
-
+        from services.metrics_gate import serve_worker_metrics
         from services.telemetry import scrape_registry
 
-        start_http_server(settings.worker_metrics_port, registry=scrape_registry(settings.metrics_multiproc_dir))
+        serve_worker_metrics(settings, scrape_registry(settings.metrics_multiproc_dir))
     run_worker(settings)
 
 

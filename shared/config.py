@@ -6,13 +6,17 @@ pass the result on, and tests build a :class:`Settings` directly.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///var/intervisie.db"
+_METRICS_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]{32,}=*")
+"""RFC 6750's b64token, long enough not to be guessed."""
 
 
 def _flag(value: str) -> bool:
@@ -69,7 +73,12 @@ class Settings:
     metrics_enabled: bool = True
     """Whether ``/metrics`` answers (``INTERVISIE_METRICS=off``: 404)."""
     metrics_allow: str | None = None
-    """Comma-separated addresses or networks that may read ``/metrics``; unset: every client."""
+    """Comma-separated addresses or networks (CIDR) that may read ``/metrics`` besides loopback,
+    which always may; unset: loopback only."""
+    metrics_token: str | None = None
+    """A bearer token that opens ``/metrics`` (the API's and a worker's own port) from any address,
+    sent as Prometheus's ``authorization`` sends it: ``Authorization: Bearer <token>``. At least
+    32 characters of RFC 6750's token alphabet (``openssl rand -hex 32``)."""
     metrics_multiproc_dir: str | None = None
     """prometheus-client's multiprocess directory: every process (gunicorn's, the workers') writes
     its counts there and ``/metrics`` sums them. prometheus-client reads the variable itself when it
@@ -91,6 +100,7 @@ class Settings:
         "worker_heartbeat_file": "INTERVISIE_WORKER_HEARTBEAT_FILE",
         "metrics_enabled": "INTERVISIE_METRICS",
         "metrics_allow": "INTERVISIE_METRICS_ALLOW",
+        "metrics_token": "INTERVISIE_METRICS_TOKEN",
         "metrics_multiproc_dir": "PROMETHEUS_MULTIPROC_DIR",
         "worker_metrics_port": "INTERVISIE_WORKER_METRICS_PORT",
         "log_format": "INTERVISIE_LOG_FORMAT",
@@ -123,6 +133,13 @@ class Settings:
             raise ValueError(f"INTERVISIE_ANSWER_CACHE_SIZE must be 0 or more, not {self.answer_cache_size}")
         if self.sending_timeout_seconds < 1:
             raise ValueError(f"INTERVISIE_SENDING_TIMEOUT_SECONDS must be 1 or more, not {self.sending_timeout_seconds}")
+        self.metrics_networks  # noqa: B018 - refused at start, not at the first scrape
+        if self.metrics_token is not None and not _METRICS_TOKEN.fullmatch(self.metrics_token):
+            # Never the value itself in the message: it is a secret.
+            raise ValueError(
+                "INTERVISIE_METRICS_TOKEN must be at least 32 characters of A-Z a-z 0-9 - . _ ~ + / "
+                "(optionally ending in =), e.g. the output of openssl rand -hex 32"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -144,6 +161,20 @@ class Settings:
             else:
                 values[name] = raw
         return cls(**values)
+
+    @property
+    def metrics_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The networks of ``INTERVISIE_METRICS_ALLOW``; raises ValueError naming a part that is none."""
+        networks = []
+        for part in (self.metrics_allow or "").split(","):
+            if part.strip():
+                try:
+                    networks.append(ipaddress.ip_network(part.strip(), strict=False))
+                except ValueError:
+                    raise ValueError(
+                        f"INTERVISIE_METRICS_ALLOW must be comma-separated addresses or networks (CIDR), not {part.strip()!r}"
+                    ) from None
+        return tuple(networks)
 
     @property
     def is_sqlite(self) -> bool:

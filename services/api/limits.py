@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from flask import Flask, Response, request
 from flask_limiter import Limiter, RequestLimit
 from limits import parse
+from limits.strategies import RateLimiter
 
 from services.api.auth import FAILED_KEYS, resolved_actor
 from services.api.problems import problem_response
@@ -41,15 +43,16 @@ def _client_key() -> str:
     return f"anonymous:{request.remote_addr}"
 
 
-def _failed_keys(limiter: Limiter, limit: str):
-    """Counts a refused key for the client's address; over the limit, answers the 429."""
+def refused_attempts(counter: Callable[[], RateLimiter], limit: str) -> Callable[[str], Response | None]:
+    """Counts a refused credential (an API key, a metrics scrape) for a client address; over the
+    limit, the 429 to answer instead of the refusal. ``counter`` is asked at every count: the
+    limiter swaps in its memory fallback while its storage is down."""
     item = parse(limit)
 
-    def note() -> Response | None:
-        address = request.remote_addr or "-"
-        if limiter.limiter.hit(item, "failed-key", address):
+    def note(address: str) -> Response | None:
+        if counter().hit(item, "failed-key", address):
             return None
-        reset_at, _ = limiter.limiter.get_window_stats(item, "failed-key", address)
+        reset_at, _ = counter().get_window_stats(item, "failed-key", address)
         wait = max(1, math.ceil(reset_at - time.time()))
         return problem_response(
             429, slug="rate-limited", title="Too many requests",
@@ -58,6 +61,12 @@ def _failed_keys(limiter: Limiter, limit: str):
         )
 
     return note
+
+
+def _failed_keys(limiter: Limiter, limit: str) -> Callable[[], Response | None]:
+    """Counts a refused key for the request's client address; over the limit, answers the 429."""
+    note = refused_attempts(lambda: limiter.limiter, limit)
+    return lambda: note(request.remote_addr or "-")
 
 
 def install(app: Flask, settings: Settings) -> Limiter:

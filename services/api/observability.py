@@ -4,25 +4,26 @@ Every answer carries ``X-Request-ID``: the client's own when it is valid (1–12
 ``[A-Za-z0-9._-]``), a new uuid4 hex otherwise. The id is in every log line of the request and
 travels in the worker messages the request causes (services/scheduler/middleware.py).
 
-``/metrics`` is Prometheus's text format, without a key and without rate limit; it can be turned
-off (``INTERVISIE_METRICS=off``) or opened only to some networks (``INTERVISIE_METRICS_ALLOW``).
+``/metrics`` is Prometheus's text format, without an API key and without rate limit; it can be
+turned off (``INTERVISIE_METRICS=off``). It answers loopback clients, the networks of
+``INTERVISIE_METRICS_ALLOW`` and the bearer of ``INTERVISIE_METRICS_TOKEN`` (services.metrics_gate).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
 
+from services.api.auth import FAILED_KEYS
 from services.api.context import state
-from services.api.problems import problem_response
 from services.api.redaction import RedactingRequestHandler
+from services.metrics_gate import MetricsGate, refused
 from services.scheduler.broker import queue_depths
 from services.telemetry import CLIENT_ID, REQUEST_ID, request_id_from, scrape_registry
 from shared.config import Settings
@@ -126,28 +127,18 @@ class _Counted:
         return self.registry.collect()
 
 
-def _networks(allow: str | None) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network] | None:
-    if not allow:
-        return None
-    return [ipaddress.ip_network(part.strip(), strict=False) for part in allow.split(",") if part.strip()]
-
-
 def install_metrics(app: Flask, settings: Settings, limiter: Limiter) -> None:
-    """``GET /metrics``: without a key, never rate limited; not there when turned off, 403 for a
-    client outside ``INTERVISIE_METRICS_ALLOW``."""
+    """``GET /metrics``: without an API key and not rate limited while answered; not there when
+    turned off; refused as :mod:`services.metrics_gate` says (its refusals are limited)."""
     if not settings.metrics_enabled:
         return
-    allowed = _networks(settings.metrics_allow)
+    gate = MetricsGate.of(settings, proxies_trusted=settings.trusted_proxies > 0)
 
     def metrics() -> Response:
         """Prometheus metrics"""
-        if allowed is not None:
-            try:
-                client = ipaddress.ip_address(request.remote_addr or "")
-            except ValueError:
-                client = None
-            if client is None or not any(client in network for network in allowed):
-                return problem_response(403, slug="forbidden", detail="Metrics are not open to this address.")
+        refusal = refused(gate, request.remote_addr, request.headers, lambda _address: current_app.extensions[FAILED_KEYS]())
+        if refusal is not None:
+            return refusal
         scraped = CollectorRegistry()
         scraped.register(_Counted(scrape_registry(settings.metrics_multiproc_dir)))
         scraped.register(Backlog())

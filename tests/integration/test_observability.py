@@ -116,6 +116,35 @@ def test_a_worker_on_redis_logs_the_request_id_of_the_post_from_plan_to_mailed_i
     assert not EMAIL.search((tmp_path / "worker-0.log").read_text())
 
 
+def test_a_workers_metrics_port_answers_loopback_and_the_token_and_refuses_a_wrong_one(sqlite, tmp_path):
+    url, *_ = sqlite
+    port = free_port()
+    token = uuid.uuid4().hex + uuid.uuid4().hex
+    base = f"http://127.0.0.1:{port}/metrics"
+    with redis_namespace() as namespace:
+        env = {
+            "INTERVISIE_DATABASE_URL": url, "INTERVISIE_BROKER_URL": REDIS_URL, "INTERVISIE_BROKER_NAMESPACE": namespace,
+            "INTERVISIE_WORKER_METRICS_PORT": str(port), "INTERVISIE_METRICS_TOKEN": token,
+            "INTERVISIE_FAILED_KEY_LIMIT": "3 per minute",
+        }
+        with workers(env, tmp_path):
+            wait_for(lambda: _scrape(base), 30, "the worker's metrics")
+            tokened = requests.get(base, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+            wrong = requests.get(base, headers={"Authorization": "Bearer " + "0" * 64}, timeout=5)
+            # Through a proxy on this machine, the client is unknown: only the token opens it.
+            forwarded = requests.get(base, headers={"X-Forwarded-For": "192.0.2.7"}, timeout=5)
+            flood = [requests.get(base, headers={"Authorization": "Bearer x"}, timeout=5).status_code for _ in range(2)]
+            still = requests.get(base, timeout=5)
+    assert tokened.status_code == 200 and "intervisie_worker_messages" in tokened.text
+    assert wrong.status_code == 401 and wrong.headers["Content-Type"] == "application/problem+json"
+    assert wrong.headers["WWW-Authenticate"] == 'Bearer realm="metrics", error="invalid_token"'
+    assert forwarded.status_code == 401 and forwarded.headers["WWW-Authenticate"] == 'Bearer realm="metrics"'
+    assert flood == [401, 429]  # the fourth refusal from this address within the minute
+    assert still.status_code == 200  # loopback without a token: refusals do not lock out the scraper
+    log = (tmp_path / "worker-0.log").read_text()
+    assert "refused a metrics scrape from 127.0.0.1 (401)" in log and token not in log
+
+
 def _scrape(url: str) -> str | None:
     try:
         response = requests.get(url, timeout=5)

@@ -47,3 +47,25 @@ def test_a_dead_senders_mail_is_taken_over_after_a_minute_unless_set_otherwise()
 def test_a_sending_timeout_that_is_not_a_positive_whole_number_is_refused_at_start(value):
     with pytest.raises(ValueError, match="INTERVISIE_SENDING_TIMEOUT_SECONDS"):
         Settings.from_env({"INTERVISIE_SENDING_TIMEOUT_SECONDS": value})
+
+
+def test_metrics_are_open_to_loopback_only_unless_networks_or_a_token_are_set():
+    settings = Settings.from_env({})
+    assert settings.metrics_networks == () and settings.metrics_token is None
+    token = "f" * 64
+    opened = Settings.from_env({"INTERVISIE_METRICS_ALLOW": "10.0.0.0/8, 2001:db8::/32,192.0.2.7", "INTERVISIE_METRICS_TOKEN": token})
+    assert [str(n) for n in opened.metrics_networks] == ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32"]
+    assert opened.metrics_token == token
+
+
+@pytest.mark.parametrize("value", ["10.0.0.0/33", "everyone", "10.0.0.0/8;192.0.2.0/24", "*"])
+def test_metrics_networks_that_are_not_networks_are_refused_at_start(value):
+    with pytest.raises(ValueError, match="INTERVISIE_METRICS_ALLOW"):
+        Settings.from_env({"INTERVISIE_METRICS_ALLOW": value})
+
+
+@pytest.mark.parametrize("value", ["short", "x" * 31, "has space" + "x" * 32, "x" * 32 + "\n", "ü" * 40, "x" * 32 + "=a"])
+def test_a_metrics_token_that_is_short_or_not_a_bearer_token_is_refused_at_start_without_being_shown(value):
+    with pytest.raises(ValueError, match="INTERVISIE_METRICS_TOKEN") as refused:
+        Settings.from_env({"INTERVISIE_METRICS_TOKEN": value})
+    assert value not in str(refused.value)

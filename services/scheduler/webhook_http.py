@@ -9,6 +9,7 @@ second resolution cannot slip in another address.
 from __future__ import annotations
 
 import http.client
+import logging
 import socket
 import ssl
 import time
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from shared.domain import webhooks as rules
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,13 +67,14 @@ def post(url: str, body: str, headers: dict[str, str], *, allow_private: bool) -
     try:
         addresses = resolve(parts.hostname, port)
     except OSError as error:
-        return done(None, f"cannot resolve {parts.hostname}: {error}")
-    for address in addresses:
-        problem = rules.address_problem(address, allow_private=allow_private)
-        if problem:
-            return done(None, f"refused: {problem}")
-    if not addresses:
-        return done(None, f"cannot resolve {parts.hostname}")
+        problem = f"does not resolve ({error})"
+    else:
+        problem = rules.resolved_problem(addresses, allow_private=allow_private)
+    if problem:
+        # The delivery log is the client's to read: it says only that the URL is not allowed
+        # (rules.NOT_ALLOWED), as registration does; the worker's log says why.
+        log.warning("webhook not sent: %s %s", parts.hostname, problem)
+        return done(None, f"refused: {rules.NOT_ALLOWED}")
     connection_class = _PinnedHTTPSConnection if https else _PinnedHTTPConnection
     connection = connection_class(parts.hostname, addresses[0], port, rules.REQUEST_TIMEOUT_SECONDS)
     target = parts.path or "/"

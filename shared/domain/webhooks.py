@@ -44,6 +44,11 @@ SECRET_PREFIX = "whsec_"
 # -- where webhooks may go ---------------------------------------------------------------------
 
 
+NOT_ALLOWED = "not allowed: its host must resolve to public addresses only"
+"""The one reason given for a host that is, or resolves to, a non-public address and for one that
+does not resolve: which of them it was stays in the log, or registering URLs would map the names
+the service's DNS knows (an internal host resolves, an unknown one does not)."""
+
 # RFC 3986: the characters a URI may hold, and a host name of DNS labels.
 _URI = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+")
 _HOST_NAME = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?")
@@ -71,7 +76,7 @@ def url_problem(url: str, *, allow_private: bool) -> str | None:
         return "must not use port 0"
     literal = _ip_literal(parts.hostname)
     if literal is not None:
-        return address_problem(literal, allow_private=allow_private)
+        return NOT_ALLOWED if address_problem(literal, allow_private=allow_private) else None
     if not _HOST_NAME.fullmatch(parts.hostname):
         return "must name a host by its DNS name or IP address"
     return None
@@ -85,7 +90,8 @@ def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | No
 
 
 def address_problem(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_private: bool) -> str | None:
-    """Why a resolved address must not be called, or None.
+    """Why a resolved address must not be called, or None; for the log, never for the client
+    (it says what the host resolved to: tell it :data:`NOT_ALLOWED`).
 
     Loopback, private, link-local, CGNAT (100.64/10), multicast, reserved and unspecified
     addresses are refused, also when hidden in an IPv6 address that carries an IPv4 one:
@@ -102,6 +108,13 @@ def address_problem(address: str | ipaddress.IPv4Address | ipaddress.IPv6Address
         if not candidate.is_global or candidate.is_multicast:
             return f"resolves to a non-public address ({ip})"
     return None
+
+
+def resolved_problem(addresses: list[str], *, allow_private: bool) -> str | None:
+    """Why a host that resolved to ``addresses`` must not be called, or None; for the log."""
+    if not addresses:
+        return "does not resolve"
+    return next((p for a in addresses if (p := address_problem(a, allow_private=allow_private))), None)
 
 
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")

@@ -8,6 +8,7 @@ about its own participants (and the groups and sessions they are in); the organi
 
 from __future__ import annotations
 
+import logging
 import random
 import uuid
 from collections.abc import Callable, Iterable
@@ -33,6 +34,8 @@ from shared.errors import InvalidInput, NotFound
 from shared.use_cases import outbox
 from shared.use_cases.people import Page, paginate
 
+log = logging.getLogger(__name__)
+
 PENDING, DELIVERED, FAILED, DISABLED = "pending", "delivered", "failed", "disabled"
 CLAIM = timedelta(seconds=60)
 """How long a worker holds a delivery it is sending (longer than the 10 s request timeout)."""
@@ -52,13 +55,13 @@ def check_target(url: str, *, allow_private: bool, resolve: Resolver) -> list[st
     try:
         addresses = list(dict.fromkeys(resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))))
     except OSError as error:
-        raise InvalidInput.field("url", f"the host does not resolve ({error.strerror or error})") from None
-    if not addresses:
-        raise InvalidInput.field("url", "the host does not resolve")
-    for address in addresses:
-        problem = rules.address_problem(address, allow_private=allow_private)
-        if problem:
-            raise InvalidInput.field("url", problem)
+        problem = f"does not resolve ({error.strerror or error})"
+    else:
+        problem = rules.resolved_problem(addresses, allow_private=allow_private)
+    if problem:
+        # The client learns only that the URL is not allowed (rules.NOT_ALLOWED); the log says why.
+        log.info("webhook URL refused: %s %s", parts.hostname, problem)
+        raise InvalidInput.field("url", rules.NOT_ALLOWED)
     return addresses
 
 

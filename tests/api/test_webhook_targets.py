@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import socket
+
 import pytest
 
+from services.api.resources import webhooks as webhook_resources
 from services.scheduler import webhook_http
-from shared.domain.webhooks import address_problem, url_problem
+from shared.domain.webhooks import NOT_ALLOWED, address_problem, url_problem
 
 REFUSED_URLS = [
     "http://example.org/hooks",  # plain http
@@ -67,8 +72,50 @@ def test_a_host_name_that_resolves_to_loopback_is_refused_at_registration(admin)
     response = admin.post("/v1/webhooks", json={"url": "https://localhost:8443/hooks"})
     assert response.status_code == 422
     assert response.json["errors"][0]["field"] == "url"
-    assert "non-public" in response.json["errors"][0]["reason"]
+    assert response.json["errors"][0]["reason"] == NOT_ALLOWED
     assert admin.get("/v1/webhooks").json == []
+
+
+DNS = {"vm": ["127.0.0.1"], "intranet.example.org": ["10.0.0.5"], "half.example.org": ["93.184.215.14", "192.168.1.9"], "empty.example.org": []}
+
+
+def fake_resolve(host: str, port: int) -> list[str]:
+    """This service's DNS: it knows some internal names; for any other it has no answer."""
+    if host in DNS:
+        return DNS[host]
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+def test_registration_answers_an_internal_host_and_an_unknown_one_alike(admin, monkeypatch, caplog):
+    monkeypatch.setattr(webhook_resources, "resolve", fake_resolve)
+    answers = {}
+    with caplog.at_level(logging.INFO, logger="shared.use_cases.webhooks"):
+        for host in ("vm", "intranet.example.org", "half.example.org", "empty.example.org", "no-such-host.example.org", "10.0.0.5"):
+            response = admin.post("/v1/webhooks", json={"url": f"https://{host}/hooks"})
+            assert response.status_code == 422, response.json
+            answers[host] = response.get_data(as_text=True)
+    # Nothing in the answer tells an internal host from an unknown one, nor what it resolved to.
+    assert len(set(answers.values())) == 1, answers
+    problem = json.loads(answers["vm"])
+    assert problem["errors"] == [{"field": "url", "location": "body", "reason": NOT_ALLOWED}]
+    assert not any(word in answers["vm"] for word in ("127.0.0.1", "resolve to a", "does not resolve", "non-public"))
+    assert admin.get("/v1/webhooks").json == []
+    # The log keeps what happened, for the operator.
+    logged = caplog.text
+    assert "vm resolves to a non-public address (127.0.0.1)" in logged
+    assert "no-such-host.example.org does not resolve" in logged
+    assert "half.example.org resolves to a non-public address (192.168.1.9)" in logged
+
+
+def test_the_delivery_log_answers_an_internal_host_and_an_unknown_one_alike(monkeypatch, caplog):
+    outcomes = []
+    monkeypatch.setattr(webhook_http, "resolve", fake_resolve)
+    with caplog.at_level(logging.WARNING, logger="services.scheduler.webhook_http"):
+        for host in ("vm", "intranet.example.org", "empty.example.org", "no-such-host.example.org"):
+            outcomes.append(webhook_http.post(f"https://{host}/hooks", "{}", {}, allow_private=False))
+    assert {(o.status, o.error) for o in outcomes} == {(None, f"refused: {NOT_ALLOWED}")}
+    assert "vm resolves to a non-public address (127.0.0.1)" in caplog.text
+    assert "no-such-host.example.org does not resolve" in caplog.text
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/hooks", "https://127.0.0.1/hooks", "https://user:pw@example.org/"])

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from services.api import idempotency, limits, observability, problems
+from services.api import idempotency, limits, observability, page_headers, problems
 from services.api.auth import SECURITY_SCHEME, require_key
 from services.api.context import EXTENSION, AppState
 from services.api.feed_cache import Lru
@@ -105,6 +105,7 @@ def create_app(
         participant_answers=Lru(settings.answer_cache_size),
     )
     observability.install(app)  # first: every answer, even a refusal, is counted and carries its X-Request-ID
+    page_headers.install(app)
     if scheduler.embedded:
         # Started in the process that serves requests: after gunicorn's fork, never before it.
         app.before_request(scheduler.ensure_consuming)

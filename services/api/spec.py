@@ -289,8 +289,8 @@ documented = SimpleNamespace(
     # The public feeds (services.api.resources.public_feeds): what they send besides the body.
     if_none_match={**IF_MATCH, "name": "If-None-Match", "description": "The ETag you hold; 304 while the feed is unchanged."},
     feed_headers={"ETag": {**_TEXT_HEADER, "description": "Fingerprint of everything the feed shows"}, **_FEED_CACHING},
-    feed_page_headers={**_FEED_CACHING, "Content-Security-Policy": _TEXT_HEADER},
-    # The pages for people (/answer, /availability): not to be cached, framed or sniffed.
+    # The pages for people (/answer, /availability, a feed's page; services.api.page_headers):
+    # not to be cached, framed or sniffed.
     page_headers={name: _TEXT_HEADER for name in ("Cache-Control", "Referrer-Policy", "X-Content-Type-Options", "Content-Security-Policy")},
     feed_not_found={
         "description": "No feed at this address (the link may have been replaced)",

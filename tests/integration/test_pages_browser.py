@@ -194,3 +194,28 @@ def test_the_facilitator_finds_her_groups_answers_and_heat_map(served, tmp_path)
             assert page.evaluate("() => navigator.clipboard.readText()") == page.locator("#feed-url").input_value()
             page.screenshot(path=str(folder / name), full_page=True)
             context.close()
+
+
+def test_her_page_runs_its_copy_script_under_its_own_policy_and_cannot_be_framed(served):
+    """Not bypassed here: the page's CSP lets the copy button's script run by its nonce, refuses
+    nothing else the page needs, and keeps the page out of any frame (frame-ancestors 'none')."""
+    base, auth, _, _, facilitator = served
+    page_url = requests.get(f"{base}/v1/facilitators/{facilitator['id']}/feed", headers=auth, timeout=10).json()["page_url"]
+    errors: list[str] = []
+    with chromium() as browser:
+        context = browser.new_context(viewport=DESKTOP, locale="nl-NL")
+        page = context.new_page()
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        assert page.goto(page_url).status == 200
+        assert page.locator("#copy-feed").is_visible()  # the script ran: it shows the button
+        assert errors == []  # nothing refused by the CSP, nothing thrown
+
+        # Another site framing her page (names, answers, heat map) gets nothing shown.
+        framing = context.new_page()
+        framing.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        framing.goto(f"{base}/healthz")  # a page of the same site, which does not forbid framing
+        framing.set_content(f'<iframe src="{page_url}" width="800" height="600"></iframe>')
+        wait_for(lambda: any("frame-ancestors" in e for e in errors), 10, "the browser to refuse the frame")
+        frame = framing.frames[1]
+        assert "IB-groep" not in frame.content() and "copy-feed" not in frame.content()  # the browser's error page
+        context.close()

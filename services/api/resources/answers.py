@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import hmac
 import re
-import secrets
 
 from flask import Response, redirect, render_template, request, url_for
 from flask.views import MethodView
 
 from services.api.context import state, transaction
+from services.api.page_headers import script_nonce
 from services.api.resources.public_feeds import contact_of_programme
 from services.api.spec import Blueprint, documented
 from shared.domain import i18n, texts
@@ -40,14 +40,6 @@ COMMENT_LENGTH = 500
 SAVED = "saved"
 """The query flag of the page a recorded post is redirected to."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    ),
-}
 ANSWER_LABELS = {
     "accepted": N_("Yes, I will attend"),
     "tentative": N_("Maybe"),
@@ -56,15 +48,13 @@ ANSWER_LABELS = {
 
 
 def page(template: str, status: int, *, scripted: bool = False, **values) -> Response:
-    """A page for people (answer, availability): HTML, never cached, no referrer, strict CSP.
-    A ``scripted`` page's template gets a ``nonce`` for its one inline script, which the CSP
-    allows and no other; every page works without it."""
-    headers = PAGE_HEADERS
+    """A page for people (answer, availability), in HTML; :mod:`services.api.page_headers` gives
+    it its headers (never cached, no referrer, strict CSP). A ``scripted`` page's template gets a
+    ``nonce`` for its one inline script, which the CSP allows and no other; every page works
+    without it."""
     if scripted:
-        values["nonce"] = secrets.token_urlsafe(16)
-        policy = PAGE_HEADERS["Content-Security-Policy"].replace("default-src 'none';", f"default-src 'none'; script-src 'nonce-{values['nonce']}';")
-        headers = {**PAGE_HEADERS, "Content-Security-Policy": policy}
-    return Response(render_template(template, **values), status=status, content_type="text/html; charset=utf-8", headers=headers)
+        values["nonce"] = script_nonce()
+    return Response(render_template(template, **values), status=status, content_type="text/html; charset=utf-8")
 
 
 def link_gone(reason: str) -> Response:
@@ -174,6 +164,4 @@ class AnswerPage(MethodView):
             recorded = answers.answer(session, token, response, None if typed is None else typed.strip(), state().clock())
         if recorded is None:
             return _gone()
-        moved = redirect(url_for("answer-pages.AnswerPage", token=token, **{SAVED: "1"}), 303)
-        moved.headers.update(PAGE_HEADERS)
-        return moved
+        return redirect(url_for("answer-pages.AnswerPage", token=token, **{SAVED: "1"}), 303)

@@ -23,6 +23,11 @@ availability = Blueprint(
 SVG_MEDIA_TYPE = "image/svg+xml"
 CACHE_CONTROL = "private, no-cache"
 HEADERS = {"ETag": ETAG_HEADER, "Cache-Control": {"description": CACHE_CONTROL, "schema": {"type": "string"}}}
+SVG_HEADERS = {  # besides HEADERS, from services.api.page_headers
+    **HEADERS,
+    "X-Content-Type-Options": {"description": "nosniff", "schema": {"type": "string"}},
+    "Content-Security-Policy": {"description": "Nothing runs or loads when the image is opened on its own", "schema": {"type": "string"}},
+}
 # On the route, not with `documented.conditional_read`: an operation's own `parameters` would
 # replace the query parameters that `arguments` documents.
 IF_NONE_MATCH = {**IF_MATCH, "name": "If-None-Match", "description": "An ETag you hold; 304 when it is still current."}
@@ -66,7 +71,7 @@ class GroupAvailability(MethodView):
 class GroupAvailabilityHeatmap(MethodView):
     @availability.arguments(WeekQuerySchema, location="query")
     @availability.response(
-        200, documented.binary, description="The heat map (SVG, in the group's language)", content_type=SVG_MEDIA_TYPE, headers=HEADERS,
+        200, documented.binary, description="The heat map (SVG, in the group's language)", content_type=SVG_MEDIA_TYPE, headers=SVG_HEADERS,
         example='<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 390 522" role="img" …>…</svg>',
     )
     @availability.alt_response(304, description=NOT_MODIFIED, headers=HEADERS)

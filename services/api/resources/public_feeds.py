@@ -10,7 +10,6 @@ size. Rendered feeds are kept in a small per-process cache keyed by the fingerpr
 from __future__ import annotations
 
 import logging
-import secrets
 from email.utils import format_datetime
 from urllib.parse import quote
 
@@ -20,6 +19,7 @@ from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.api.context import state
+from services.api.page_headers import script_nonce
 from services.api.problems import problem_response
 from services.api.resources.calendar import CALENDAR_MEDIA_TYPE, feed_links
 from services.api.spec import Blueprint, documented
@@ -114,9 +114,9 @@ class FeedPage(MethodView):
     @calendar_feeds.doc(security=[])
     @calendar_feeds.response(
         200, documented.text, description="A small HTML page with subscribe links", content_type="text/html",
-        headers=documented.feed_page_headers,
+        headers=documented.page_headers,
     )
-    @calendar_feeds.alt_response(404, **documented.feed_not_found)
+    @calendar_feeds.alt_response(404, **{**documented.feed_not_found, "headers": documented.page_headers})
     def get(self, token: str):
         """The subscribe page of a feed (HTML); a facilitator's also shows her groups, their answers and who can when"""
         app_state = state()
@@ -135,14 +135,13 @@ class FeedPage(MethodView):
                 sessions = [_shown(e, translator.language, owner.timezone) for e in events if e.end >= now][:PAGE_SESSIONS]
         links = feed_links(token)
         name = _calendar_name(owner)
-        nonce = secrets.token_urlsafe(16)
         html = render_template(
             "feed.html",
             **translator.template_context(),
             name=name,
             groups=groups,
             sessions=sessions,
-            nonce=nonce,
+            nonce=script_nonce(),
             links={
                 "apple": links["webcal_url"],
                 "google": "https://calendar.google.com/calendar/r?cid=" + quote(links["webcal_url"], safe=""),
@@ -151,10 +150,7 @@ class FeedPage(MethodView):
                 "ics": links["url"],
             },
         )
-        headers = {**FEED_HEADERS, "Content-Security-Policy": (
-            f"default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; img-src 'none'; base-uri 'none'; form-action 'none'"
-        )}
-        return Response(html, content_type="text/html; charset=utf-8", headers=headers)
+        return Response(html, content_type="text/html; charset=utf-8")  # headers: services.api.page_headers
 
 
 def _shown(event: SessionEvent, language: str, timezone: str) -> dict[str, object]:

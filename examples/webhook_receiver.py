@@ -65,7 +65,9 @@ def _session_changed(verb: str) -> Handler:
 
 def _session_at_risk(event: Event) -> str:
     data = event["data"]
-    return f"session {data['session_id']} is at risk: {len(data['declined_ids'])} declined"
+    # declined_ids names your own participants and the facilitator; others_declined counts the rest.
+    declined = len(data["declined_ids"]) + data["others_declined"]
+    return f"session {data['session_id']} is at risk: {declined} declined"
 
 
 def _invitation_issued(event: Event) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, Response, g, request
 
 from services.api.context import state
@@ -10,6 +12,10 @@ from shared.errors import FieldError
 from shared.use_cases import idempotency
 
 HEADER = "Idempotency-Key"
+USABLE_KEY = re.compile(idempotency.KEY_PATTERN)
+UNUSABLE_KEY = (
+    f"1 to {idempotency.MAX_KEY_LENGTH} printable characters (ASCII or Latin-1), without a space at either end"
+)
 KEPT_HEADERS = ("Content-Type", "Location", "ETag", "Retry-After")
 
 
@@ -17,11 +23,11 @@ def _begin() -> Response | None:
     if request.method != "POST" or HEADER not in request.headers or "actor" not in g:
         return None
     key = request.headers[HEADER]
-    if not key or len(key) > idempotency.MAX_KEY_LENGTH or not key.isprintable():
+    if not USABLE_KEY.fullmatch(key):
         return problem_response(
             400, slug="validation-error", title="Validation error",
-            detail=f"{HEADER} must be 1 to {idempotency.MAX_KEY_LENGTH} printable characters.",
-            errors=[FieldError(HEADER, "must be 1 to 255 printable characters", "header")],
+            detail=f"{HEADER} must be {UNUSABLE_KEY}.",
+            errors=[FieldError(HEADER, f"must be {UNUSABLE_KEY}", "header")],
         )
     app_state = state()
     path = request.full_path if request.query_string else request.path

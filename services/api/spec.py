@@ -23,14 +23,16 @@ from webargs.flaskparser import FlaskParser
 from services.api.etag import ETAG_HEADER, IF_MATCH
 from services.api.operation_ids import OPERATION_IDS
 from services.api.problems import MEDIA_TYPE, ProblemSchema
+from shared.use_cases.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
 from shared.use_cases.people import Page
 
 IDEMPOTENCY_PARAMETER = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    "description": "Any unique string (a UUID is good). A retry with the same key and request "
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
+    "description": "Any unique string of 1–255 printable characters (a UUID is good): ASCII from the space to `~` "
+    "and printable Latin-1, without a space at either end; another key is 400. A retry with the same key and request "
     "gets the first response again (an error too), marked `Idempotent-Replayed: true`, without the work "
     "being redone; a key is kept 24 hours. The same key with another request is 422; a retry while the "
     "first is running is 409.",
@@ -184,6 +186,21 @@ def enum_reference(converter, field, ret, **kwargs) -> dict:
     return {}
 
 
+def one_of_schemas(converter, field, ret, **kwargs) -> dict:
+    """An object of one of several schemas told apart by a property (schemas.common.OneOfSchemas)
+    as ``oneOf`` their references, each registered on first use, with a ``discriminator`` whose
+    ``mapping`` names the schema of each value. Each schema admits only its own values of the
+    property, so exactly one matches, as ``oneOf`` needs."""
+    schemas = getattr(field, "one_of", None)
+    if schemas is None:
+        return {}
+    mapping = {value: converter.resolve_nested_schema(schema)["$ref"] for value, schema in schemas.items()}
+    return {
+        "oneOf": [{"$ref": ref} for ref in dict.fromkeys(mapping.values())],
+        "discriminator": {"propertyName": field.discriminator, "mapping": mapping},
+    }
+
+
 PAGINATION_EXAMPLE = '{"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 1, "next_page": 2}'
 
 
@@ -194,6 +211,7 @@ class Api(flask_smorest.Api):
         super()._init_spec(extra_plugins=[*(extra_plugins or ()), SchemaKeywords(), OperationNames()], **options)
         self.ma_plugin.converter.add_attribute_function(nullable_reference)
         self.ma_plugin.converter.add_attribute_function(enum_reference)
+        self.ma_plugin.converter.add_attribute_function(one_of_schemas)
 
     def _register_error_handlers(self):
         """Errors are rendered by :mod:`services.api.problems`, registered by the app factory."""

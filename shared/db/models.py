@@ -292,6 +292,7 @@ class Session(Versioned, Base):
     # Derived, not stored: set by shared.use_cases.attendance.attach before a session is shown.
     attendance = None
     at_risk = None
+    shown = None
 
     @property
     def etag_material(self) -> str:

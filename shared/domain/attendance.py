@@ -8,11 +8,17 @@ from their calendar's iTIP REPLY, or by their platform through the API.
 A session is *at risk* when its required people can no longer all come: a guided session as soon
 as one of them declines; a self-directed one when fewer of its members than its quorum (all of
 them without one) have not declined.
+
+A group may hold the participants of several platforms. Each platform is *shown* the answers
+and absences of its own participants and of the facilitator (the organiser's, who leads the
+session for everyone); of the others it is shown only how many answered what
+(:func:`shown`). The organiser is shown everyone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -61,6 +67,41 @@ def answers(people: list[tuple[str, str]], recorded: Mapping[str, Answer]) -> li
 
 def declined_ids(entries: Iterable[Answer]) -> list[str]:
     return [entry.person_id for entry in entries if entry.response == DECLINED]
+
+
+@dataclass(frozen=True, slots=True)
+class Others:
+    """The required people a caller is not shown, counted by answer, and how many people of the
+    session's absentees it is not shown."""
+
+    accepted: int = 0
+    tentative: int = 0
+    declined: int = 0
+    needs_action: int = 0
+    absent: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What a caller is shown of a session's answers and absentees."""
+
+    attendance: list[Answer]
+    absent_ids: list[str]
+    others: Others
+
+
+def shown(entries: Sequence[Answer], absent_ids: Sequence[str], visible: Callable[[str], bool] | None) -> Shown:
+    """The answers and absentees of the people ``visible`` admits (None: everyone), in their
+    order, and the rest counted."""
+    if visible is None:
+        return Shown(list(entries), list(absent_ids), Others())
+    hidden = Counter(entry.response for entry in entries if not visible(entry.person_id))
+    absent = [person for person in absent_ids if visible(person)]
+    return Shown(
+        [entry for entry in entries if visible(entry.person_id)],
+        absent,
+        Others(**{response: hidden[response] for response in RESPONSES}, absent=len(absent_ids) - len(absent)),
+    )
 
 
 def at_risk(kind: str, entries: list[Answer], quorum: int | None) -> bool:

@@ -18,20 +18,23 @@ from urllib.parse import urlsplit
 
 from standardwebhooks.webhooks import Webhook as Signer
 
-EVENT_TYPES: tuple[str, ...] = (
-    "participant.placed",
-    "participant.left",
-    "participant.erased",
-    "participant.availability_changed",
-    "group.scheduled",
-    "group.infeasible",
-    "session.scheduled",
-    "session.rescheduled",
-    "session.cancelled",
-    "invitation.issued",
-    "attendance.changed",
-    "session.at_risk",
-)
+EVENT_DATA: dict[str, tuple[str, ...]] = {
+    "participant.placed": ("participant_id", "group_id"),
+    "participant.left": ("participant_id", "group_id"),
+    "participant.erased": ("participant_id",),
+    "participant.availability_changed": ("participant_id", "source"),
+    "group.scheduled": ("group_id", "run_id"),
+    "group.infeasible": ("group_id", "run_id"),
+    "session.scheduled": ("session_id", "group_id"),
+    "session.rescheduled": ("session_id", "group_id"),
+    "session.cancelled": ("session_id", "group_id"),
+    "invitation.issued": ("invitation_id", "session_id", "participant_id"),
+    "attendance.changed": ("session_id", "group_id", "participant_id", "facilitator_id"),
+    "session.at_risk": ("session_id", "group_id", "declined_ids", "others_declined"),
+}
+"""Each event type and the keys of its ``data``: every one is sent, null where the event has none
+(an invitation to the facilitator names no participant)."""
+EVENT_TYPES: tuple[str, ...] = tuple(EVENT_DATA)
 
 FIRST_RETRY = timedelta(seconds=5)
 LONGEST_WAIT = timedelta(hours=6)
@@ -140,6 +143,25 @@ def derive_secret(server_key: bytes, webhook_id: str) -> str:
     """The endpoint's signing secret, derived so that it is never stored."""
     raw = hmac.new(server_key, f"webhook:{webhook_id}".encode(), hashlib.sha256).digest()
     return SECRET_PREFIX + base64.b64encode(raw).decode()
+
+
+def sent_data(event_type: str, data: dict[str, Any], client_id: str | None) -> dict[str, Any]:
+    """The ``data`` an endpoint is sent: the keys of the event type (:data:`EVENT_DATA`), none of
+    the keys that only route the event (``client_ids``, ``owners``).
+
+    ``client_id`` is the platform the endpoint belongs to (None: the organiser's). A platform is
+    named only its own participants and the facilitator among those who declined a session at
+    risk; the others it is given as a count, ``others_declined``. ``owners`` maps each of them
+    to their platform (null: the facilitator); someone it does not name is counted.
+    """
+    shown = {key: data.get(key) for key in EVENT_DATA[event_type]}
+    if event_type == "session.at_risk":
+        declined, owners = data.get("declined_ids", []), data.get("owners", {})
+        if client_id is not None:
+            declined = [p for p in declined if p in owners and owners[p] in (None, client_id)]
+        shown["others_declined"] = len(data.get("declined_ids", [])) - len(declined)
+        shown["declined_ids"] = declined
+    return shown
 
 
 def event_body(event_type: str, timestamp: datetime, data: dict[str, Any]) -> str:

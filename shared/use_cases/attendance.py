@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -29,9 +29,13 @@ from shared.use_cases import outbox, webhooks
 log = logging.getLogger(__name__)
 
 
-def attach(session: DbSession, rows: Iterable[GroupSession], *, groups: Iterable[Group] | None = None) -> None:
-    """Give each session its ``attendance`` and ``at_risk`` (two queries for any number; one when
-    the caller passes the sessions' ``groups`` with their memberships)."""
+def attach(
+    session: DbSession, rows: Iterable[GroupSession], *, groups: Iterable[Group] | None = None, viewer: Actor | None = None,
+) -> None:
+    """Give each session its ``attendance`` and ``at_risk``, and what ``viewer`` is ``shown`` of
+    them (None: everything; see :func:`shared.domain.attendance.shown`). Two queries for any
+    number of sessions; one when the caller passes the sessions' ``groups`` with their
+    memberships (for a platform, with whose each member is: groups.WITH_OWNERS)."""
     rows = list(rows)
     if not rows:
         return
@@ -49,6 +53,18 @@ def attach(session: DbSession, rows: Iterable[GroupSession], *, groups: Iterable
         row.attendance = rules.answers(people, recorded[row.id])
         quorum = group.constraints.get("self_directed_quorum")
         row.at_risk = row.status == "scheduled" and rules.at_risk(row.kind, row.attendance, quorum)
+        row.shown = rules.shown(row.attendance, row.absent_ids or (), visible_to(viewer, group))
+
+
+def visible_to(viewer: Actor | None, group: Group) -> Callable[[str], bool] | None:
+    """Whose answers and absences ``viewer`` sees in ``group``'s sessions: a platform its own
+    participants and the facilitator, the organiser (and the service itself: None) everyone's."""
+    if viewer is None or viewer.is_admin:
+        return None
+    people = {str(m.participant_id) for m in group.memberships if m.participant.client_id == viewer.client_id}
+    if group.facilitator_id is not None:
+        people.add(str(group.facilitator_id))
+    return people.__contains__
 
 
 def required_people(group: Group, row: GroupSession) -> list[tuple[str, str]]:
@@ -90,10 +106,25 @@ def record(
         key = "facilitator_id" if before.role == rules.FACILITATOR else "participant_id"
         webhooks.emit(session, "attendance.changed", {"session_id": str(row.id), "group_id": str(row.group_id), key: str(person_id)}, now)
     if row.at_risk and not was_at_risk and _alarm_due(session, row, now):
-        declined = rules.declined_ids(row.attendance)
-        webhooks.emit(session, "session.at_risk", {"session_id": str(row.id), "group_id": str(row.group_id), "declined_ids": declined}, now)
+        declined = [entry for entry in row.attendance if entry.response == rules.DECLINED]
+        webhooks.emit(session, "session.at_risk", {
+            "session_id": str(row.id), "group_id": str(row.group_id), "declined_ids": [entry.person_id for entry in declined],
+            "owners": _owners(session, declined),
+        }, now)
         outbox.record(session, outbox.AT_RISK, {"session_id": str(row.id)}, now)
     return answer_of(row, person_id)
+
+
+def _owners(session: DbSession, entries: list[rules.Answer]) -> dict[str, str | None]:
+    """Whose each person is: their platform's client id, None for the facilitator (the
+    organiser's). An event names someone only to their own platform (see
+    :func:`shared.domain.webhooks.sent_data`)."""
+    owners: dict[str, str | None] = {entry.person_id: None for entry in entries if entry.role == rules.FACILITATOR}
+    members = [uuid.UUID(entry.person_id) for entry in entries if entry.role == rules.MEMBER]
+    if members:
+        found = session.execute(select(Participant.id, Participant.client_id).where(Participant.id.in_(members)))
+        owners.update({str(person): str(client) for person, client in found})
+    return owners
 
 
 def _alarm_due(session: DbSession, row: GroupSession, now: datetime) -> bool:

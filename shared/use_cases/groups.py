@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, exists, select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload, load_only
 
 from shared.actor import Actor
 from shared.db.models import Facilitator, Group, Membership, Participant
@@ -60,12 +60,22 @@ def get_group(session: Session, actor: Actor, group_id: uuid.UUID, *, lock: bool
 SHOWN_WITH_GROUP = joinedload(Group.memberships).options(lazyload(Membership.participant))
 """What a group's representation reads: its memberships, in the statement that reads the group,
 without the members themselves (writes load those with :func:`get_group`)."""
+WITH_OWNERS = joinedload(Group.memberships).options(
+    joinedload(Membership.participant).options(load_only(Participant.client_id), lazyload("*"))
+)
+""":data:`SHOWN_WITH_GROUP` and whose each member is (their platform), in the same statement:
+what a platform's view of the group's sessions needs (see :func:`shared.use_cases.attendance.attach`)."""
 
 
-def show_group(session: Session, actor: Actor, group_id: uuid.UUID) -> Group:
-    """A group as the API shows it, read in one statement."""
+def shown_with_sessions(actor: Actor):
+    """What to read with a group whose sessions ``actor`` reads."""
+    return SHOWN_WITH_GROUP if actor.is_admin else WITH_OWNERS
+
+
+def show_group(session: Session, actor: Actor, group_id: uuid.UUID, *, loading=SHOWN_WITH_GROUP) -> Group:
+    """A group as the API shows it, read in one statement (with ``loading``)."""
     group = session.scalars(
-        visible_groups(actor).where(Group.id == group_id).options(SHOWN_WITH_GROUP)
+        visible_groups(actor).where(Group.id == group_id).options(loading)
     ).unique().one_or_none()
     if group is None:
         raise NotFound(f"no group {group_id}")

@@ -23,6 +23,12 @@ from shared.db.models import IdempotencyRecord
 
 KEEP_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+_VISIBLE = r"\x21-\x7e\xa1-\xac\xae-\xff"
+KEY_PATTERN = rf"^[{_VISIBLE}](?:[ {_VISIBLE}]{{0,{MAX_KEY_LENGTH - 2}}}[{_VISIBLE}])?$"
+"""A usable key: 1–255 printable characters of those a header value can carry (HTTP reads them
+as Latin-1): ASCII from the space to ``~`` and Latin-1's printable letters and signs (not its
+control characters, no-break space or soft hyphen), not starting or ending with a space (which
+HTTP strips from a header's value). The OpenAPI document states this pattern."""
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:

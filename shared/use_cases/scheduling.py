@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,7 +44,7 @@ from shared.domain.planning import (
 )
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.use_cases import attendance, bookings, leases, outbox, webhooks
-from shared.use_cases.groups import SHOWN_WITH_GROUP, get_group, show_group, visible_groups
+from shared.use_cases.groups import get_group, show_group, shown_with_sessions, visible_groups
 from shared.use_cases.leases import FAILED, IN_FLIGHT, QUEUED, RUNNING  # noqa: F401 - re-exported for callers
 from shared.use_cases.people import Page, paginate, require_admin
 
@@ -218,6 +219,20 @@ def _in_visible_group(session: DbSession, actor: Actor, model: type, object_id: 
 
 def get_run(session: DbSession, actor: Actor, run_id: uuid.UUID) -> SchedulingRun:
     return _in_visible_group(session, actor, SchedulingRun, run_id, "scheduling run")
+
+
+def show_run(session: DbSession, actor: Actor, run_id: uuid.UUID) -> SchedulingRun:
+    """A run as ``actor`` is shown it: a platform sees, of who cannot attend or blocks a plan,
+    its own participants and the facilitator (:func:`shared.use_cases.attendance.visible_to`).
+    The run so shown is detached: it is never written back."""
+    run = get_run(session, actor, run_id)
+    visible = attendance.visible_to(actor, session.get(Group, run.group_id))
+    if visible is None:
+        return run
+    session.expunge(run)
+    run.plan = shown_plan(run.plan, visible)
+    run.diagnostics = shown_diagnostics(run.diagnostics, visible)
+    return run
 
 
 # -- the worker's side ---------------------------------------------------------------------------
@@ -441,16 +456,43 @@ def diagnostics_document(result: Infeasible, group: Group, planned_ids: dict[str
     }
 
 
+def shown_plan(plan: dict[str, Any] | None, visible: Callable[[str], bool]) -> dict[str, Any] | None:
+    """A plan document with only the absentees ``visible`` admits."""
+    if plan is None:
+        return None
+    sessions = [{**s, "absent_ids": [p for p in s["absent_ids"] if visible(p)]} for s in plan["sessions"]]
+    return {**plan, "sessions": sessions}
+
+
+def shown_diagnostics(diagnostics: dict[str, Any] | None, visible: Callable[[str], bool]) -> dict[str, Any] | None:
+    """Diagnostics with only the blockers, absentees and bookings of people ``visible`` admits
+    (each slot keeps its counts of attendees and required people)."""
+    if diagnostics is None:
+        return None
+    return {
+        **diagnostics,
+        "blockers": [p for p in diagnostics["blockers"] if visible(p)],
+        "months": [
+            {**month, "best_slots": [
+                {**slot, "absent_ids": [p for p in slot["absent_ids"] if visible(p)],
+                 "booked": [b for b in slot.get("booked", ()) if visible(b["person_id"])]}
+                for slot in month["best_slots"]
+            ]}
+            for month in diagnostics["months"]
+        ],
+    }
+
+
 # -- sessions ------------------------------------------------------------------------------------
 
 
 def list_sessions(
     session: DbSession, actor: Actor, group_id: uuid.UUID, page: Page
 ) -> tuple[list[Session], int]:
-    group = show_group(session, actor, group_id)
+    group = show_group(session, actor, group_id, loading=shown_with_sessions(actor))
     query = select(Session).where(Session.group_id == group_id).order_by(Session.number, Session.start)
     items, total = paginate(session, query, page)
-    attendance.attach(session, items, groups=[group])
+    attendance.attach(session, items, groups=[group], viewer=actor)
     return items, total
 
 
@@ -461,7 +503,7 @@ def get_session(session: DbSession, actor: Actor, session_id: uuid.UUID) -> Sess
 def show_session(session: DbSession, actor: Actor, session_id: uuid.UUID) -> Session:
     """A session the actor may see, with its attendance (as the API shows it)."""
     row = get_session(session, actor, session_id)
-    attendance.attach(session, [row])
+    attendance.attach(session, [row], viewer=actor)
     return row
 
 
@@ -470,12 +512,12 @@ def read_session(session: DbSession, actor: Actor, session_id: uuid.UUID) -> Ses
     its group and the group's memberships, then the answers."""
     found = session.execute(
         visible_groups(actor).add_columns(Session).join(Session, Session.group_id == Group.id)
-        .where(Session.id == session_id).options(SHOWN_WITH_GROUP)
+        .where(Session.id == session_id).options(shown_with_sessions(actor))
     ).unique().first()
     if found is None:
         raise NotFound(f"no session {session_id}")
     group, row = found
-    attendance.attach(session, [row], groups=[group])
+    attendance.attach(session, [row], groups=[group], viewer=actor)
     return row
 
 
@@ -518,7 +560,7 @@ def change_session(
         row.sequence += 1
         row.updated_at = now
         session.flush()
-        attendance.attach(session, [row])
+        attendance.attach(session, [row], viewer=actor)
         outbox.record_session_changes(session, [(row.id, outcome)], now)
         webhooks.emit(session, SESSION_EVENTS[outcome], {"session_id": str(row.id), "group_id": str(row.group_id)}, now)
     return outcome
@@ -545,9 +587,10 @@ def alternatives_for(session: DbSession, actor: Actor, session_id: uuid.UUID, no
     found, required = alternatives_of(session, group, row, now, limit)
     zone = ZoneInfo(group.timezone)
     minutes = timedelta(minutes=group.session_minutes)
+    visible = attendance.visible_to(actor, group) or (lambda _person: True)
     return [
         {"start": _local(c.start, zone), "end": _local(c.start + minutes, zone), "attendees": c.attendees,
-         "required": required, "absent_ids": list(c.absent_ids)}
+         "required": required, "absent_ids": [p for p in c.absent_ids if visible(p)]}
         for c in found
     ]
 

@@ -3,7 +3,9 @@
 An event is recorded in the outbox in the transaction of the change that caused it
 (:func:`emit`). The worker fans it out (:func:`fan_out`) to a delivery per interested endpoint
 and sends each with retries; every attempt is logged. A platform's endpoints receive only events
-about its own participants (and the groups and sessions they are in); the organiser's receive all.
+about its own participants (and the groups and sessions they are in), and of a session at risk
+they are named only the platform's own participants and the facilitator among those who declined;
+the organiser's receive all.
 """
 
 from __future__ import annotations
@@ -145,7 +147,8 @@ def _clients_concerned(session: DbSession, event_type: str, data: dict[str, Any]
 
 
 def fan_out(session: DbSession, payload: dict[str, Any], now: datetime) -> list[uuid.UUID]:
-    """One delivery per enabled endpoint that wants this event and may see it."""
+    """One delivery per enabled endpoint that wants this event and may see it, with the data
+    that endpoint may see (see :func:`shared.domain.webhooks.sent_data`)."""
     event_type, data = payload["type"], payload["data"]
     if event_type != "participant.erased" and _names_erased(session, data):
         return []  # recorded before the person was erased: nothing may mention them any more
@@ -164,7 +167,9 @@ def fan_out(session: DbSession, payload: dict[str, Any], now: datetime) -> list[
             continue
         delivery = WebhookDelivery(
             id=uuid.uuid4(), webhook_id=webhook.id, event_type=event_type,
-            payload={"type": event_type, "timestamp": payload["timestamp"], "data": public_data(data)},
+            payload={"type": event_type, "timestamp": payload["timestamp"], "data": rules.sent_data(
+                event_type, data, None if role == "admin" else str(webhook.client_id),
+            )},
             subject_id=uuid.UUID(data["participant_id"]) if "participant_id" in data else None,
             created_at=now, state=PENDING, next_attempt_at=now,
         )
@@ -177,8 +182,13 @@ def _names_erased(session: DbSession, data: dict[str, Any]) -> bool:
     return "participant_id" in data and session.get(Participant, uuid.UUID(data["participant_id"])) is None
 
 
+ROUTING_KEYS = frozenset({"client_ids", "owners"})
+"""Keys of an event's recorded data that say whom it concerns and are never sent."""
+
+
 def public_data(data: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in data.items() if key != "client_ids"}
+    """An event's data without the keys that only routed it (kept once it is fanned out)."""
+    return {key: value for key, value in data.items() if key not in ROUTING_KEYS}
 
 
 # -- delivering ----------------------------------------------------------------------------------

@@ -98,10 +98,12 @@ def test_a_decline_puts_a_guided_session_at_risk_and_says_so_once(admin, worker,
     answer(admin, session_id, planned["member_list"][0]["id"], "accepted")
     worker.drain()
     at_risk = receiver.events("session.at_risk")
-    assert [e["data"] for e in at_risk] == [{"session_id": session_id, "group_id": planned["id"], "declined_ids": [member]}]
+    assert [e["data"] for e in at_risk] == [
+        {"session_id": session_id, "group_id": planned["id"], "declined_ids": [member], "others_declined": 0},
+    ]
     changed = sorted(e["data"]["participant_id"] for e in receiver.events("attendance.changed"))
     assert changed == sorted([member, planned["member_list"][3]["id"], planned["member_list"][0]["id"]])
-    assert {"session_id": session_id, "group_id": planned["id"], "participant_id": member} in [
+    assert {"session_id": session_id, "group_id": planned["id"], "participant_id": member, "facilitator_id": None} in [
         e["data"] for e in receiver.events("attendance.changed")
     ]
     with session_factory() as session:

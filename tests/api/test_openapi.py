@@ -177,7 +177,9 @@ def test_closed_sets_are_named_enums_and_nullable_ones_hold_no_null():
 
     def walk(node):
         if isinstance(node, dict):
-            assert "anyOf" not in node and "oneOf" not in node, node  # composites generators cannot read
+            assert "anyOf" not in node, node  # a composite generators cannot read
+            # oneOf only of references told apart by a discriminator (a union in generated clients).
+            assert "oneOf" not in node or node["discriminator"]["mapping"], node
             assert None not in node.get("enum", []), node
             for value in node.values():
                 walk(value)
@@ -192,3 +194,47 @@ def test_closed_sets_are_named_enums_and_nullable_ones_hold_no_null():
     assert schemas["ProposedGroup"]["properties"]["first_session"]["format"] == "date-time"
     assert schemas["Group"]["properties"]["member_count"]["type"] == "integer"
     assert schemas["SchedulingRun"]["properties"]["plan"] == {"allOf": [{"$ref": "#/components/schemas/Plan"}], "nullable": True, "description": "When succeeded"}
+
+
+def test_a_delivery_payload_is_typed_per_event_type():
+    """A delivery's payload is one schema per event type, told apart by `type` (oneOf with a
+    discriminator): each admits its own type only, so exactly one matches any payload, and its
+    `data` holds every key the worker sends for that type, all of them required."""
+    from shared.domain.webhooks import EVENT_DATA, EVENT_TYPES
+
+    schemas = spec_dict()["components"]["schemas"]
+    payload = schemas["WebhookDelivery"]["properties"]["payload"]
+    mapping = payload["discriminator"]["mapping"]
+    assert payload["discriminator"]["propertyName"] == "type"
+    assert list(mapping) == list(EVENT_TYPES)
+    assert payload["oneOf"] == [{"$ref": ref} for ref in dict.fromkeys(mapping.values())]
+    for event_type, ref in mapping.items():
+        event = schemas[ref.rsplit("/", 1)[-1]]
+        assert event["required"] == ["type", "timestamp", "data"]
+        assert event["properties"]["type"] == {"type": "string", "enum": [event_type]}
+        data = schemas[event["properties"]["data"]["$ref"].rsplit("/", 1)[-1]]
+        assert list(data["properties"]) == data["required"] == list(EVENT_DATA[event_type]), event_type
+    assert schemas["InvitationEventData"]["properties"]["participant_id"]["nullable"] is True
+    assert "WebhookEventData" not in schemas
+
+
+def test_an_unavailable_periods_note_is_required_and_nullable_in_answers():
+    unavailable = spec_dict()["components"]["schemas"]["Unavailable"]
+    assert unavailable["required"] == ["start", "end", "note"]
+    assert unavailable["properties"]["note"]["nullable"] is True
+
+
+def test_the_date_pattern_admits_real_dates_only():
+    import re
+
+    from services.api.schemas.common import DATE_OR_DATE_TIME
+
+    schemas = spec_dict()["components"]["schemas"]
+    patterns = {schemas[name]["properties"][end]["pattern"] for name in ("Unavailable", "UnavailableInput") for end in ("start", "end")}
+    assert patterns == {DATE_OR_DATE_TIME}
+    pattern = re.compile(DATE_OR_DATE_TIME)
+    for text in ("0000-00-00", "0000-01-01", "2027-00-10", "2027-13-01", "2027-01-00", "2027-01-32",
+                 "2027-01-10T24:00:00+01:00", "2027-01-10T19:60:00+01:00", "2027-01-10T19:00:60Z", "2027-01-10T19:00:00+24:00"):
+        assert not pattern.search(text), text
+    for text in ("0001-01-01", "2027-01-10", "9999-12-31", "2027-12-31T23:59:59.5-09:30", "2027-01-10t19:00:00z"):
+        assert pattern.search(text), text

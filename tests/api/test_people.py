@@ -73,7 +73,7 @@ def test_datetime_unavailability_is_kept_with_its_offset(platform):
     assert response.status_code == 200, response.json
     assert response.json["availability"] == {
         "weekly": [],
-        "unavailable": [{"start": "2027-03-09T18:00:00+01:00", "end": "2027-03-09T22:00:00+01:00"}],
+        "unavailable": [{"start": "2027-03-09T18:00:00+01:00", "end": "2027-03-09T22:00:00+01:00", "note": None}],
     }
 
 

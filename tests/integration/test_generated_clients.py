@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from shared.domain.webhooks import EVENT_TYPES
 from tests.integration.servers import INTERVISIE, free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,15 +29,9 @@ BIN = Path(sys.executable).parent
 OPENAPI_TYPESCRIPT = ROOT / "tests/browser/node_modules/.bin/openapi-typescript"
 PACKAGE = "intervisie_client"
 PLACEHOLDER = re.compile(r"Type\d+$")
-# An answer's property left out on purpose (see ResponseSchema.Meta.optional_fields and the
-# event data, whose ids depend on the event type), and the parts of a problem that depend on it.
-OPTIONAL_IN_ANSWERS = {
-    ("Unavailable", "note"),
-    *(("WebhookEventData", name) for name in (
-        "participant_id", "facilitator_id", "group_id", "session_id", "run_id", "invitation_id", "declined_ids", "source",
-    )),
-    ("Problem", "errors"), ("Problem", "conflicts"),
-}
+# An answer's property left out on purpose (see ResponseSchema.Meta.optional_fields): the parts
+# of a problem that depend on its type.
+OPTIONAL_IN_ANSWERS = {("Problem", "errors"), ("Problem", "conflicts")}
 
 
 def _spec() -> dict:
@@ -131,6 +126,13 @@ def test_generated_python_client_names_operations_and_types_the_polled_run(pytho
     assert models["PlannedSession"]["absent_ids"] == "list[UUID]"
     assert models["Group"]["member_count"] == "int"
     assert set(models["Unavailable"]) == {"start", "end", "note"}
+    assert models["Unavailable"]["note"] in ("None | str", "str | None")
+    # A delivery's payload is a union of one class per event type; its data, a class per shape.
+    events = {"".join(part.capitalize() for part in re.split(r"[._]", t)) + "Event" for t in EVENT_TYPES}
+    assert set(models["WebhookDelivery"]["payload"].split(" | ")) == events
+    assert models["SessionAtRiskEvent"] == {"type_": "SessionAtRiskEventType", "timestamp": "datetime.datetime", "data": "AtRiskEventData"}
+    assert models["AtRiskEventData"]["others_declined"] == "int"
+    assert models["AttendanceEventData"]["facilitator_id"] in ("None | UUID", "UUID | None")
     api = python_client / PACKAGE / "api"
     for module in ("participants/create_participant.py", "scheduling_runs/request_scheduling_run.py", "invitations/list_session_invitations.py"):
         assert (api / module).is_file(), module

@@ -60,7 +60,7 @@ class SchedulingRunById(MethodView):
     def get(self, run_id: uuid.UUID):
         """Get a scheduling run; poll until it is no longer queued or running"""
         with reading() as session:
-            run = scheduling.get_run(session, actor(), run_id)
+            run = scheduling.show_run(session, actor(), run_id)
         if run.status in scheduling.IN_FLIGHT:
             return run, {"Retry-After": IN_FLIGHT_RETRY_AFTER}
         return run
@@ -118,7 +118,12 @@ class SessionById(MethodView):
     @documented.conditional_read
     @documented.errors(404)
     def get(self, session_id: uuid.UUID):
-        """Get a session, with who answered what"""
+        """Get a session, with who answered what
+
+        A platform key is shown the answers and absences of its own participants and of the
+        facilitator (the organiser's, who leads the session for every platform); those of another
+        platform's participants in a mixed group only as counts, in `others`.
+        """
         with reading() as session:
             row = scheduling.read_session(session, actor(), session_id)
         check_if_none_match(row)

@@ -18,7 +18,8 @@ blueprint = Blueprint(
     "webhooks", __name__, url_prefix="/v1/webhooks",
     description="Signed event notifications (Standard Webhooks: webhook-id, webhook-timestamp, "
     "webhook-signature). A platform key manages its own endpoints and receives events about its "
-    "own participants only. Only 2xx counts as received; others are retried with backoff for "
+    "own participants only; of those who declined a session at risk, its endpoints are named its own "
+    "participants and the facilitator, and told how many others declined. Only 2xx counts as received; others are retried with backoff for "
     "about three days; 410 Gone disables the endpoint.",
 )
 

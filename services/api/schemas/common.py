@@ -125,10 +125,15 @@ class LocalTime(fields.String):
 
 
 # RFC 3339 (section 5.6), not the rest of ISO 8601: no week dates, no basic format, seconds and
-# offset required. Python's fromisoformat alone would accept all of those.
-RFC3339_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# offset required. Python's fromisoformat alone would accept all of those. The patterns hold what
+# Python can read: years 0001–9999, months 01–12, days 01–31, hours 00–23, no leap second,
+# offsets within a day; whether the day exists in its month is checked on reading.
+_YEAR = r"(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"
+_MONTH_DAY = r"(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+_CLOCK = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+RFC3339_DATE = re.compile(rf"{_YEAR}-{_MONTH_DAY}")
 RFC3339_DATE_TIME = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+    rf"{RFC3339_DATE.pattern}[Tt]{_CLOCK}:[0-5][0-9](?:\.[0-9]+)?(?:[Zz]|[+-]{_CLOCK})"
 )
 OUT_OF_RANGE = "is out of the supported range (years 2 to 9998)"
 
@@ -315,6 +320,23 @@ def DateTimeText(metadata: dict | None = None, **kwargs) -> fields.String:  # no
     return fields.String(metadata={"format": "date-time", **(metadata or {})}, **kwargs)
 
 
+class OneOfSchemas(fields.Field):
+    """An object whose schema depends on one of its properties: ``schemas[value[discriminator]]``.
+    The OpenAPI document says ``oneOf`` their references with a ``discriminator`` mapping each
+    value to its schema (services.api.spec), which generated clients read as a union."""
+
+    def __init__(self, schemas: dict[str, type[ma.Schema]], discriminator: str, **kwargs):
+        super().__init__(**kwargs)
+        self.one_of = dict(schemas)
+        self.discriminator = discriminator
+        self._dumpers = {value: schema() for value, schema in self.one_of.items()}
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return self._dumpers[value[self.discriminator]].dump(value)
+
+
 class ResponseSchema(ma.Schema):
     """A document the API answers with. Every field is in every answer — null where it may be
     null (``allow_none``, and ``dump_default=None`` where the value can be missing) — so the
@@ -368,12 +390,10 @@ class UnavailableInputSchema(StrictSchema):
 class UnavailableSchema(ResponseSchema):
     class Meta(ResponseSchema.Meta):
         json_schema = {"description": f"A period the person cannot meet: {UNAVAILABLE_RULE}"}
-        # Availability is answered as it was sent, so that what a client PUTs it reads back.
-        optional_fields = ("note",)
 
     start = fields.String(metadata={"pattern": DATE_OR_DATE_TIME, "example": "2027-03-08"})
     end = fields.String(metadata={"pattern": DATE_OR_DATE_TIME, "example": "2027-03-12"})
-    note = fields.String(metadata={"description": "Present when one was given"})
+    note = fields.String(allow_none=True, dump_default=None, metadata={"description": "Null when none was given"})
 
 
 class AvailabilityInputSchema(StrictSchema):

@@ -38,6 +38,9 @@ def BookingReason(**kwargs) -> fields.String:  # noqa: N802
     return Enumerated("BookingReason", BOOKING_REASONS, **kwargs)
 
 
+OWN_PEOPLE = "; a platform key is shown only its own participants and the facilitator here"
+
+
 class SlotSchema(ResponseSchema):
     weekday = Weekday(metadata={"example": "tue"})
     start = fields.String(metadata={"example": "19:30", "description": "Local start time in the group's time zone"})
@@ -52,7 +55,7 @@ class PlannedSessionSchema(ResponseSchema):
     start = DateTimeText(metadata={"description": "RFC 3339 with the group's offset"})
     end = DateTimeText()
     chair_id = fields.UUID(allow_none=True)
-    absent_ids = fields.List(fields.UUID())
+    absent_ids = fields.List(fields.UUID(), metadata={"description": "Who cannot attend" + OWN_PEOPLE})
     keeps_slot = fields.Boolean()
     note = fields.String(allow_none=True, dump_default=None, metadata={"description": "Why this session is not at the slot"})
 
@@ -90,10 +93,10 @@ class CandidateSlotSchema(ResponseSchema):
     end = DateTimeText()
     attendees = fields.Integer(metadata={"description": "How many of the required people can attend"})
     required = fields.Integer()
-    absent_ids = fields.List(fields.UUID(), metadata={"description": "Who cannot attend: not available, or booked"})
+    absent_ids = fields.List(fields.UUID(), metadata={"description": "Who cannot attend: not available, or booked" + OWN_PEOPLE})
     booked = fields.List(
         fields.Nested(BookedSchema), dump_default=list,
-        metadata={"description": "Those of absent_ids who would be available but are booked into another session"},
+        metadata={"description": "Those of absent_ids who would be available but are booked into another session" + OWN_PEOPLE},
     )
 
 
@@ -102,7 +105,7 @@ class AlternativeSchema(ResponseSchema):
     end = DateTimeText()
     attendees = fields.Integer(metadata={"description": "How many of the required people can attend"})
     required = fields.Integer()
-    absent_ids = fields.List(fields.UUID(), metadata={"description": "Who cannot attend (only below a quorum)"})
+    absent_ids = fields.List(fields.UUID(), metadata={"description": "Who cannot attend (only below a quorum)" + OWN_PEOPLE})
 
 
 class MonthDiagnosticsSchema(ResponseSchema):
@@ -112,7 +115,7 @@ class MonthDiagnosticsSchema(ResponseSchema):
 
 class DiagnosticsSchema(ResponseSchema):
     reason = fields.String()
-    blockers = fields.List(fields.UUID(), metadata={"description": "People whose absence alone would make a plan possible"})
+    blockers = fields.List(fields.UUID(), metadata={"description": "People whose absence alone would make a plan possible" + OWN_PEOPLE})
     months = fields.List(fields.Nested(MonthDiagnosticsSchema))
 
 
@@ -138,6 +141,17 @@ class AttendanceSchema(ResponseSchema):
         allow_none=True,
         metadata={"description": "How the answer came: link (the personal link in the invitation), itip (a calendar's REPLY) or api"},
     )
+
+
+class AttendanceCountsSchema(ResponseSchema):
+    """How many of the people left out of a session's attendance answered what, and how many of
+    them cannot attend (left out of its absent_ids)."""
+
+    accepted = fields.Integer()
+    tentative = fields.Integer()
+    declined = fields.Integer()
+    needs_action = fields.Integer()
+    absent = fields.Integer(metadata={"description": "Of the people left out of absent_ids"})
 
 
 class ReplyResultSchema(ResponseSchema):
@@ -175,13 +189,24 @@ class SessionSchema(ResponseSchema):
     sequence = fields.Integer(metadata={"description": "Grows with every change (iCalendar SEQUENCE)"})
     uid = fields.String(metadata={"description": "Calendar UID; stable across re-plans"})
     chair_id = fields.UUID(allow_none=True)
-    absent_ids = fields.List(fields.UUID(), metadata={"description": "Members (and for guided sessions the facilitator) who cannot attend"})
+    absent_ids = fields.List(
+        fields.UUID(), attribute="shown.absent_ids",
+        metadata={"description": "Members (and for guided sessions the facilitator) who cannot attend; a platform key "
+                  "is shown its own participants and the facilitator (the others are counted in others.absent)"},
+    )
     keeps_slot = fields.Boolean()
     note = fields.String(allow_none=True)
     attendance = fields.List(
-        fields.Nested(AttendanceSchema),
+        fields.Nested(AttendanceSchema), attribute="shown.attendance",
         metadata={"description": "Each required person's answer: the facilitator (guided sessions) and the members "
-                  "the session expects; a move resets them to needs_action"},
+                  "the session expects; a move resets them to needs_action. A platform key is shown its own "
+                  "participants and the facilitator, who leads the session for every platform; the answers of "
+                  "another platform's participants are only counted, in others"},
+    )
+    others = fields.Nested(
+        AttendanceCountsSchema, attribute="shown.others",
+        metadata={"description": "The required people this key is not shown in attendance and absent_ids (another "
+                  "platform's participants), counted; all zero for an admin key"},
     )
     at_risk = fields.Boolean(
         metadata={"description": "Its required people can no longer all come: someone declined a guided session, or "

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from services.api.schemas.common import (
     DateTimeText,
+    Enumerated,
+    OneOfSchemas,
     ResponseSchema,
     StrictSchema,
     WebhookDeliveryState,
     WebhookEventType,
 )
+from shared.domain.webhooks import EVENT_TYPES
+
+AVAILABILITY_SOURCES = ("api", "link")
 
 
 class WebhookInputSchema(StrictSchema):
@@ -62,43 +69,117 @@ class WebhookAttemptSchema(ResponseSchema):
     duration_ms = fields.Integer()
 
 
-class WebhookEventDataSchema(ResponseSchema):
-    """The ids an event is about. Which are there depends on the event type: participant.* carry
-    participant_id (placed and left also group_id; availability_changed also source); group.*
-    carry group_id and run_id; session.* carry session_id and group_id (at_risk also
-    declined_ids); invitation.issued carries invitation_id, session_id and, for a participant,
-    participant_id; attendance.changed carries session_id, group_id and participant_id or
-    facilitator_id."""
-
-    class Meta(ResponseSchema.Meta):
-        every_field_present = False  # the ids depend on the event type
+class MembershipEventDataSchema(ResponseSchema):
+    """participant.placed and participant.left: who joined or left which group."""
 
     participant_id = fields.UUID()
-    facilitator_id = fields.UUID()
     group_id = fields.UUID()
-    session_id = fields.UUID()
-    run_id = fields.UUID()
-    invitation_id = fields.UUID()
-    declined_ids = fields.List(fields.UUID(), metadata={"description": "session.at_risk: who declined"})
-    source = fields.String(
-        validate=validate.OneOf(("api", "link")),
-        metadata={"description": "participant.availability_changed: api, or link (their own page)"},
+
+
+class ParticipantEventDataSchema(ResponseSchema):
+    """participant.erased: forget what you keep about them."""
+
+    participant_id = fields.UUID()
+
+
+class AvailabilityEventDataSchema(ResponseSchema):
+    """participant.availability_changed."""
+
+    participant_id = fields.UUID()
+    source = Enumerated(
+        "AvailabilitySource", AVAILABILITY_SOURCES,
+        metadata={"description": "api, or link (their own page)"},
     )
 
 
-class WebhookEventSchema(ResponseSchema):
-    """The body of a delivery, as it is signed and sent."""
+class RunEventDataSchema(ResponseSchema):
+    """group.scheduled and group.infeasible: the run that planned the group, or says what blocks it."""
 
-    type = WebhookEventType()
-    timestamp = DateTimeText()
-    data = fields.Nested(WebhookEventDataSchema)
+    group_id = fields.UUID()
+    run_id = fields.UUID()
+
+
+class SessionEventDataSchema(ResponseSchema):
+    """session.scheduled, session.rescheduled and session.cancelled."""
+
+    session_id = fields.UUID()
+    group_id = fields.UUID()
+
+
+class InvitationEventDataSchema(ResponseSchema):
+    """invitation.issued."""
+
+    invitation_id = fields.UUID()
+    session_id = fields.UUID()
+    participant_id = fields.UUID(
+        allow_none=True, dump_default=None, metadata={"description": "Null for an invitation to the facilitator"},
+    )
+
+
+class AttendanceEventDataSchema(ResponseSchema):
+    """attendance.changed: one of participant_id and facilitator_id names who answered, the other is null."""
+
+    session_id = fields.UUID()
+    group_id = fields.UUID()
+    participant_id = fields.UUID(allow_none=True, dump_default=None)
+    facilitator_id = fields.UUID(allow_none=True, dump_default=None)
+
+
+class AtRiskEventDataSchema(ResponseSchema):
+    """session.at_risk."""
+
+    session_id = fields.UUID()
+    group_id = fields.UUID()
+    declined_ids = fields.List(
+        fields.UUID(),
+        metadata={"description": "Who declined: to a platform's endpoint its own participants and the facilitator "
+                  "(who leads the session for every platform); to the organiser's, everyone"},
+    )
+    others_declined = fields.Integer(
+        dump_default=0, metadata={"description": "How many more declined: another platform's participants, not named here"},
+    )
+
+
+EVENT_DATA_SCHEMAS: dict[str, type[ResponseSchema]] = {
+    "participant.placed": MembershipEventDataSchema,
+    "participant.left": MembershipEventDataSchema,
+    "participant.erased": ParticipantEventDataSchema,
+    "participant.availability_changed": AvailabilityEventDataSchema,
+    "group.scheduled": RunEventDataSchema,
+    "group.infeasible": RunEventDataSchema,
+    "session.scheduled": SessionEventDataSchema,
+    "session.rescheduled": SessionEventDataSchema,
+    "session.cancelled": SessionEventDataSchema,
+    "invitation.issued": InvitationEventDataSchema,
+    "attendance.changed": AttendanceEventDataSchema,
+    "session.at_risk": AtRiskEventDataSchema,
+}
+"""The data of each event type (the keys of shared.domain.webhooks.EVENT_DATA)."""
+
+
+def _event_schema(event_type: str) -> type[ResponseSchema]:
+    """The body of a delivery of one event type, named after it (``SessionAtRiskEvent``)."""
+    name = "".join(part.capitalize() for part in re.split(r"[._]", event_type)) + "EventSchema"
+    return type(name, (ResponseSchema,), {
+        "__doc__": f"The body of a {event_type} delivery, as it is signed and sent.",
+        "type": fields.String(validate=validate.OneOf([event_type])),
+        "timestamp": DateTimeText(),
+        "data": fields.Nested(EVENT_DATA_SCHEMAS[event_type]),
+    })
+
+
+EVENT_SCHEMAS = {event_type: _event_schema(event_type) for event_type in EVENT_TYPES}
 
 
 class WebhookDeliverySchema(ResponseSchema):
     id = fields.UUID(metadata={"description": "Also the webhook-id header, the same on every attempt"})
     webhook_id = fields.UUID()
     event_type = WebhookEventType()
-    payload = fields.Nested(WebhookEventSchema, metadata={"description": "The body that is sent: type, timestamp and ids"})
+    payload = OneOfSchemas(
+        EVENT_SCHEMAS, "type",
+        metadata={"description": "The body that is sent: type, timestamp and the ids of its event type (one schema "
+                  "per type, told apart by type; more types may come within /v1: skip one you do not know)"},
+    )
     created_at = fields.AwareDateTime()
     state = WebhookDeliveryState()
     attempts = fields.Integer()

@@ -79,6 +79,12 @@ class PreconditionFailed(ServiceError):
     title = "Precondition failed"
 
 
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
 class InvalidInput(ServiceError):
     """Input that is well-formed but refers to something that is not there or not allowed."""
 

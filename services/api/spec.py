@@ -6,7 +6,9 @@ operation documents the same error shapes and headers the same way.
 
 from __future__ import annotations
 
+import functools
 import json
+import sys
 from collections.abc import Callable
 from http import HTTPStatus
 from types import SimpleNamespace
@@ -16,13 +18,15 @@ import flask_smorest
 import marshmallow as ma
 from apispec import BasePlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
+from flask import request
 from flask_smorest.pagination import PaginationMetadataSchema
 from flask_smorest.utils import deepupdate, prepare_response
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from services.api.etag import ETAG_HEADER, IF_MATCH
 from services.api.operation_ids import OPERATION_IDS
 from services.api.problems import MEDIA_TYPE, ProblemSchema
+from shared.errors import UnsupportedMediaType
 from shared.use_cases.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
 from shared.use_cases.people import Page
 
@@ -47,11 +51,20 @@ WWW_AUTHENTICATE = {
 }
 
 
-class DepthSafeParser(FlaskParser):
-    """webargs' parser, except that a JSON body nested more deeply than Python's parser can
-    follow is invalid JSON (400) instead of a RecursionError (500), and that a schema given as a
-    class is built once, not for every request (building one deep-copies its fields: a tenth of
-    a millisecond a request)."""
+NO_BODY = "is missing: send the JSON document as application/json"
+
+
+class RequestParser(FlaskParser):
+    """webargs' parser, except that
+
+    * a body that is not JSON is refused: 415 when its media type is another (webargs would read
+      it as no body at all, and a PUT of it would store an empty document), and 400 when it is
+      nested more deeply than Python's parser can follow or holds an integer of more digits than
+      Python converts (``sys.get_int_max_str_digits``, 4,300): a RecursionError or ValueError,
+      which would otherwise be a 500;
+    * a schema given as a class is built once, not for every request (building one deep-copies
+      its fields: a tenth of a millisecond a request).
+    """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -66,18 +79,45 @@ class DepthSafeParser(FlaskParser):
         return super()._get_schema(argmap, req)
 
     def _raw_load_json(self, req):
+        if not is_json_request(req) and req.get_data(cache=True):
+            raise UnsupportedMediaType(
+                f"Send the request body as application/json, not {req.mimetype or 'without a Content-Type'}."
+            )
         try:
             return super()._raw_load_json(req)
         except RecursionError:
             raise json.JSONDecodeError("nested too deeply", "(body)", 0) from None
+        except json.JSONDecodeError:
+            raise
+        except ValueError:  # the only other thing json.loads raises: int() refusing a long number
+            limit = sys.get_int_max_str_digits()
+            raise json.JSONDecodeError(f"a number has more than {limit:,} digits", "(body)", 0) from None
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        reason = error.msg if error.doc == "(body)" else f"{error.msg} (line {error.lineno}, column {error.colno})"
+        abort(400, exc=error, messages={"json": [f"is not valid JSON: {reason}"]})
+
+
+def require_body(view: Callable) -> Callable:
+    """The view of an operation whose JSON body is required answers 400 when none was sent,
+    instead of reading it as ``{}`` (which a PUT would store as an empty document)."""
+
+    @functools.wraps(view)
+    def checked(*args, **kwargs):
+        if not request.get_data(cache=True):
+            abort(400, messages={"json": [NO_BODY]})
+        return view(*args, **kwargs)
+
+    return checked
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """Documents what operations share: 429 where requests are rate limited, and on every POST
+    """Documents what operations share: 429 where requests are rate limited, 400 and 415 where
+    a JSON body is read (see :class:`RequestParser` and :func:`require_body`), and on every POST
     of the API (not a page's form) the ``Idempotency-Key`` header with its 409 and 422."""
 
-    ARGUMENTS_PARSER = DepthSafeParser()
-    PAGINATION_ARGUMENTS_PARSER = DepthSafeParser()
+    ARGUMENTS_PARSER = RequestParser()
+    PAGINATION_ARGUMENTS_PARSER = RequestParser()
 
     def __init__(self, *args, rate_limited: bool = True, idempotent_posts: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -85,8 +125,16 @@ class Blueprint(flask_smorest.Blueprint):
         self.idempotent_posts = idempotent_posts
         self._prepare_doc_cbks.append(self._prepare_shared_doc)
 
+    def arguments(self, schema, *, location="json", required=True, **kwargs):
+        parse = super().arguments(schema, location=location, required=required, **kwargs)
+        if location != "json" or not required:
+            return parse
+        return lambda view: require_body(parse(view))
+
     def _prepare_shared_doc(self, doc, doc_info, *, method, **kwargs):
         responses: dict[int, str] = {}
+        if "application/json" in doc.get("requestBody", {}).get("content", {}):
+            responses.update({400: "BAD_REQUEST", 415: "UNSUPPORTED_MEDIA_TYPE"})
         if self.rate_limited:
             responses[429] = "TOO_MANY_REQUESTS"
         if method == "post" and self.idempotent_posts:

@@ -90,6 +90,8 @@ def update_group(session: Session, actor: Actor, group: Group, data: Mapping[str
     """Change a group. A new facilitator takes over its upcoming guided sessions, so she must
     be free for them (409 ``schedule-conflict`` otherwise)."""
     require_admin(actor, "groups")
+    if not data:  # a PATCH of {}: nothing to change, so no new version either
+        return
     if "facilitator_id" in data:
         _check_facilitator(session, data["facilitator_id"])
         if data["facilitator_id"] not in (None, group.facilitator_id):

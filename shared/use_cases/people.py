@@ -113,6 +113,8 @@ def list_facilitators(session: Session, actor: Actor, page: Page) -> tuple[list[
 
 
 def update_facilitator(session: Session, facilitator: Facilitator, data: Mapping[str, Any]) -> None:
+    if not data:  # a PATCH of {}: nothing to change, so no new version either
+        return
     _apply(facilitator, data)
     touch(facilitator)
     session.flush()
@@ -314,6 +316,8 @@ def update_participant(
     (``source``: ``api``, or ``link`` when they filled it in on their own page)."""
     from shared.use_cases import webhooks  # webhooks pages with this module's helpers
 
+    if not data:  # a PATCH of {}: nothing to change, so no new version either
+        return
     if "external_ref" in data:
         _ensure_unique_ref(session, participant.client_id, data["external_ref"], participant.id)
     changed = "availability" in data and data["availability"] != participant.availability

@@ -68,7 +68,7 @@ def test_put_availability_replaces_it(platform):
 
 def test_datetime_unavailability_is_kept_with_its_offset(platform):
     created = platform.post("/v1/participants", json=payloads.participant(1)).json
-    new = {"unavailable": [{"start": "2027-03-09T18:00:00+01:00", "end": "2027-03-09T22:00:00+01:00"}]}
+    new = {"weekly": [], "unavailable": [{"start": "2027-03-09T18:00:00+01:00", "end": "2027-03-09T22:00:00+01:00"}]}
     response = platform.put(f"/v1/participants/{created['id']}/availability", json=new)
     assert response.status_code == 200, response.json
     assert response.json["availability"] == {

@@ -10,7 +10,7 @@ from services.api.context import actor, state, transaction
 from services.api.schemas.scheduling import ReplyResultSchema
 from services.api.spec import Blueprint, documented
 from shared.domain.itip import CALENDAR_TYPES, ReplyError, decode_text, parse_reply
-from shared.errors import ServiceError
+from shared.errors import UnsupportedMediaType
 from shared.use_cases import replies
 from shared.use_cases.people import require_admin
 
@@ -21,12 +21,6 @@ blueprint = Blueprint(
 )
 CALENDAR = "text/calendar"
 BINARY_CALENDAR = {"schema": {"type": "string", "format": "binary"}}
-
-
-class UnsupportedMediaType(ServiceError):
-    status = 415
-    slug = "unsupported-media-type"
-    title = "Unsupported media type"
 
 
 @blueprint.route("")

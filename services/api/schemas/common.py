@@ -397,11 +397,13 @@ class UnavailableSchema(ResponseSchema):
 
 
 class AvailabilityInputSchema(StrictSchema):
+    # Required, as the whole week is replaced: a document that leaves it out (an empty PUT's
+    # `{}`) would otherwise store "free at any time".
     weekly = fields.List(
         fields.Nested(WeeklyWindowSchema),
-        load_default=list,
+        required=True,
         validate=validate.Length(max=50),
-        metadata={"description": "Weekly windows in the person's own time zone; empty: no weekly restriction."},
+        metadata={"description": "Weekly windows in the person's own time zone; an empty list: no weekly restriction."},
     )
     unavailable = fields.List(
         fields.Nested(UnavailableInputSchema),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import Flask, send_from_directory
+from flask import Flask, request, send_from_directory
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -54,6 +56,28 @@ V1_BLUEPRINTS = (
 
 
 SWAGGER_UI_URL = "/docs/static/"
+LOST_RACE_ATTEMPTS = 3
+
+log = logging.getLogger(__name__)
+
+
+class Application(Flask):
+    """Flask, except that a view whose write lost an optimistic-locking race runs again.
+
+    The race: another request changed the row between this one's read and its UPDATE (``WHERE
+    version = …``, see shared.db.models), and the transaction was rolled back. Run again, the
+    view reads the row as it is now: a request without If-Match is applied to it (412 would
+    blame the client for a precondition it never set), and one whose If-Match named the version
+    that is gone gets its 412 from the precondition check.
+    """
+
+    def dispatch_request(self):
+        for attempt in range(1, LOST_RACE_ATTEMPTS):
+            try:
+                return super().dispatch_request()
+            except StaleDataError:
+                log.info("%s %s lost a race to change a row (attempt %d); running it again", request.method, request.endpoint, attempt)
+        return super().dispatch_request()  # losing again is answered by problems.lost_race
 
 
 def _swagger_ui_file(filename: str):
@@ -74,7 +98,7 @@ def create_app(
 ) -> Flask:
     """Build the API. Tests pass their own session factory, scheduler and clock."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = Application(__name__)
     app.json.sort_keys = False  # fields in the order the schemas declare them
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,

@@ -192,11 +192,17 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(StaleDataError)
     def lost_race(error: StaleDataError) -> Response:
+        # Only after the view ran again and lost every time (services.api.app.Application).
+        if request.if_match:
+            return problem_response(
+                412,
+                slug="precondition-failed",
+                title="Precondition failed",
+                detail="The resource was changed by another request at the same time; read it again and retry.",
+            )
         return problem_response(
-            412,
-            slug="precondition-failed",
-            title="Precondition failed",
-            detail="The resource was changed by another request at the same time; read it again and retry.",
+            409, slug="conflict", title="Conflict",
+            detail="Other requests kept changing the resource at the same time; send the request again.",
         )
 
     @app.errorhandler(IntegrityError)

@@ -164,9 +164,11 @@ def add_member(
     When the group already has upcoming sessions, the newcomer is sent invitations to them.
     """
     require_admin(actor, "memberships")
-    # The row lock serialises concurrent additions, so that two of them cannot both be the 8th.
+    # The row locks serialise concurrent additions: to one group, so that two of them cannot
+    # both be the 8th; of one person, so that two groups taking her at once take turns instead
+    # of one losing the race to move her version (her group_ids change).
     group = get_group(session, actor, group_id, lock=True)
-    participant = get_participant(session, actor, participant_id)
+    participant = get_participant(session, actor, participant_id, lock=True)
     for membership in group.memberships:
         if membership.participant_id == participant.id:
             return membership

@@ -164,10 +164,13 @@ def create_participant(session: Session, actor: Actor, data: Mapping[str, Any]) 
     return participant
 
 
-def get_participant(session: Session, actor: Actor, participant_id: uuid.UUID) -> Participant:
-    participant = session.scalar(
-        visible_participants(actor).where(Participant.id == participant_id)
-    )
+def get_participant(session: Session, actor: Actor, participant_id: uuid.UUID, *, lock: bool = False) -> Participant:
+    """``lock``: the row is locked until the transaction ends (on PostgreSQL) and read as it
+    is once the lock is had, so that writers that change the participant take turns."""
+    query = visible_participants(actor).where(Participant.id == participant_id)
+    if lock:
+        query = query.with_for_update(of=Participant).execution_options(populate_existing=True)
+    participant = session.scalar(query)
     if participant is None:
         raise NotFound(f"no participant {participant_id}")
     return participant

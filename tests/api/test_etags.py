@@ -50,32 +50,52 @@ def test_groups_and_facilitators_honour_if_match_too(admin):
         assert admin.get(url).json["name"] == "A"
 
 
-def test_version_check_is_in_the_update_itself(platform, monkeypatch):
-    """A write that read version N loses when another commits N+1 before its UPDATE runs."""
-    created = platform.post("/v1/participants", json=payloads.participant(1))
-    url = created.headers["Location"]
-    participant_id = created.json["id"]
-
+def _racing(monkeypatch, times: int) -> list[int]:
+    """update_participant with another write landing between its read and its UPDATE, the
+    first ``times`` times it runs; what it returns counts the runs."""
     from shared.use_cases import people
 
-    original = people.update_participant
+    original, runs = people.update_participant, []
 
     def racing_update(session, participant, data, **options):
-        # Another write lands between our read (and If-Match check) and our UPDATE. It goes
-        # through the connection, below the ORM, so the loaded object still holds the old version.
-        session.connection().execute(
-            update(Participant.__table__)
-            .where(Participant.__table__.c.id == participant.id)
-            .values(name="Ander", version=Participant.__table__.c.version + 1)
-        )
+        runs.append(1)
+        if len(runs) <= times:
+            # Through the connection, below the ORM: the loaded object keeps the old version.
+            session.connection().execute(
+                update(Participant.__table__)
+                .where(Participant.__table__.c.id == participant.id)
+                .values(name="Ander", version=Participant.__table__.c.version + 1)
+            )
         original(session, participant, data, **options)
 
     monkeypatch.setattr(people, "update_participant", racing_update)
-    response = platform.patch(url, json={"name": "Ik"}, headers={"If-Match": created.headers["ETag"]})
+    return runs
+
+
+def test_version_check_is_in_the_update_itself(platform, monkeypatch):
+    """A write that read version N loses when another commits N+1 before its UPDATE runs."""
+    created = platform.post("/v1/participants", json=payloads.participant(1))
+    _racing(monkeypatch, times=99)
+    response = platform.patch(created.headers["Location"], json={"name": "Ik"}, headers={"If-Match": created.headers["ETag"]})
     assert response.status_code == 412
-    monkeypatch.setattr(people, "update_participant", original)
     # The whole transaction was rolled back: neither write is stored.
-    assert platform.get(f"/v1/participants/{participant_id}").json["name"] == "Deelnemer 1"
+    assert platform.get(created.headers["Location"]).json["name"] == "Deelnemer 1"
+
+
+def test_a_write_without_if_match_that_loses_a_race_is_applied_to_the_winner(platform, monkeypatch):
+    url = platform.post("/v1/participants", json=payloads.participant(1)).headers["Location"]
+    runs = _racing(monkeypatch, times=1)
+    response = platform.patch(url, json={"name": "Ik"})
+    assert response.status_code == 200, response.json
+    assert len(runs) == 2 and platform.get(url).json["name"] == "Ik"
+
+
+def test_a_write_without_if_match_that_keeps_losing_is_409_and_changes_nothing(platform, monkeypatch):
+    url = platform.post("/v1/participants", json=payloads.participant(1)).headers["Location"]
+    runs = _racing(monkeypatch, times=99)
+    response = platform.patch(url, json={"name": "Ik"})
+    assert response.status_code == 409 and response.json["type"] == "/problems/conflict"
+    assert len(runs) == 3 and platform.get(url).json["name"] == "Deelnemer 1"
 
 
 def test_concurrent_writers_with_the_same_etag_one_wins(app, platform):

@@ -45,8 +45,12 @@ sessions, and subscribe to calendar feeds.
   `X-Pagination` header. Use `page` and `page_size` (at most 100).
 * Text fields hold one line of Unicode text: control characters (NUL, tab, line breaks, …) and
   lone surrogates are refused with 422, naming the field.
+* Request bodies are JSON, sent as `application/json` (another media type is 415); an operation
+  that needs a body answers 400 without one, and so does JSON that cannot be read (an integer
+  of more than 4,300 digits, say).
 * Single resources carry an `ETag`; send it back as `If-Match` on a write to get 412 instead of
-  overwriting someone else's change.
+  overwriting someone else's change. Without `If-Match`, writes that meet are applied one after
+  the other, never 412.
 """
 
 V1_BLUEPRINTS = (

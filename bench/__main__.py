@@ -15,7 +15,7 @@ import time
 
 BENCHMARKS = (
     "bench.engine", "bench.ics_feed", "bench.feeds_http", "bench.composition", "bench.batch",
-    "bench.e2e_scheduling", "bench.api_reads",
+    "bench.e2e_scheduling", "bench.api_reads", "bench.busy_times",
 )
 BUDGET_SECONDS = 300
 

@@ -102,6 +102,17 @@ def busy_intervals(
         raise ValueError("the window needs two aware datetimes, the start before the end")
     deadline = time.monotonic() + time_limit
     window = (window_start.astimezone(UTC), window_end.astimezone(UTC))
+    try:
+        found = _busy(feed, window, default_timezone, deadline, time_limit)
+    except OverflowError:
+        raise FeedError("a date of the feed lies too close to the year 1 or 9999 to be read") from None
+    low, high = window
+    return [Interval(*pair) for pair in merge([(max(start, low), min(end, high)) for start, end in found])]
+
+
+def _busy(
+    feed: bytes | str, window: tuple[datetime, datetime], default_timezone: str, deadline: float, time_limit: float,
+) -> list[Interval]:
     calendar = _parse(select(read(feed), window))
     zones = _Zones({str(tz["TZID"]): tz for tz in calendar.walk("VTIMEZONE") if "TZID" in tz})
     for event in calendar.walk("VEVENT"):
@@ -119,9 +130,7 @@ def busy_intervals(
     for event in calendar.walk("VEVENT"):
         _check_rules(event, window[1])
     found = list(_occurrences(calendar, window, floating, deadline, time_limit))
-    found += _free_busy(calendar, floating)
-    low, high = window
-    return [Interval(*pair) for pair in merge([(max(start, low), min(end, high)) for start, end in found])]
+    return found + _free_busy(calendar, floating)
 
 
 def _parse(text: str) -> Calendar:

@@ -109,7 +109,10 @@ class _Block:
         length = max((self.end or self.start) - self.start, timedelta(days=1))
         # Every occurrence of a series lies in its first one to its last (a moved one's original
         # too), and every override of the UID is a block of its own.
-        return self.start <= high and (self.last_start if self.repeats else self.start) + length >= low
+        try:
+            return self.start <= high and (self.last_start if self.repeats else self.start) + length >= low
+        except OverflowError:  # the end of time: the expansion says what it makes of it
+            return True
 
 
 def select(text: str, window: tuple[datetime, datetime]) -> str:

@@ -623,3 +623,18 @@ def test_a_mangled_feed_gives_busy_times_or_a_reason_never_another_error(feed):
     else:
         assert all(WINDOW[0] <= start < end <= WINDOW[1] for start, end in found)
     assert time.monotonic() - started < 2.0
+
+
+@pytest.mark.parametrize("event", [
+    ("DTSTART:99991231T233000Z", "DTEND:99991231T235900Z", "RRULE:FREQ=DAILY"),
+    ("DTSTART;TZID=America/New_York:99991231T230000", "DTEND;TZID=America/New_York:99991231T233000", "RRULE:FREQ=YEARLY"),
+    ("DTSTART;VALUE=DATE:99991231", "RRULE:FREQ=DAILY"),
+    ("DTSTART:20260101T090000Z", "DURATION:P99999999W"),
+    ("DTSTART;TZID=Pacific/Kiritimati:00010101T000000", "DTEND;TZID=Pacific/Kiritimati:00010101T010000"),
+])
+def test_dates_at_the_ends_of_time_give_a_reason_or_nothing_never_another_error(event):
+    feed = lines("BEGIN:VEVENT", "UID:t", *event, "END:VEVENT", head=("X-WR-TIMEZONE:Europe/Amsterdam",))
+    try:
+        assert busy(feed) == []
+    except FeedError as error:
+        assert "year 1 or 9999" in error.reason or "cannot be" in error.reason

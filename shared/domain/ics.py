@@ -42,6 +42,10 @@ Choices that are not obvious from the RFCs:
   in a feed.
 * A cancelled session is ``TRANSP:TRANSPARENT`` and its SUMMARY starts with "Geannuleerd:",
   because Google and Outlook draw a subscribed ``STATUS:CANCELLED`` event like any other.
+* The meeting link is written as :mod:`shared.domain.meeting_links` makes it, in LOCATION, URL,
+  CONFERENCE and the DESCRIPTION alike: percent-encoded where a URI may not hold a character
+  (Teams puts JSON in its query), so every client's click reaches the same meeting. A stored
+  value that is no http(s) link leaves those out instead of failing the feed it is in.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ from icalendar import (
     Calendar,
     Conference,
     Event,
+    Parameters,
     Timezone,
     vCalAddress,
     vDatetime,
@@ -70,7 +75,7 @@ from icalendar import (
     vUri,
 )
 
-from shared.domain import texts, vtimezone
+from shared.domain import meeting_links, texts, vtimezone
 
 PRODID = "-//Intervisie//Intervisie agenda//NL"
 METHODS = ("REQUEST", "CANCEL")
@@ -136,9 +141,14 @@ class SessionEvent:
             raise ValueError("SessionEvent.sequence cannot be negative")
         if not self.uid or _has_control(self.uid):
             raise ValueError("SessionEvent.uid must be a non-empty single line")
-        if self.meeting_url is not None and not _is_uri(self.meeting_url):
-            raise ValueError(f"SessionEvent.meeting_url is not a usable URI: {self.meeting_url!r}")
         ZoneInfo(self.timezone)  # an unknown zone fails here, not halfway through a feed
+
+    @property
+    def meeting_link(self) -> str | None:
+        """The meeting link as every calendar, mail and page writes it (percent-encoded where a
+        URI may not hold a character), or None. A stored ``meeting_url`` that is no http(s) link
+        leaves out only the link: the session itself is still shown (see :mod:`.meeting_links`)."""
+        return meeting_links.to_uri(self.meeting_url) if self.meeting_url else None
 
 
 def build_invitation(
@@ -342,10 +352,11 @@ def _attendee(recipient: Contact, *, role: str, method: str) -> vCalAddress:
 ALARM_BEFORE = timedelta(days=1)
 """When the VALARM of an invitation goes off, before the session starts."""
 
-RENDERING_VERSION = 3
+RENDERING_VERSION = 4
 """Bump when the bytes written for an unchanged event change: stored renderings and feed ETags
 then no longer match, and every client fetches anew. (3: titles from the group's name, themes
-and zones in words, texts from the gettext catalogues.)"""
+and zones in words, texts from the gettext catalogues; 4: meeting links percent-encoded where a
+URI may not hold a character.)"""
 
 
 def build_feed(
@@ -547,12 +558,12 @@ def _vevent(
     vevent["DTEND"] = vDatetime(event.end.astimezone(zone))
     vevent["SUMMARY"] = vText(texts.summary(event, language))
     vevent["DESCRIPTION"] = vText(texts.description(event, language, answer_url=answer_url))
-    if event.meeting_url:
-        url = event.meeting_url
-        vevent["LOCATION"] = vText(url)
-        vevent["URL"] = vUri(url)
+    link = event.meeting_link
+    if link:
+        vevent["LOCATION"] = vText(link)
+        vevent["URL"] = vUri(link)
         label = texts.conference_label(language)
-        vevent["CONFERENCE"] = Conference(url, feature="VIDEO", label=label).to_uri()
+        vevent["CONFERENCE"] = Conference(link, feature="VIDEO", label=label).to_uri()
     vevent["ORGANIZER"] = _address(event.organizer.email, cn=event.organizer.name, sent_by=sent_by)
     if attendee is not None:
         vevent["ATTENDEE"] = attendee
@@ -568,14 +579,25 @@ def _vevent(
     return vevent
 
 
+class _Parameters(Parameters):
+    """icalendar quotes a CN that holds a space or an apostrophe; here also one that holds a
+    backslash. Unquoted, ``CN=Anna\\;PARTSTAT=…`` is valid RFC 5545, but icalendar (and so the
+    reply reader, to which a calendar echoes the CN) reads ``\\;`` as an escaped semicolon and
+    loses every parameter after it."""
+
+    quote_also = {**Parameters.quote_also, "CN": Parameters.quote_also.get("CN", "") + "\\"}
+
+
 def _address(email: str, *, cn: str, sent_by: str | None = None, **params) -> vCalAddress:
     """A ``mailto:`` address with its parameters; icalendar quotes them as needed."""
-    return vCalAddress.new(
+    address = vCalAddress.new(
         _email(email),
         cn=_display_name(cn),
         sent_by=_email(sent_by) if sent_by else None,
         **params,
     )
+    address.params = _Parameters(address.params)
+    return address
 
 
 def _display_name(value: str) -> str:
@@ -589,11 +611,17 @@ def _display_name(value: str) -> str:
     return value.replace('"', "'")
 
 
+_MAILTO_ESCAPES = str.maketrans({c: f"%{ord(c):02X}" for c in '"\\ <>'})
+"""What a ``mailto:`` URI may not hold and an address may (RFC 6068 2): a quoted local part
+such as ``"a b"@school.example`` is written ``%22a%20b%22@school.example``. Every other address
+is written as it is, as replies are matched on it."""
+
+
 def _email(email: str) -> str:
     email = email.strip()
-    if "@" not in email or _has_control(email) or any(c in email for c in ' "<>'):
+    if "@" not in email or _has_control(email):
         raise ValueError(f"not a usable e-mail address: {email!r}")
-    return email
+    return email.translate(_MAILTO_ESCAPES)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -601,11 +629,3 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def _has_control(text: str) -> bool:
     return _CONTROL.search(text) is not None
-
-
-def _is_uri(text: str) -> bool:
-    scheme, colon, rest = text.partition(":")
-    return bool(
-        colon and scheme and rest and scheme.isascii() and scheme[0].isalpha()
-        and not _has_control(text) and " " not in text and '"' not in text
-    )

@@ -91,8 +91,8 @@ def description(event: SessionEvent, language: str, *, answer_url: str | None = 
         lines.append(_chair(event, language))
     if event.status == "cancelled":
         lines.append(_("This session has been cancelled."))
-    if event.meeting_url:
-        lines += ["", _("Join the video call: {url}", url=event.meeting_url)]
+    if event.meeting_link:
+        lines += ["", _("Join the video call: {url}", url=event.meeting_link)]
     if answer_url:
         lines += ["", _("Let us know whether you will attend: {url}", url=answer_url)]
     lines += ["", _("How the session runs:")]
@@ -117,7 +117,7 @@ def mail_subject(event: SessionEvent, *, language: str, notice: str) -> str:
     """``Uitnodiging: Intervisie Gedrag A — bijeenkomst 2 van 3 (begeleid)`` and its variants."""
     _check_notice(notice)
     _ = i18n.translator(language)
-    return _(_SUBJECTS[notice], summary=_title(event, language))
+    return _one_line(_(_SUBJECTS[notice], summary=_title(event, language)))
 
 
 def mail_text(
@@ -137,8 +137,8 @@ def mail_text(
         lines.append(_("Theme: {theme}", theme=theme_label(event.theme, language)))
     if event.kind != "guided":
         lines.append(_chair(event, language))
-    if event.meeting_url and notice in ("new", "changed"):
-        lines.append(_("Join the video call: {url}", url=event.meeting_url))
+    if event.meeting_link and notice in ("new", "changed"):
+        lines.append(_("Join the video call: {url}", url=event.meeting_link))
     if notice in ("new", "changed"):
         lines += ["", _("Use the buttons in your calendar to let us know whether you will attend.")]
         if answer_url:
@@ -150,9 +150,9 @@ def mail_text(
 def at_risk_subject(event: SessionEvent, language: str) -> str:
     """``Let op: niet iedereen kan bij bijeenkomst 2 van 3 (begeleid) van <groep>``."""
     _ = i18n.translator(language)
-    return _(
+    return _one_line(_(
         "Attention: not everyone can attend {session} of {group}", session=session_label(event, language), group=event.group_name,
-    )
+    ))
 
 
 def at_risk_text(
@@ -193,9 +193,9 @@ def _quoted(comment: str, language: str) -> str:
 def reminder_subject(event: SessionEvent, language: str) -> str:
     """``Herinnering: bijeenkomst 2 van 3 (begeleid) van <groep>``."""
     _ = i18n.translator(language)
-    return _(
+    return _one_line(_(
         "Reminder: {session} of {group}", session=session_label(event, language), group=event.group_name,
-    )
+    ))
 
 
 def reminder_text(event: SessionEvent, recipient: Contact, *, timezone: str, answer_url: str | None) -> str:
@@ -206,8 +206,8 @@ def reminder_text(event: SessionEvent, recipient: Contact, *, timezone: str, ans
     lines = [_("Dear {name},", name=recipient.name), ""]
     lines.append(_("A reminder: {session} of the intervision group {group}.", session=session_label(event, language), group=event.group_name))
     lines += ["", _("When: {when}", when=when(event, language, timezone))]
-    if event.meeting_url:
-        lines.append(_("Join the video call: {url}", url=event.meeting_url))
+    if event.meeting_link:
+        lines.append(_("Join the video call: {url}", url=event.meeting_link))
     if answer_url:
         lines += ["", _("Let us know whether you will attend: {url}", url=answer_url)]
     lines += _closing(event, language)
@@ -231,6 +231,13 @@ def _title(event: SessionEvent, language: str) -> str:
 def _closing(event: SessionEvent, language: str) -> list[str]:
     _ = i18n.translator(language)
     return ["", _("What is discussed in the group stays in the group."), "", _("Kind regards,"), event.organizer.name, ""]
+
+
+def _one_line(subject: str) -> str:
+    """A mail subject on one line. The API refuses line breaks in names, but takes what
+    ``str.splitlines`` also breaks on (U+0085, U+2028, U+2029), and the mail library refuses a
+    header with those: one group's name would stop every mail about its sessions."""
+    return " ".join(subject.splitlines())
 
 
 def _facilitator_name(event: SessionEvent) -> str:

@@ -19,6 +19,7 @@ from shared.domain.ics import (
     clear_caches,
     feed_last_modified,
 )
+from tests.unit.test_meeting_links import TEAMS, TEAMS_URI
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 FACILITATOR = Contact("Fenna Jansen", "fenna@school.example")
@@ -223,9 +224,28 @@ def test_end_before_start_is_refused():
         session(end=datetime(2027, 3, 30, 18, 0, tzinfo=AMSTERDAM))
 
 
-def test_meeting_url_with_a_line_break_is_refused():
-    with pytest.raises(ValueError, match="URI"):
-        session(meeting_url="https://meet.example/x\r\nATTENDEE:mailto:evil@example")
+def test_a_meeting_url_with_a_line_break_is_left_out_and_adds_no_property():
+    ics = invite(session(meeting_url="https://meet.example/x\r\nATTENDEE:mailto:evil@example"))
+    for name in ("LOCATION", "URL", "CONFERENCE"):
+        assert lines_starting(ics, name) == []
+    assert b"evil@example" not in ics
+    assert len(lines_starting(ics, "ATTENDEE")) == 1
+
+
+def test_a_teams_link_is_written_percent_encoded_in_every_property_that_holds_it():
+    ics = invite(session(meeting_url=TEAMS))
+    assert lines_starting(ics, "URL") == [f"URL:{TEAMS_URI}"]
+    assert lines_starting(ics, "CONFERENCE") == [f"CONFERENCE;FEATURE=VIDEO;LABEL=Videoverbinding;VALUE=URI:{TEAMS_URI}"]
+    event = vevent(ics)
+    assert str(event["LOCATION"]) == TEAMS_URI
+    assert f"Deelnemen via de videoverbinding: {TEAMS_URI}" in str(event["DESCRIPTION"])
+
+
+def test_a_feed_with_a_teams_link_is_published_and_reads_back_the_same_link():
+    feed = build_feed([session(meeting_url=TEAMS), session(uid="other@intervisie", meeting_url=None)],
+                      calendar_name="Intervisie", timezone="Europe/Amsterdam", language="nl")
+    events = icalendar.Calendar.from_ical(feed).walk("VEVENT")
+    assert [str(e.get("URL")) for e in events] == [TEAMS_URI, "None"]
 
 
 def test_quotes_in_names_do_not_break_the_parameter():
@@ -233,6 +253,21 @@ def test_quotes_in_names_do_not_break_the_parameter():
     (attendee,) = lines_starting(ics, "ATTENDEE")
     assert attendee.startswith("ATTENDEE;CN=\"Anna 'Annie' Bakker, MSc\";PARTSTAT=")
     assert vevent(ics)["ATTENDEE"].params["CN"] == "Anna 'Annie' Bakker, MSc"
+
+
+def test_a_name_ending_in_a_backslash_keeps_the_parameters_after_it():
+    # Unquoted, "CN=Anna\\;PARTSTAT=..." reads as one CN with an escaped semicolon in it.
+    ics = invite(recipient=Contact("Anna\\", "anna@school.example"))
+    (attendee,) = lines_starting(ics, "ATTENDEE")
+    assert attendee.startswith('ATTENDEE;CN="Anna\\";PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:')
+    assert dict(vevent(ics)["ATTENDEE"].params) == {
+        "CN": "Anna\\", "PARTSTAT": "NEEDS-ACTION", "ROLE": "REQ-PARTICIPANT", "RSVP": "TRUE",
+    }
+
+
+def test_an_address_with_a_quoted_local_part_is_percent_encoded_and_fails_no_invitation():
+    ics = invite(recipient=Contact("Anna", '"anna bakker"@school.example'))
+    assert str(vevent(ics)["ATTENDEE"]) == "mailto:%22anna%20bakker%22@school.example"
 
 
 def test_invitation_is_the_same_bytes_for_the_same_input():

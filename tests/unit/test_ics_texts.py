@@ -110,6 +110,22 @@ def test_mail_subject_says_what_happened(notice, language, expected):
     assert texts.mail_subject(session(), language=language, notice=notice) == expected
 
 
+@pytest.mark.parametrize("separator", ["\u0085", "\u2028", "\u2029"])
+def test_every_subject_stays_on_one_line_whatever_the_group_is_called(separator):
+    # The API takes these in a name; the mail library refuses a header that str.splitlines() splits.
+    event = session(group_name=f"Groep{separator}A")
+    for subject in (texts.mail_subject(event, language="nl", notice="new"), texts.reminder_subject(event, "nl"),
+                    texts.at_risk_subject(event, "nl")):
+        assert subject.splitlines() == [subject] and "Groep A" in subject
+
+
+def test_the_meeting_link_in_the_notes_and_the_mail_is_the_written_link():
+    event = session(meeting_url='https://meet.example/r?x={"a":1}')
+    for text in (texts.description(event, "nl"), texts.mail_text(event, Contact("Mark", "mark@school.example"), notice="new"),
+                 texts.reminder_text(event, Contact("Mark", "mark@school.example"), timezone="Europe/Amsterdam", answer_url=None)):
+        assert "Deelnemen via de videoverbinding: https://meet.example/r?x=%7B%22a%22:1%7D\n" in text
+
+
 def test_subject_of_a_cancelled_session_says_cancelled_once():
     subject = texts.mail_subject(session(status="cancelled"), language="nl", notice="cancelled")
     assert subject == "Geannuleerd: Intervisie Middenbouw Utrecht — bijeenkomst 2 van 3 (begeleid)"

@@ -159,7 +159,7 @@ def _shown(event: SessionEvent, language: str, timezone: str) -> dict[str, objec
         "title": texts.summary(event, language),
         "when": texts.when(event, language, timezone),
         "cancelled": event.status == "cancelled",
-        "meeting_url": event.meeting_url if event.status != "cancelled" else None,
+        "meeting_url": event.meeting_link if event.status != "cancelled" else None,
     }
 
 

@@ -20,6 +20,7 @@ from services.api.schemas.common import (
     near_today,
     patch_schema,
 )
+from shared.domain import meeting_links
 from shared.domain.model import WEEKDAYS
 
 DEFAULT_CONSTRAINTS = {
@@ -84,17 +85,52 @@ class MemberSchema(ResponseSchema):
     joined_at = fields.AwareDateTime()
 
 
+MEETING_URL_LENGTH = 2000
+
+
+class MeetingUrl(fields.Url):
+    """A link to the group's video call, stored exactly as the video service handed it out.
+
+    Links from Teams (JSON in the query), Zoom, Google Meet, Jitsi (settings in the fragment)
+    and Webex are taken as they are; calendars, mails and pages write them percent-encoded where
+    a URI may not hold a character (:mod:`shared.domain.meeting_links`). Refused: what is not an
+    http(s) link to a host (another scheme, white space alone, control characters).
+    """
+
+    default_error_messages = {"not_a_link": "Not a meeting link: it {reason}."}
+    _shape = validate.URL(schemes=set(meeting_links.SCHEMES), require_tld=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(schemes=set(meeting_links.SCHEMES), **kwargs)
+        # A Url to the OpenAPI document, but its pattern judges the text as given (it refuses a
+        # space in a room name); _deserialize judges the link as the calendars will hold it.
+        self.validators = [v for v in self.validators if not isinstance(v, validate.URL)]
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if len(value) > MEETING_URL_LENGTH:
+            return value  # the length validator names this
+        reason = meeting_links.refusal(value)
+        if reason is None:
+            try:  # the host and port of what the calendars will hold
+                self._shape(meeting_links.to_uri(value))
+            except ma.ValidationError:
+                reason = "has no valid host name or port"
+        if reason:
+            raise self.make_error("not_a_link", reason=reason)
+        return value
+
+
 class GroupInputSchema(StrictSchema):
     name = fields.String(required=True, validate=NAME_LENGTH, metadata={"example": "IB-groep Utrecht 1"})
     theme = Slug(load_default=None, allow_none=True, metadata={"example": "ouderbetrokkenheid"})
     facilitator_id = fields.UUID(load_default=None, allow_none=True)
     timezone = TimeZone(load_default="Europe/Amsterdam")
     language = Language(load_default="nl")
-    meeting_url = fields.Url(
+    meeting_url = MeetingUrl(
         load_default=None,
         allow_none=True,
-        schemes={"https", "http"},
-        validate=validate.Length(max=2000),
+        validate=validate.Length(max=MEETING_URL_LENGTH),
         metadata={"example": "https://meet.example.org/ib-utrecht-1", "format": "uri", "description": "An http or https URL."},
     )
     session_minutes = fields.Integer(

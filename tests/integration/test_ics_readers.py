@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -34,6 +36,7 @@ from shared.domain.ics import (
     build_invitation,
 )
 from tests.integration.servers import free_port, wait_until_serving
+from tests.unit.test_meeting_links import TEAMS, TEAMS_URI
 
 pytestmark = pytest.mark.integration
 
@@ -128,6 +131,10 @@ OUTPUTS = {
     "publish-english": lambda: feed(language="en"),
     "publish-empty": lambda: feed([]),
     "calendar-object": lambda: build_calendar_object(sessions()[2], language="nl"),
+    # Teams puts JSON in its link; an address may have a quoted local part, a name a backslash.
+    "request-teams-link": lambda: request(dataclasses.replace(sessions()[1], meeting_url=TEAMS),
+                                          Contact("Anna\\", '"anna bakker"@school.example')),
+    "publish-teams-link": lambda: feed([dataclasses.replace(e, meeting_url=TEAMS) for e in sessions()]),
 }
 
 
@@ -152,6 +159,16 @@ def test_vobject_reads_back_the_texts_unescaped():
     assert event.attendee.params["CN"] == ["Mark de Vriés"]
 
 
+def test_vobject_follows_a_teams_link_to_the_same_meeting():
+    event = vobject.readOne(OUTPUTS["request-teams-link"]().decode("utf-8"), validate=True).vevent
+    # CONFERENCE (RFC 7986) is not among vobject's properties: it splits the value at the comma
+    # the link keeps (RFC 3986 allows it), so only the properties it knows are compared here.
+    assert event.url.value == event.location.value == TEAMS_URI
+    assert unquote(event.url.value) == unquote(TEAMS)
+    assert event.attendee.value == "mailto:%22anna%20bakker%22@school.example"
+    assert event.attendee.params["CN"] == ["Anna\\"] and event.attendee.params["RSVP"] == ["TRUE"]
+
+
 # --- b) libical's RFC 5546 restriction check --------------------------------------------------
 
 
@@ -166,7 +183,8 @@ def libical(ics: bytes, *arguments: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("name", ["request", "request-chair", "request-self-directed-english",
                                   "cancel-cancelled-session", "cancel-member-who-left",
-                                  "publish", "publish-english", "publish-empty"])
+                                  "publish", "publish-english", "publish-empty", "request-teams-link",
+                                  "publish-teams-link"])
 def test_libical_finds_no_itip_restriction_broken(name):
     result = libical(OUTPUTS[name]())
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()

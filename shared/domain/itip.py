@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
@@ -106,7 +107,9 @@ def parse_reply(data: bytes | str) -> Reply:
         attendees = attendees[0]
     address = str(attendees).strip()
     if address.lower().startswith("mailto:"):
-        address = address[len("mailto:"):]
+        # A mailto URI percent-encodes what an address may hold and a URI may not (RFC 6068):
+        # the invitation wrote "a b"@x as %22a%20b%22@x, and the calendar answers with it.
+        address = unquote(address[len("mailto:"):])
     if "@" not in address:
         raise ReplyError("ATTENDEE", f"{address!r} is not an e-mail address")
     partstat = str(attendees.params.get("PARTSTAT", "NEEDS-ACTION")).strip().upper()

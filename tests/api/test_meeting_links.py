@@ -135,3 +135,15 @@ def test_what_is_no_meeting_link_is_422_naming_the_field_on_create_and_on_patch(
         assert reason in problem["errors"][0]["reason"]
     assert [g["name"] for g in admin.get("/v1/groups").json] == ["Bestaande groep"]
     assert admin.get(f"/v1/groups/{kept['id']}").json["meeting_url"] == payloads.group()["meeting_url"]
+
+
+def test_the_answer_page_of_a_group_on_teams_links_to_the_written_link(client, admin, teams_group):
+    import re
+
+    session = admin.get(f"/v1/groups/{teams_group['id']}/sessions?page_size=1").json[0]
+    invitation = admin.get(f"/v1/sessions/{session['id']}/invitations?page_size=50").json[-1]
+    body = admin.get(invitation["ics_url"]).get_data(as_text=True).replace("\r\n ", "")
+    link = re.search(r"https?://\S+/answer/[\w-]+", body).group(0)
+    page = client.get(link.removeprefix(HOST))
+    assert page.status_code == 200
+    assert f'href="{escape(TEAMS_URI)}"' in page.get_data(as_text=True)

@@ -169,3 +169,8 @@ def test_a_mail_of_thousands_of_nested_multiparts_is_refused_before_it_is_parsed
     assert refused.value.field == "mail" and "40000 multipart containers" in refused.value.reason
     # A reply's own two or three containers, with many parts in them, are read.
     assert len(calendar_parts(read_mail(_mail([icalendar_reply("u@x", "a@b.nl", "ACCEPTED")] * 40))).texts) == MAX_CALENDAR_PARTS
+
+
+def test_an_attendee_written_percent_encoded_is_read_as_the_address_it_stands_for():
+    reply = icalendar_reply("u@x", "a@b.nl", "ACCEPTED").replace(b"MAILTO:a@b.nl", b"mailto:%22a%20b%22@school.nl")
+    assert parse_reply(reply).email == '"a b"@school.nl'

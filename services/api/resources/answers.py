@@ -93,7 +93,7 @@ def _show(
         session=texts.session_label(event, language),
         theme=theme_label(event.theme, language) if event.theme else None,
         when=texts.when(event, language, timezone=invited.person.timezone),
-        meeting_url=invited.group.meeting_url,
+        meeting_url=event.meeting_link,
         answers=[(value, _(ANSWER_LABELS[value])) for value in ANSWERS],
         chosen=response,
         current=_(ANSWER_LABELS[response]) if response in ANSWERS else None,

@@ -38,6 +38,11 @@ class Settings:
     reminder_hours: int = 48
     """How long before a session its reminder goes out."""
     webhook_allow_private: bool = False
+    calendar_refresh_minutes: int = 360
+    """How often a person's published calendars are fetched again (a conditional GET)."""
+    calendar_allow_private: bool = False
+    """Whether published calendars may be on loopback or private addresses (and plain http):
+    for tests and closed networks; otherwise refused when added and at every fetch."""
     programme_name: str = "Intervisie"
     programme_email: str = "intervisie@example.org"
     max_body_bytes: int = 1024 * 1024
@@ -113,6 +118,8 @@ class Settings:
         "inbound_authserv_id": "INTERVISIE_INBOUND_AUTHSERV_ID",
         "reminder_hours": "INTERVISIE_REMINDER_HOURS",
         "webhook_allow_private": "INTERVISIE_WEBHOOK_ALLOW_PRIVATE",
+        "calendar_refresh_minutes": "INTERVISIE_CALENDAR_REFRESH_MINUTES",
+        "calendar_allow_private": "INTERVISIE_CALENDAR_ALLOW_PRIVATE",
         "programme_name": "INTERVISIE_PROGRAMME_NAME",
         "programme_email": "INTERVISIE_PROGRAMME_EMAIL",
         "sweep_seconds": "INTERVISIE_SWEEP_SECONDS",
@@ -131,6 +138,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.answer_cache_size < 0:
             raise ValueError(f"INTERVISIE_ANSWER_CACHE_SIZE must be 0 or more, not {self.answer_cache_size}")
+        if self.calendar_refresh_minutes < 1:
+            raise ValueError(f"INTERVISIE_CALENDAR_REFRESH_MINUTES must be 1 or more, not {self.calendar_refresh_minutes}")
         if self.sending_timeout_seconds < 1:
             raise ValueError(f"INTERVISIE_SENDING_TIMEOUT_SECONDS must be 1 or more, not {self.sending_timeout_seconds}")
         self.metrics_networks  # noqa: B018 - refused at start, not at the first scrape

@@ -19,6 +19,7 @@ from services.api.feed_cache import Lru
 from services.api.resources.answers import answer_pages
 from services.api.resources.availability_page import availability_pages
 from services.api.resources.calendar import feed_blueprint, invitation_blueprint
+from services.api.resources.calendar_sources import blueprint as calendar_source_blueprint
 from services.api.resources.group_availability import availability as group_availability
 from services.api.resources.groups import groups
 from services.api.resources.itip import blueprint as itip_blueprint
@@ -55,7 +56,7 @@ sessions, and subscribe to calendar feeds.
 
 V1_BLUEPRINTS = (
     facilitators, participants, groups, runs, batch_blueprint, sessions, invitation_blueprint, feed_blueprint,
-    webhook_blueprint, proposal_blueprint, itip_blueprint, group_availability,
+    webhook_blueprint, proposal_blueprint, itip_blueprint, group_availability, calendar_source_blueprint,
 )
 
 

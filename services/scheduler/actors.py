@@ -24,11 +24,13 @@ DELIVER_INVITATION = "deliver_invitation"
 DELIVER_NOTICE = "deliver_notice"
 POST_WEBHOOK = "post_webhook"
 COMPOSE = "compose_groups"
+FETCH_CALENDAR = "fetch_calendar"
 SCHEDULING_QUEUE = "scheduling"
 OUTBOX_QUEUE = "outbox"
 MAIL_QUEUE = "mail"
 WEBHOOK_QUEUE = "webhooks"
 COMPOSITION_QUEUE = "composition"
+CALENDAR_QUEUE = "calendars"
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,13 @@ class Actors:
     deliver_notice: dramatiq.Actor
     post_webhook: dramatiq.Actor
     compose_groups: dramatiq.Actor
+    fetch_calendar: dramatiq.Actor
 
     @property
     def queues(self) -> tuple[str, ...]:
         every = (
             self.plan_run, self.plan_batch, self.dispatch, self.deliver_invitation, self.deliver_notice,
-            self.post_webhook, self.compose_groups,
+            self.post_webhook, self.compose_groups, self.fetch_calendar,
         )
         return tuple(a.queue_name for a in every)
 
@@ -74,6 +77,10 @@ class Actors:
         for delivery_id in delivery_ids:
             self.post_webhook.send(str(delivery_id))
 
+    def send_calendar_fetches(self, source_ids: Iterable[uuid.UUID]) -> None:
+        for source_id in source_ids:
+            self.fetch_calendar.send(str(source_id))
+
     def send_webhook_later(self, delivery_id: uuid.UUID, when: datetime) -> None:
         delay = max(0, int((when - datetime.now(UTC)).total_seconds() * 1000))
         self.post_webhook.send_with_options(args=(str(delivery_id),), delay=delay)
@@ -92,7 +99,10 @@ def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str)
         log.info("scheduling batch %s: %s", batch_id, jobs.plan_batch(runtime, uuid.UUID(batch_id)))
 
     def dispatch_outbox(message_id: str) -> None:
-        outcome = jobs.dispatch(runtime, uuid.UUID(message_id), actors.send_deliveries, actors.send_webhooks, actors.send_notices)
+        outcome = jobs.dispatch(
+            runtime, uuid.UUID(message_id), actors.send_deliveries, actors.send_webhooks, actors.send_notices,
+            actors.send_calendar_fetches,
+        )
         log.info("outbox %s: %s", message_id, outcome)
 
     def compose_groups(proposal_id: str) -> None:
@@ -101,6 +111,11 @@ def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str)
     def post_webhook(delivery_id: str) -> None:
         outcome = jobs.post_webhook(runtime, uuid.UUID(delivery_id), actors.send_webhook_later)
         log.info("webhook delivery %s: %s", delivery_id, outcome)
+        report(outcome)
+
+    def fetch_calendar(source_id: str) -> None:
+        outcome = jobs.fetch_calendar(runtime, uuid.UUID(source_id))
+        log.info("calendar source %s: %s", source_id, outcome)
         report(outcome)
 
     def deliver_invitation(invitation_id: str) -> None:
@@ -130,5 +145,8 @@ def declare_actors(broker: dramatiq.Broker, runtime: Runtime, *, namespace: str)
         post_webhook=declare(post_webhook, POST_WEBHOOK, WEBHOOK_QUEUE, priority=20, max_retries=3, min_backoff=1_000, max_backoff=10_000, time_limit=60_000),
         # The solver stops itself after the request's time limit (20 s by default).
         compose_groups=declare(compose_groups, COMPOSE, COMPOSITION_QUEUE, priority=5, max_retries=5, min_backoff=2_000, max_backoff=60_000, time_limit=150_000),
+        # A fetch ends within 30 s and its expansion within 10 s; a retry only follows a fetch of
+        # the same source by another worker (asked for again while it ran).
+        fetch_calendar=declare(fetch_calendar, FETCH_CALENDAR, CALENDAR_QUEUE, priority=30, max_retries=10, min_backoff=5_000, max_backoff=60_000, time_limit=120_000),
     )
     return actors

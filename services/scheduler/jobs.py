@@ -14,16 +14,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from services.scheduler import smtp, webhook_http
+from services.scheduler import calendar_fetch, smtp, webhook_http
 from services.scheduler.runtime import Runtime
 from services.telemetry import REQUEST_ID
 from shared.db.models import GroupProposal, Invitation, Notice, OutboxMessage, SchedulingBatch, SchedulingRun, Webhook
+from shared.domain import busy_times
+from shared.domain import calendar_sources as calendar_rules
 from shared.domain import webhooks as webhook_rules
 from shared.domain.cohort import plan_cohort
 from shared.domain.composition import compose
 from shared.domain.planning import find_plan
 from shared.use_cases import (
     batches,
+    calendar_sources,
     idempotency,
     invitations,
     leases,
@@ -146,18 +149,22 @@ def dispatch(
     deliver: Callable[[list[uuid.UUID]], None],
     post: Callable[[list[uuid.UUID]], None],
     notify: Callable[[list[uuid.UUID]], None],
+    fetch: Callable[[list[uuid.UUID]], None] | None = None,
 ) -> str:
     """Do the work an outbox message stands for: issue the invitations a change implies, the
-    alarm about a session at risk, or fan a webhook event out to the endpoints that want it.
-    ``deliver`` mails invitations, ``notify`` notices and ``post`` sends webhook deliveries,
-    after the commit."""
+    alarm about a session at risk, fan a webhook event out to the endpoints that want it, or
+    have a calendar source fetched. ``deliver`` mails invitations, ``notify`` notices, ``post``
+    sends webhook deliveries and ``fetch`` fetches calendar sources, after the commit (without
+    ``fetch``, a source asked for waits for the sweep to send it)."""
     now = runtime.clock()
     with runtime.transaction() as session:
         message = outbox.claim(session, message_id, now)
         if message is None:
             return "skipped: already dispatched"
-        issued, alarms, deliveries = [], [], []
-        if message.topic == outbox.WEBHOOK_EVENT:
+        issued, alarms, deliveries, sources = [], [], [], []
+        if message.topic == outbox.CALENDAR_FETCH:
+            sources = calendar_sources.source_ids(message.payload)
+        elif message.topic == outbox.WEBHOOK_EVENT:
             deliveries = webhooks.fan_out(session, message.payload, now)
             message.payload = {**message.payload, "data": webhooks.public_data(message.payload["data"])}
         elif message.topic in (outbox.SESSIONS_CHANGED, outbox.SESSION_CHANGED):
@@ -190,7 +197,68 @@ def dispatch(
         notify(pending_notices)
     if deliveries:
         post(deliveries)
+    if sources and fetch is not None:
+        fetch(sources)
+    if sources:
+        return f"asked for {len(sources)} calendar fetch(es)"
     return f"issued {len(issued)} invitation(s), {len(alarms)} notice(s), {len(deliveries)} webhook delivery(ies)"
+
+
+def fetch_calendar(runtime: Runtime, source_id: uuid.UUID) -> str:
+    """Fetch one calendar source and store the busy time it holds: claimed with a lease, fetched
+    and expanded outside any transaction, written in one that first checks the lease is still
+    this worker's. Returns what happened, in words without the address."""
+    now = runtime.clock()
+    with runtime.session_factory.begin() as session:
+        claimed = calendar_sources.claim(session, source_id, runtime.name, now)
+        if not claimed:
+            if calendar_sources.held_elsewhere(session, source_id, runtime.name, now):
+                raise RunHeldElsewhere(f"calendar source {source_id} is being fetched by another worker")
+            return "skipped: no fetch asked for, or the source is gone"
+        order = calendar_sources.fetch_order(session, source_id, runtime.settings.secret())
+    intervals: list[busy_times.Interval] | None = None
+    if isinstance(order, calendar_rules.Failed):
+        outcome: calendar_rules.Fetched | calendar_rules.Unchanged | calendar_rules.Failed = order
+    else:
+        try:
+            outcome = calendar_fetch.fetch(
+                order.url, etag=order.etag, last_modified=order.last_modified,
+                allow_private=runtime.settings.calendar_allow_private,
+            )
+            if isinstance(outcome, calendar_rules.Fetched):
+                window_start, window_end = busy_times.horizon(now)
+                intervals = busy_times.busy_intervals(
+                    outcome.body, window_start=window_start, window_end=window_end, default_timezone=order.timezone,
+                )
+        except busy_times.FeedError as error:
+            outcome, intervals = calendar_rules.Failed(calendar_rules.not_a_calendar(error.reason)), None
+        except Exception:  # noqa: BLE001 - say on the source that it failed; the log has why
+            log.exception("calendar source %s: the fetch failed unexpectedly", source_id)
+            outcome, intervals = calendar_rules.Failed(calendar_rules.UNEXPECTED), None
+    with runtime.session_factory.begin() as session:
+        written = calendar_sources.record_fetch(
+            session, source_id, runtime.name, outcome, [(i.start, i.end) for i in intervals or ()],
+            now=runtime.clock(), refresh=timedelta(minutes=runtime.settings.calendar_refresh_minutes),
+        )
+    if not written:
+        return "skipped: lease lost before the result was written"
+    if isinstance(outcome, calendar_rules.Failed):
+        return f"failed: {outcome.reason}"
+    if isinstance(outcome, calendar_rules.Unchanged):
+        return "unchanged (304)"
+    return f"fetched: {len(intervals or ())} busy interval(s)"
+
+
+def request_due_calendars(runtime: Runtime, fetch: Callable[[list[uuid.UUID]], None]) -> int:
+    """Ask for the calendar sources whose refresh is due (and those whose asked-for fetch lost its
+    message) to be fetched; of several workers sweeping at once, each source is sent by one."""
+    lost_after = max(calendar_rules.LOST_AFTER, timedelta(seconds=runtime.settings.sweep_seconds))
+    with runtime.session_factory.begin() as session:
+        due = calendar_sources.request_due(session, runtime.clock(), lost_after=lost_after)
+    if due:
+        fetch(due)
+        log.info("asked for %d calendar fetch(es)", len(due))
+    return len(due)
 
 
 def post_webhook(runtime: Runtime, delivery_id: uuid.UUID, later: Callable[[uuid.UUID, datetime], None]) -> str:

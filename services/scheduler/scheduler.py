@@ -38,8 +38,8 @@ after it expires."""
 
 
 class Sweeper(threading.Thread):
-    """Every ``interval`` seconds: issue the reminders that are due, and re-send the work whose
-    message may have been lost."""
+    """Every ``interval`` seconds: issue the reminders that are due, ask for the calendar sources
+    due for a refresh, and re-send the work whose message may have been lost."""
 
     def __init__(self, runtime: Runtime, actors: Actors, interval: float) -> None:
         super().__init__(name="intervisie-sweeper", daemon=True)
@@ -52,6 +52,7 @@ class Sweeper(threading.Thread):
         steps = (
             ("purging", lambda: jobs.purge_expired(self.runtime)),
             ("reminders", lambda: jobs.send_reminders(self.runtime, self.actors.send_notices)),
+            ("calendars", lambda: jobs.request_due_calendars(self.runtime, self.actors.send_calendar_fetches)),
             ("resuming lost work", lambda: jobs.resume_lost_work(
                 self.runtime, self.actors.request_plan, self.actors.send_outbox,
                 self.actors.send_deliveries, self.actors.send_webhooks, self.actors.request_composition,

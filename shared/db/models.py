@@ -585,3 +585,54 @@ class GroupFeedChanges(Base):
 
     group_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     counter: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class CalendarSource(Versioned, Base):
+    """A person's published calendar (a secret ICS address) whose busy time the worker reads
+    (see shared.use_cases.calendar_sources). The address is stored sealed, never in the clear:
+    ``url_shown`` is its scheme and host, ``url_digest`` a keyed fingerprint that finds the same
+    calendar added twice."""
+
+    __tablename__ = "calendar_sources"
+    __table_args__ = (
+        UniqueConstraint("owner_kind", "owner_id", "url_digest"),
+        Index("ix_calendar_sources_due", "next_fetch_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    owner_kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    """``participant`` or ``facilitator``."""
+    owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    url_sealed: Mapped[str] = mapped_column(Text, nullable=False)
+    url_shown: Mapped[str] = mapped_column(String(300), nullable=False)
+    url_digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
+    last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When a fetch last succeeded or found the feed unchanged (304)."""
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    busy_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    feed_etag: Mapped[str | None] = mapped_column(String(500))
+    """The feed's own ETag and Last-Modified, sent back for a conditional GET."""
+    feed_last_modified: Mapped[str | None] = mapped_column(String(500))
+    next_fetch_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    fetch_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set while a fetch is asked for (created, refreshed, or due) and its message is on its way;
+    the worker that claims the source clears it."""
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BusyInterval(Base):
+    """A stretch of busy time from a calendar source, in UTC: only start and end are kept, never
+    what the event was. Replaced whole, per source, by each fetch that reads the feed."""
+
+    __tablename__ = "busy_intervals"
+    __table_args__ = (Index("ix_busy_intervals_owner", "owner_kind", "owner_id", "start"),)
+
+    source_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("calendar_sources.id", ondelete="CASCADE"), primary_key=True
+    )
+    start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    end: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    owner_kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)

@@ -29,6 +29,8 @@ MEMBERSHIP_CHANGED = "membership.changed"
 WEBHOOK_EVENT = "webhook.event"
 AT_RISK = "session.at_risk"
 """A session became at risk: its facilitator (guided) or chair (self-directed) is mailed."""
+CALENDAR_FETCH = "calendar.fetch"
+"""A calendar source was added or asked to refresh: the worker fetches it (``source_id``)."""
 INFO_KEY = "outbox"
 
 

@@ -37,6 +37,7 @@ from shared.db.models import (
     utcnow,
 )
 from shared.errors import Conflict, Forbidden, NotFound
+from shared.use_cases import busy_time
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ def delete_facilitator(session: Session, facilitator: Facilitator) -> None:
         )
     session.delete(facilitator)
     revoke_feed(session, "facilitator", facilitator.id)
+    busy_time.forget(session, "facilitator", facilitator.id)
     session.flush()
 
 

@@ -2,9 +2,10 @@
 
 Erasure is one transaction: the person leaves their groups (each upcoming session's SEQUENCE
 grows and a CANCEL to them is recorded in the outbox, with the address it needs), their feed
-token dies, they are taken out of sessions' absentee lists, stored API answers and webhook logs
-about them go, the platform is told (``participant.erased``), and the row is deleted. Once the
-CANCELs have been issued (and mailed, when mail is on), the invitations to them are deleted too.
+token dies, they are taken out of sessions' absentee lists, their published calendars and the
+busy time read from them, stored API answers and webhook logs about them go, the platform is
+told (``participant.erased``), and the row is deleted. Once the CANCELs have been issued (and
+mailed, when mail is on), the invitations to them are deleted too.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from shared.db.models import (
     Webhook,
     WebhookDelivery,
 )
-from shared.use_cases import attendance, availability_links, groups, idempotency, webhooks
+from shared.use_cases import attendance, availability_links, busy_time, groups, idempotency, webhooks
 from shared.use_cases.people import get_participant, revoke_feed
 
 
@@ -91,6 +92,7 @@ def export(session: DbSession, actor: Actor, participant_id: uuid.UUID, now: dat
             {"delivery_id": d.id, "webhook_id": d.webhook_id, "event_type": d.event_type, "created_at": d.created_at, "state": d.state}
             for d in session.scalars(events.order_by(WebhookDelivery.created_at))
         ],
+        **busy_time.exported(session, "participant", participant.id),
     }
 
 
@@ -112,6 +114,7 @@ def erase(session: DbSession, actor: Actor, participant_id: uuid.UUID, now: date
         row.updated_at = now
     revoke_feed(session, "participant", participant.id)
     availability_links.forget(session, participant.id)
+    busy_time.forget(session, "participant", participant.id)
     attendance.forget_person(session, participant.id)
     idempotency.forget_resource(session, participant.id)
     webhooks.forget_subject(session, participant.id)

@@ -48,8 +48,9 @@ Resolver = Callable[[str, int], Iterable[str]]
 # -- endpoints -----------------------------------------------------------------------------------
 
 
-def check_target(url: str, *, allow_private: bool, resolve: Resolver) -> list[str]:
-    """The addresses ``url`` may be called at; raises InvalidInput when it must not be called."""
+def check_target(url: str, *, allow_private: bool, resolve: Resolver, what: str = "webhook URL") -> list[str]:
+    """The addresses ``url`` may be called at; raises InvalidInput when it must not be called.
+    ``what`` names the URL in the log (a webhook URL, a calendar address)."""
     problem = rules.url_problem(url, allow_private=allow_private)
     if problem:
         raise InvalidInput.field("url", problem)
@@ -62,7 +63,7 @@ def check_target(url: str, *, allow_private: bool, resolve: Resolver) -> list[st
         problem = rules.resolved_problem(addresses, allow_private=allow_private)
     if problem:
         # The client learns only that the URL is not allowed (rules.NOT_ALLOWED); the log says why.
-        log.info("webhook URL refused: %s %s", parts.hostname, problem)
+        log.info("%s refused: %s %s", what, parts.hostname, problem)
         raise InvalidInput.field("url", rules.NOT_ALLOWED)
     return addresses
 

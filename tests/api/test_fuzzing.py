@@ -8,9 +8,10 @@ bodies, invalid data refused, valid data accepted, authentication enforced.
 One app and one SQLite database serve the whole run: they are built at import, because
 schemathesis builds its coverage cases (with their credentials) when pytest collects. The
 database is seeded once with facilitators, a scheduled group with members, sessions,
-invitations, feed tokens, a webhook with deliveries, a group proposal and a second group
-planned in a scheduling batch (around the first, which shares its people); path parameters (and
-ids in bodies) are then often those of real rows, so the 2xx paths run and not only the 404s.
+invitations, feed tokens, a webhook with deliveries, calendar sources, a group proposal and a
+second group planned in a scheduling batch (around the first, which shares its people); path
+parameters (and ids in bodies) are then often those of real rows, so the 2xx paths run and not
+only the 404s.
 Every operation starts from that seeded copy.
 """
 
@@ -91,6 +92,10 @@ RULES_BEYOND_JSON_SCHEMA = [
         r"^\d+ is older than the session's \d+", r"^a REPLY names one attendee", r"^'.*' is not an e-mail address$",
         r"^\S+ is not invited to this session$", r"^is \S+; an answer is ACCEPTED, TENTATIVE or DECLINED$",
         r"^no session has the UID ", r"^the session is cancelled; there is nothing to answer$",
+        # A calendar's address: what RFC 3986 and the SSRF rules make of a string the pattern
+        # only starts (its host, port, credentials, fragment; where its host resolves).
+        r"^not a valid URL ", r"^must name a host", r"^must not carry credentials$", r"^must not have a fragment$",
+        r"^must not use port 0$", r"^not allowed: its host must resolve to public addresses only$",
     )
 ]
 
@@ -142,6 +147,8 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", APP, config=CONFIG)
 KNOWN: dict[str, list[str]] = {}
 TIME_ZONES = ["Europe/Amsterdam", "America/New_York", "Asia/Kolkata"]
 _idempotency_keys = itertools.count()
+SOURCE_OWNERS: dict[str, tuple[str, str]] = {}
+"""A seeded calendar source's id -> its owner's path parameter and id."""
 # Operations the fuzzer called, and those of them that succeeded (2xx, or a page's 303) at least once.
 ATTEMPTED: set[str] = set()
 SUCCEEDED: set[str] = set()
@@ -208,9 +215,19 @@ def flatmap_body(context, body):
 
 @schema.hook
 def map_case(context, case):
-    case = _with_availability_csrf(_with_answer_csrf(case))
+    case = _to_the_sources_owner(_with_availability_csrf(_with_answer_csrf(case)))
     if case.method == "POST" and case.path == "/v1/itip" and KNOWN.get("itip") and _now_and_then(case.body):
         case.body = KNOWN["itip"][0]  # a real REPLY to a seeded session, now and then
+    return case
+
+
+def _to_the_sources_owner(case):
+    """A path to a seeded calendar source names the source's owner two times in three (a person
+    drawn among all known ones seldom is its owner), so that its reads and writes succeed too."""
+    parameters = case.path_parameters or {}
+    owner = SOURCE_OWNERS.get(parameters.get("source_id"))
+    if owner is not None and owner[0] in parameters and _now_and_then(("owner", parameters)):
+        case.path_parameters = {**parameters, owner[0]: owner[1]}
     return case
 
 
@@ -284,8 +301,10 @@ def json_headers_conformance(ctx, response, case):
 @pytest.fixture(scope="module")
 def seeded():
     with pytest.MonkeyPatch.context() as patch:
-        # Webhook hosts are looked up in DNS: here each is a public address, and nothing is sent.
+        # Webhook and calendar hosts are looked up in DNS: here each is a public address, and
+        # nothing is sent.
         patch.setattr("services.api.resources.webhooks.resolve", lambda host, port: ["93.184.215.14"])
+        patch.setattr("services.api.resources.calendar_sources.resolve", lambda host, port: ["93.184.215.14"])
         patch.setattr("services.scheduler.webhook_http.post", lambda *args, **kwargs: Outcome(204, None, 1))
         yield from _seed()
 
@@ -306,6 +325,7 @@ def _seed():
     webhook = call("POST", "/v1/webhooks", {"url": "https://platform.example.org/hooks/intervisie"})
     facilitator = call("POST", "/v1/facilitators", payloads.facilitator(availability=TUESDAY_EVENING))
     idle_facilitator = call("POST", "/v1/facilitators", payloads.facilitator(name="Vrije Begeleider"))
+    reserve_facilitator = call("POST", "/v1/facilitators", payloads.facilitator(name="Reserve Begeleider"))
     group = call("POST", "/v1/groups", payloads.group(facilitator_id=facilitator["id"]))
     empty_group = call("POST", "/v1/groups", payloads.group(name="Lege groep"))
     members = [call("POST", "/v1/participants", payloads.participant(n, availability=TUESDAY_EVENING)) for n in range(4)]
@@ -329,13 +349,22 @@ def _seed():
     answer_tokens = re.findall(r"/answer/([A-Za-z0-9_-]{43})", ics)
     assert answer_tokens, "the invitation carries no answer link"
     availability_tokens = [call("POST", f"/v1/participants/{loner['id']}/availability-link")["url"].rsplit("/", 1)[-1]]
+    calendar = {"url": "webcal://outlook.office365.com/owa/calendar/0f1e/reachcalendar.ics"}
+    calendar_sources = [
+        call("POST", f"/v1/participants/{members[0]['id']}/calendar-sources", calendar),
+        call("POST", f"/v1/facilitators/{reserve_facilitator['id']}/calendar-sources", calendar),
+    ]
+    SOURCE_OWNERS.update({
+        calendar_sources[0]["id"]: ("participant_id", members[0]["id"]),
+        calendar_sources[1]["id"]: ("facilitator_id", reserve_facilitator["id"]),
+    })
     feeds = [
         call("GET", f"/v1/facilitators/{facilitator['id']}/feed"),
         call("GET", f"/v1/participants/{members[0]['id']}/feed"),
         call("GET", f"/v1/groups/{group['id']}/feed"),
     ]
     KNOWN.update(
-        facilitator_id=[facilitator["id"], idle_facilitator["id"]],
+        facilitator_id=[facilitator["id"], idle_facilitator["id"], reserve_facilitator["id"]],
         participant_id=[m["id"] for m in members] + [loner["id"]],
         group_id=[group["id"], empty_group["id"]],
         run_id=[run["id"]],
@@ -345,6 +374,7 @@ def _seed():
         webhook_id=[webhook["id"]],
         proposal_id=[proposal["id"]],
         delivery_id=[d["id"] for d in deliveries[:2]],
+        source_id=[source["id"] for source in calendar_sources],
         token=[feed["url"].rsplit("/", 1)[-1].removesuffix(".ics") for feed in feeds] + answer_tokens + availability_tokens,
         answer_token=answer_tokens,
         availability_token=availability_tokens,

@@ -106,6 +106,7 @@ def test_after_a_planned_run_metrics_hold_requests_runs_deliveries_outbox_and_qu
     depth = {(s.labels["queue"], s.labels["state"]): s.value for s in after["intervisie_queue_depth"].samples}
     assert {queue for queue, _ in depth} == {
         "intervisie.scheduling", "intervisie.outbox", "intervisie.mail", "intervisie.webhooks", "intervisie.composition",
+        "intervisie.calendars",
     }
     assert depth[("intervisie.scheduling", "ready")] == 0
 

@@ -8,6 +8,7 @@ from marshmallow import fields, validate
 
 from services.api.context import state
 from services.api.feed_cache import Lru
+from services.api.schemas.calendar_sources import CalendarSourceSchema
 from services.api.schemas.common import (
     NAME_LENGTH,
     SLUG_PATTERN,
@@ -203,6 +204,12 @@ class ExportedAvailabilityLinkSchema(ResponseSchema):
     expires_at = fields.AwareDateTime()
 
 
+class ExportedBusyIntervalSchema(ResponseSchema):
+    source_id = fields.UUID(metadata={"description": "The calendar source it was read from"})
+    start = fields.AwareDateTime()
+    end = fields.AwareDateTime()
+
+
 class ParticipantExportSchema(ResponseSchema):
     """Everything stored about one participant. What is discussed in sessions is never stored."""
 
@@ -218,6 +225,14 @@ class ParticipantExportSchema(ResponseSchema):
         metadata={"description": "Their links to fill in their week (never the links themselves)"},
     )
     webhook_events = fields.List(fields.Nested(ExportedWebhookEventSchema), metadata={"description": "Webhook events that named them"})
+    calendar_sources = fields.List(
+        fields.Nested(CalendarSourceSchema),
+        metadata={"description": "Their published calendars (each address masked: its scheme and host only)"},
+    )
+    busy_intervals = fields.List(
+        fields.Nested(ExportedBusyIntervalSchema),
+        metadata={"description": "The busy time read from their calendars (start and end only, UTC)"},
+    )
 
 
 class AvailabilityLinkRequestSchema(StrictSchema):

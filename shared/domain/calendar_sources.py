@@ -1,0 +1,141 @@
+"""Published calendars (a secret ICS address) as sources of a person's busy time: which
+addresses are taken, how they are shown, how much of them is fetched and kept, and what a failed
+fetch is called.
+
+Pure rules; the request lives at the worker's edge (services.scheduler.calendar_fetch), the
+expansion of a feed into busy intervals in :mod:`shared.domain.busy_times`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+MAX_SOURCES = 5
+"""Sources a person may have."""
+MAX_URL_LENGTH = 2000
+MAX_FEED_BYTES = 10 * 1024 * 1024
+"""A feed larger than this (after gzip) is refused: a school's five-year timetable is about 2 MiB."""
+FETCH_SECONDS = 30
+"""The whole fetch (connecting, redirects, reading) ends after this."""
+MAX_REDIRECTS = 5
+FETCH_LEASE = timedelta(minutes=3)
+"""How long a worker holds a source it fetches: longer than a fetch and its expansion can take."""
+LOST_AFTER = timedelta(minutes=5)
+"""A fetch asked for that no worker has claimed after this is asked for again (its message was
+lost): long enough for a backlog of fetches to be worked off first."""
+
+PENDING, OK, FAILED = "pending", "ok", "failed"
+STATUSES = (PENDING, OK, FAILED)
+"""``pending``: not fetched yet; ``ok``: the last fetch succeeded (or found the feed unchanged);
+``failed``: the last fetch failed (``last_error`` says why) and the busy times of the last
+good one are kept."""
+
+PARTICIPANT, FACILITATOR = "participant", "facilitator"
+OWNER_KINDS = (PARTICIPANT, FACILITATOR)
+
+_WEBCAL = re.compile(r"^webcals?://", re.IGNORECASE)
+
+
+def normalised(url: str) -> str:
+    """The address as it is fetched: ``webcal://`` and ``webcals://`` (what calendar apps
+    publish, for a subscribe button) are read as ``https://``."""
+    return _WEBCAL.sub("https://", url.strip(), count=1)
+
+
+def masked(url: str) -> str:
+    """How an address is shown back: its scheme and host only (the path and query hold the
+    secret), e.g. ``https://outlook.office365.com/…``."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return f"{parts.scheme}://{host}{port}/…"
+
+
+def url_digest(secret: bytes, url: str) -> str:
+    """A keyed fingerprint of the address, so that the same calendar added twice is found
+    without storing the address in the clear."""
+    return hmac.new(secret, f"calendar-source:{url}".encode(), hashlib.sha256).hexdigest()
+
+
+_VALIDATOR = re.compile(r"[\x20-\x7e]{1,500}")
+
+
+def validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified of a feed worth keeping for the next conditional request: one
+    line of printable ASCII (anything else could not be sent back as a header)."""
+    return value if value is not None and _VALIDATOR.fullmatch(value) else None
+
+
+# -- what a fetch found ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """The feed, with the validators for the next conditional request."""
+
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """304 Not Modified: the busy times stand."""
+
+
+@dataclass(frozen=True)
+class Failed:
+    reason: str
+    """In words, for the person whose calendar it is: never the address itself."""
+
+
+def answered(status: int) -> str:
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "an unknown status"
+    return f"the calendar server answered {status} {phrase}"
+
+
+def too_slow() -> str:
+    return f"the calendar server did not send the whole calendar within {FETCH_SECONDS} seconds"
+
+
+def cut_off() -> str:
+    return "the calendar server stopped before it had sent the whole calendar"
+
+
+def too_large() -> str:
+    return f"the calendar is larger than {MAX_FEED_BYTES // (1024 * 1024)} MiB"
+
+
+def too_many_redirects() -> str:
+    return f"the calendar server redirected more than {MAX_REDIRECTS} times"
+
+
+def unreachable(why: str) -> str:
+    return f"the calendar server could not be reached ({why})"
+
+
+def not_a_calendar(why: str) -> str:
+    return f"the address does not serve a calendar that can be read: {why}"
+
+
+def refused(why: str) -> str:
+    return f"the address was refused ({why})"
+
+
+UNREADABLE_ADDRESS = (
+    "the stored address can no longer be read (the service's secret key was changed); remove this "
+    "calendar and add it again"
+)
+UNEXPECTED = "an unexpected error stopped the fetch; it is logged, and the next refresh may succeed"

@@ -1,10 +1,13 @@
 """Many groups, one calendar, through the API: runs plan around other groups' sessions, moves and
-joins that would book someone twice are 409, facilitators' capacity, and scheduling batches."""
+joins that would book someone twice are 409, facilitators' capacity, and scheduling batches; and
+the rules at their edges (one minute of overlap, a break off the 15-minute grid, a facilitator's
+own week far from UTC)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -456,3 +459,111 @@ def test_a_batch_says_which_of_its_own_sessions_left_no_room(admin, worker):
     assert january["booked"] == [
         {"person_id": facilitator["id"], "session_id": runs[0]["plan"]["sessions"][0]["id"], "reason": "overlap"},
     ]
+
+
+# -- at the edges of the rules ---------------------------------------------------------------------
+
+
+def test_a_move_that_shares_one_minute_with_another_session_of_someone_it_books_is_409(admin, worker, group):
+    taken = run_to_completion(admin, worker, group["id"])["plan"]["sessions"][1]  # 9 February, 19:00–20:30
+    facilitator = group["facilitator"]["id"]
+    admin.patch(f"/v1/facilitators/{facilitator}", json={"availability": {"weekly": [{"day": "tue", "start": "17:00", "end": "23:00"}]}})
+    second_group = new_group(admin, facilitator, TUESDAY_EVENING, first=10)
+    run_to_completion(admin, worker, second_group["id"])
+    mine = [s for s in sessions_of(admin, second_group["id"]) if s["number"] == 2][0]
+    for one_minute in ("2027-02-09T17:31:00+01:00", "2027-02-09T20:29:00+01:00"):  # ends at 19:01; starts at 20:29
+        response = admin.patch(f"/v1/sessions/{mine['id']}", json={"start": one_minute})
+        assert response.status_code == 409, (one_minute, response.json)
+        assert response.json["conflicts"] == [
+            {"session_id": taken["id"], "person_id": facilitator, "reason": "overlap", "placed_session_id": mine["id"]},
+        ]
+    assert admin.get(f"/v1/sessions/{mine['id']}").json == mine
+    for back_to_back in ("2027-02-09T17:30:00+01:00", "2027-02-09T20:30:00+01:00"):
+        moved = admin.patch(f"/v1/sessions/{mine['id']}", json={"start": back_to_back})
+        assert moved.status_code == 200, (back_to_back, moved.json)
+        assert facilitator not in moved.json["absent_ids"]
+
+
+def test_a_run_keeps_clear_of_a_session_moved_one_minute_into_its_evening(admin, worker, group):
+    first = run_to_completion(admin, worker, group["id"])["plan"]["sessions"][0]  # 12 January, 19:00
+    facilitator = group["facilitator"]["id"]
+    admin.patch(f"/v1/facilitators/{facilitator}", json={"availability": {"weekly": [{"day": "tue", "start": "17:00", "end": "21:30"}]}})
+    moved = admin.patch(f"/v1/sessions/{first['id']}", json={"start": "2027-01-12T17:31:00+01:00"})  # until 19:01
+    assert moved.status_code == 200 and facilitator not in moved.json["absent_ids"]
+    second_group = new_group(admin, facilitator, TUESDAY_EVENING, first=10)
+    run = run_to_completion(admin, worker, second_group["id"])
+    assert run["plan"]["sessions"][0]["start"] == "2027-01-12T19:15:00+01:00"
+
+
+def test_a_batch_keeps_a_break_of_one_minute_between_the_facilitators_groups(admin, worker):
+    """One group can meet on Tuesdays 19:00–20:30, the other 20:30–22:00, their facilitator on
+    both but with a break of one minute: never the same evening, and the batch knows its plan
+    is the best (had its solver put them back to back, the check under lock would have planned
+    them again, and the batch would not claim that)."""
+    facilitator = admin.post("/v1/facilitators", json=payloads.facilitator(
+        availability={"weekly": [{"day": "tue", "start": "19:00", "end": "22:00"}]}, capacity={"break_minutes": 1},
+    )).json
+    early = new_group(admin, facilitator["id"], {"weekly": [{"day": "tue", "start": "19:00", "end": "20:30"}]}, first=1, name="Vroeg")
+    late = new_group(admin, facilitator["id"], {"weekly": [{"day": "tue", "start": "20:30", "end": "22:00"}]}, first=10, name="Laat")
+    batch = batch_to_completion(admin, worker, [early["id"], late["id"]])
+    assert [run["status"] for run in batch["runs"]] == ["succeeded", "succeeded"]
+    assert batch["optimal"] is True
+    days = [{s["start"][:10] for s in sessions_of(admin, g["id"]) if s["kind"] == "guided"} for g in (early, late)]
+    assert len(days[0]) == len(days[1]) == 3 and not days[0] & days[1]
+
+
+# Her week, not UTC's: ``(zone, her session at the turn of her week, a start in her week of it but
+# in another UTC week, a start in another week of hers but in its UTC week)`` — a Sunday evening
+# west of UTC is Monday in UTC, a Monday morning east of it still Sunday.
+WEEK_TURNS = [
+    pytest.param("America/Los_Angeles", "2027-01-10T19:00:00-08:00", "2027-01-07T19:00:00-08:00", "2027-01-12T19:00:00-08:00",
+                 id="sunday-evening-west"),
+    pytest.param("Asia/Tokyo", "2027-01-11T08:00:00+09:00", "2027-01-13T08:00:00+09:00", "2027-01-08T08:00:00+09:00",
+                 id="monday-morning-east"),
+]
+EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+@pytest.mark.parametrize(("zone", "turn", "her_week", "her_other_week"), WEEK_TURNS)
+def test_a_weekly_limit_counts_the_facilitators_own_week_where_it_parts_from_utcs(admin, worker, zone, turn, her_week, her_other_week):
+    facilitator = admin.post("/v1/facilitators", json=payloads.facilitator(
+        timezone=zone, capacity={"max_sessions_per_week": 1},
+        availability={"weekly": [{"day": day, "start": "06:00", "end": "23:00"} for day in EVERY_DAY]},
+    )).json["id"]
+
+    def group_meeting_at(start: str, starts_on: str, first: int) -> dict:
+        moment = datetime.fromisoformat(start)
+        window = {"day": EVERY_DAY[moment.weekday()], "start": f"{moment:%H:%M}", "end": f"{moment + timedelta(minutes=90):%H:%M}"}
+        group = admin.post("/v1/groups", json=payloads.group(
+            facilitator_id=facilitator, name=f"Groep {first}", timezone=zone, starts_on=starts_on,
+            constraints={"weekdays": EVERY_DAY, "earliest": "06:00", "latest": "23:00"},
+        )).json
+        for n in range(first, first + 3):
+            person = admin.post("/v1/participants", json=payloads.participant(n, timezone=zone, availability={"weekly": [window]})).json
+            assert admin.put(f"/v1/groups/{group['id']}/members/{person['id']}").status_code == 200
+        return group
+
+    def week(start: str) -> tuple[int, int]:
+        return datetime.fromisoformat(start).astimezone(ZoneInfo(zone)).isocalendar()[:2]
+
+    turning = group_meeting_at(turn, turn[:10], first=1)
+    at_turn = run_to_completion(admin, worker, turning["id"])["plan"]["sessions"][0]
+    assert at_turn["start"] == turn
+    weekly = group_meeting_at(her_week, min(her_week, her_other_week)[:10], first=10)
+    mine = run_to_completion(admin, worker, weekly["id"])["plan"]["sessions"][0]
+    assert datetime.fromisoformat(mine["start"]) == datetime.fromisoformat(her_week) + timedelta(days=7)
+    # Moved by hand: into her week of the turn is 409, into the week before or after it is not.
+    response = admin.patch(f"/v1/sessions/{mine['id']}", json={"start": her_week})
+    assert response.status_code == 409, response.json
+    assert response.json["conflicts"] == [
+        {"session_id": at_turn["id"], "person_id": facilitator, "reason": "week", "placed_session_id": mine["id"]},
+    ]
+    moved = admin.patch(f"/v1/sessions/{mine['id']}", json={"start": her_other_week})
+    assert moved.status_code == 200, moved.json
+    assert facilitator not in moved.json["absent_ids"]
+    # Planned again together: one session of hers a week, and the batch knows its plan is the best.
+    batch = batch_to_completion(admin, worker, [turning["id"], weekly["id"]])
+    assert [run["status"] for run in batch["runs"]] == ["succeeded", "succeeded"]
+    assert batch["optimal"] is True
+    guided = [s["start"] for g in (turning, weekly) for s in sessions_of(admin, g["id"]) if s["kind"] == "guided" and s["status"] == "scheduled"]
+    assert len(guided) == len({week(start) for start in guided}) == 6, guided

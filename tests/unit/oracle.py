@@ -9,11 +9,15 @@ objects of ``model.py`` are shared.
 Conventions it checks (the product's, stated in the engine's module docstring): the first guided
 session lies on/after ``max(starts_on, not_before's date)`` and before six months after that day;
 "21 days apart" is measured on the group's wall clock.
+
+It also judges one person's sessions against the booking rules (:func:`broken_rules`), with
+datetimes and the person's own calendar rather than the engine's minute arithmetic.
 """
 
 from __future__ import annotations
 
 import calendar
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -279,3 +283,55 @@ def month_has_start(request, year: int, month: int, after: datetime | None, mini
         if present >= minimum:
             return True
     return False
+
+
+# -- one person's sessions: the booking rules -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Held:
+    """One session of a person: aware ``start`` and ``end``; ``new`` when it is being placed."""
+
+    id: str
+    start: datetime
+    end: datetime
+    new: bool = False
+
+
+def broken_rules(
+    sessions: list[Held], zone: str, *, break_minutes: int | None = None,
+    per_day: int | None = None, per_week: int | None = None,
+) -> set[tuple]:
+    """What placing the new ``sessions`` breaks, for a person in ``zone``:
+
+    * ``("overlap", {a, b})``: two sessions, one of them new, share a moment;
+    * ``("break", {a, b})``: they do not, but lie less than ``break_minutes`` apart;
+    * ``("day", id)`` / ``("week", id)``: a new session that starts on a day (a week, Monday to
+      Sunday) of ``zone`` with more than ``per_day`` (``per_week``) sessions starting in it,
+      and is not among the first that keep their place: the old ones, then the new ones by start.
+    """
+    found: set[tuple] = set()
+    gap = timedelta(minutes=break_minutes or 0)
+    for index, first in enumerate(sessions):
+        for second in sessions[index + 1:]:
+            if not (first.new or second.new):
+                continue
+            pair = frozenset((first.id, second.id))
+            if first.start < second.end and second.start < first.end:
+                found.add(("overlap", pair))
+            elif first.start < second.end + gap and second.start < first.end + gap:
+                found.add(("break", pair))
+    local = ZoneInfo(zone)
+    for rule, limit, period in (
+        ("day", per_day, lambda day: day),
+        ("week", per_week, lambda day: day.isocalendar()[:2]),
+    ):
+        if not limit:
+            continue
+        starting: dict[object, list[Held]] = defaultdict(list)
+        for held in sessions:
+            starting[period(held.start.astimezone(local).date())].append(held)
+        for together in starting.values():
+            ordered = sorted(together, key=lambda held: (held.new, held.start, held.id))
+            found.update((rule, held.id) for held in ordered[limit:] if held.new)
+    return found

@@ -10,7 +10,7 @@ import pytest
 
 from shared.domain import availability as av
 from shared.domain import bookings as bk
-from shared.domain.cohort import conflicts_of
+from shared.domain.cohort import CohortGroup, conflicts_of, plan_cohort
 from shared.domain.model import Availability, GroupConstraints, Person, WeeklyWindow
 from shared.domain.planning import (
     Infeasible,
@@ -179,3 +179,156 @@ def test_a_group_without_guided_sessions_left_has_no_series_to_choose():
     done = request(guided_sessions=0)
     assert candidate_series(done, limit=10) == ((), True)
     assert isinstance(find_plan(done), Plan)
+
+
+# -- at the edges of the rules ---------------------------------------------------------------------
+# One minute of overlap, a break that is not a multiple of the 15-minute grid, and weeks counted on
+# the facilitator's own clock where it parts from UTC's: a Sunday evening west of UTC is already
+# Monday in UTC, a Monday morning east of it still Sunday.
+
+LOS_ANGELES, TOKYO = ZoneInfo("America/Los_Angeles"), ZoneInfo("Asia/Tokyo")
+
+
+def timed(session_id: str, start: datetime, end: datetime, new: bool) -> bk.Timed:
+    return bk.Timed(session_id, minutes(start), minutes(end), new)
+
+
+def test_two_sessions_that_share_one_minute_overlap():
+    old = bk.Timed("old", 0, 90, new=False)
+    assert bk.violations([old, bk.Timed("new", 89, 179, new=True)], "UTC") == [("new", "old", "overlap")]
+    assert bk.violations([bk.Timed("new", -89, 1, new=True), old], "UTC") == [("new", "old", "overlap")]
+    assert bk.violations([old, bk.Timed("new", 90, 180, new=True)], "UTC") == []
+    assert bk.violations([bk.Timed("new", -90, 0, new=True), old], "UTC") == []
+    # Through the check that moves and writes use, with datetimes.
+    booked = booking("fien", "booked", date(2027, 1, 5), 19)
+    one_minute = bk.Proposal("moved", at(date(2027, 1, 5), 20, 29), at(date(2027, 1, 5), 21, 59), ("fien",))
+    assert bk.conflicts([one_minute], [booked], {"fien": "Europe/Amsterdam"}, {}) == [
+        ("moved", bk.Conflict("fien", "booked", "overlap")),
+    ]
+    back_to_back = replace(one_minute, start=at(date(2027, 1, 5), 20, 30), end=at(date(2027, 1, 5), 22))
+    assert bk.conflicts([back_to_back], [booked], {"fien": "Europe/Amsterdam"}, {}) == []
+
+
+def test_a_booking_blocks_a_session_that_would_share_one_minute_with_it():
+    tuesday = date(2027, 1, 5)
+    evening = minutes(at(tuesday, 19)), minutes(at(tuesday, 20, 30))
+    for booked in (booking("fien", "until 19:01", tuesday, 17, 31), booking("fien", "from 20:29", tuesday, 20, 29)):
+        block = bk.first_block(bk.blocks([booked], "Europe/Amsterdam"), *evening)
+        assert (block.session_id, block.reason) == (booked.session_id, "overlap")
+    apart = [booking("fien", "until 19:00", tuesday, 17, 30), booking("fien", "from 20:30", tuesday, 20, 30)]
+    assert bk.first_block(bk.blocks(apart, "Europe/Amsterdam"), *evening) is None
+
+
+def test_a_plan_keeps_clear_of_a_session_that_ends_one_minute_into_its_slot():
+    # A session moved by hand to 17:31 ends at 19:01: 19:00 is taken, 19:15 is the first free start.
+    moved = (booking("fien", "moved", date(2027, 1, 5), 17, 31),)
+    assert find_plan(request(bookings=moved)).sessions[0].start == at(date(2027, 1, 5), 19, 15)
+    # One that starts at 20:29 leaves no 90 minutes from 19:00 on that Tuesday.
+    late = (booking("fien", "late", date(2027, 1, 5), 20, 29),)
+    assert find_plan(request(bookings=late)).sessions[0].start == at(date(2027, 1, 12), 19)
+
+
+def test_a_break_of_one_minute_parts_back_to_back_sessions():
+    old = bk.Timed("old", 0, 90, new=False)
+    one = bk.Capacity(break_minutes=1)
+    assert bk.violations([old, bk.Timed("new", 90, 180, new=True)], "UTC", one) == [("new", "old", "break")]
+    assert bk.violations([bk.Timed("new", -90, 0, new=True), old], "UTC", one) == [("new", "old", "break")]
+    assert bk.violations([old, bk.Timed("new", 91, 181, new=True)], "UTC", one) == []
+    seven = bk.Capacity(break_minutes=7)
+    assert bk.violations([old, bk.Timed("new", 96, 186, new=True)], "UTC", seven) == [("new", "old", "break")]
+    assert bk.violations([old, bk.Timed("new", 97, 187, new=True)], "UTC", seven) == []
+    # The plan engine: a session that ends at 19:00 keeps her from 19:00, the next start is 19:15.
+    other = (booking("fien", "late", date(2027, 1, 5), 17, 30),)
+    assert find_plan(request(bookings=other, capacity=one)).sessions[0].start == at(date(2027, 1, 5), 19, 15)
+
+
+def test_a_batch_keeps_a_break_of_one_minute_between_the_facilitators_groups():
+    """One group can meet on Tuesdays 19:00–20:30, the other 20:30–22:00, and their facilitator
+    on both: back to back they fit one evening, but not with one minute's break between them."""
+    early = Availability(weekly=(WeeklyWindow(1, time(19), time(20, 30)),))
+    late = Availability(weekly=(WeeklyWindow(1, time(20, 30), time(22)),))
+    both = Availability(weekly=(WeeklyWindow(1, time(19), time(22)),))
+
+    def groups(capacity):
+        plain = request(facilitator=both, capacity=capacity, follow_up_sessions=0)
+        late_members = tuple(Person(f"l{n}", "Europe/Amsterdam", late) for n in range(4))
+        return [
+            CohortGroup("early", replace(plain, members=tuple(replace(m, availability=early) for m in plain.members))),
+            CohortGroup("late", replace(plain, members=late_members)),
+        ]
+
+    def guided_starts(result):
+        return [[s.start for s in plan.sessions] for plan in result.results]
+
+    back_to_back = plan_cohort(groups(None))
+    assert guided_starts(back_to_back) == [
+        [at(date(2027, 1, 5), 19), at(date(2027, 2, 2), 19), at(date(2027, 3, 2), 19)],
+        [at(date(2027, 1, 5), 20, 30), at(date(2027, 2, 2), 20, 30), at(date(2027, 3, 2), 20, 30)],
+    ]
+    apart = plan_cohort(groups(bk.Capacity(break_minutes=1)))
+    assert apart.planned == 2 and apart.optimal
+    early_days, late_days = ({start.date() for start in starts} for starts in guided_starts(apart))
+    assert not early_days & late_days
+    assert conflicts_of([(group.request, plan) for group, plan in zip(groups(bk.Capacity(break_minutes=1)), apart.results)]) == []
+
+
+# Her week, not UTC's: ``(zone, her session at the turn of her week, a start in her week of it but
+# in another UTC week, a start in another week of hers but in its UTC week)``. In Los Angeles,
+# Sunday 10 January 19:00 is Monday 03:00 in UTC; in Tokyo, Monday 11 January 08:00 is Sunday
+# 23:00 in UTC.
+WEEK_TURNS = [
+    pytest.param(
+        LOS_ANGELES, datetime(2027, 1, 10, 19, tzinfo=LOS_ANGELES),
+        datetime(2027, 1, 7, 19, tzinfo=LOS_ANGELES), datetime(2027, 1, 12, 19, tzinfo=LOS_ANGELES), id="sunday-evening-west",
+    ),
+    pytest.param(
+        TOKYO, datetime(2027, 1, 11, 8, tzinfo=TOKYO),
+        datetime(2027, 1, 13, 8, tzinfo=TOKYO), datetime(2027, 1, 8, 8, tzinfo=TOKYO), id="monday-morning-east",
+    ),
+]
+SESSION = timedelta(minutes=90)
+ONE_A_WEEK = bk.Capacity(max_sessions_per_week=1)
+
+
+@pytest.mark.parametrize(("zone", "turn", "her_week", "her_other_week"), WEEK_TURNS)
+def test_a_weekly_limit_counts_the_facilitators_own_week_where_it_parts_from_utcs(zone, turn, her_week, her_other_week):
+    old = timed("turn", turn, turn + SESSION, new=False)
+    assert bk.violations([old, timed("new", her_week, her_week + SESSION, True)], zone.key, ONE_A_WEEK) == [("new", "turn", "week")]
+    assert bk.violations([old, timed("new", her_other_week, her_other_week + SESSION, True)], zone.key, ONE_A_WEEK) == []
+    # Her full week is blocked from her Monday 00:00 to the next.
+    monday = datetime.combine(turn.date() - timedelta(days=turn.weekday()), time(0), tzinfo=zone)
+    found = bk.blocks([bk.Booking("f", "turn", turn, turn + SESSION)], zone.key, ONE_A_WEEK)
+    assert [(b.start, b.end) for b in found if b.reason == "week"] == [(minutes(monday), minutes(monday + timedelta(days=7)))]
+
+
+def iso_week(moment: datetime, zone: ZoneInfo) -> tuple[int, int]:
+    return moment.astimezone(zone).isocalendar()[:2]
+
+
+def weekly_group(zone: ZoneInfo, day: datetime, bookings=()) -> PlanRequest:
+    """A group in ``zone`` that can meet on ``day``'s weekday and time from that day on, with a
+    facilitator who is free every day but takes one session a week."""
+    window = Availability(weekly=(WeeklyWindow(day.weekday(), day.time(), (day + SESSION).time()),))
+    everywhere = Availability(weekly=tuple(WeeklyWindow(weekday, time(7), time(22)) for weekday in range(7)))
+    return PlanRequest(
+        timezone=zone.key, starts_on=day.date(), session_minutes=90, guided_sessions=3, follow_up_sessions=0,
+        facilitator=Person("f", zone.key, everywhere),
+        members=tuple(Person(f"{day:%a}{n}", zone.key, window) for n in range(3)),
+        constraints=GroupConstraints(weekdays=frozenset(range(7)), earliest=time(7), skip_public_holidays=False),
+        bookings=tuple(bookings), capacity=ONE_A_WEEK,
+    )
+
+
+@pytest.mark.parametrize(("zone", "turn", "her_week", "her_other_week"), WEEK_TURNS)
+def test_the_plan_engine_and_a_batch_keep_a_weekly_limit_in_her_own_week(zone, turn, her_week, her_other_week):
+    booked = (bk.Booking("f", "turn", turn, turn + SESSION),)
+    assert find_plan(weekly_group(zone, her_week, booked)).sessions[0].start == her_week + timedelta(days=7)
+    assert find_plan(weekly_group(zone, her_other_week, booked)).sessions[0].start == her_other_week
+    # Planned together, the group at the turn and the one in her week of it: one of them waits a week.
+    groups = [CohortGroup("turn", weekly_group(zone, turn)), CohortGroup("week", weekly_group(zone, her_week))]
+    together = plan_cohort(groups)
+    assert together.planned == 2
+    starts = sorted(s.start for plan in together.results for s in plan.sessions)
+    assert [iso_week(start, zone) for start in starts[:2]] == [iso_week(turn, zone), iso_week(turn + timedelta(days=7), zone)]
+    assert len({iso_week(start, zone) for start in starts}) == len(starts) == 6, starts
+    assert conflicts_of([(group.request, plan) for group, plan in zip(groups, together.results)]) == []

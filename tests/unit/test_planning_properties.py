@@ -1,7 +1,9 @@
 """Properties of the plan search, checked against the brute-force oracle in ``oracle.py``.
 
-Groups are small (3–4 members and a facilitator in Amsterdam, London or New York) so that the
-oracle, which walks every 15-minute point, stays quick. Examples are derandomised and no example
+Groups are small (3–4 members and a facilitator) so that the oracle, which walks every 15-minute
+point, stays quick. The group meets on Amsterdam's clock; its people live near it (Amsterdam,
+London, New York) or far from UTC on either side (Los Angeles, Pago Pago, Tokyo, Kiritimati),
+where an Amsterdam evening is another day of theirs. Examples are derandomised and no example
 database is used, so every run checks the same groups.
 """
 
@@ -18,7 +20,12 @@ from shared.domain.model import Availability, GroupConstraints, Person, Unavaila
 from shared.domain.planning import Infeasible, Plan, PlanRequest, Slot, find_plan
 from tests.unit import oracle
 
-ZONES = {"Europe/Amsterdam": 0, "Europe/London": 60, "America/New_York": 360}
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+DAY = 24 * 60
+ZONES = (
+    "Europe/Amsterdam", "Europe/London", "America/New_York",
+    "America/Los_Angeles", "Pacific/Pago_Pago", "Asia/Tokyo", "Pacific/Kiritimati",
+)
 # Amsterdam wall-clock windows that many people share, so that plans are often possible.
 COMMON = [(1, 19 * 60, 21 * 60 + 30), (2, 19 * 60 + 30, 22 * 60), (3, 13 * 60, 16 * 60), (1, 20 * 60, 22 * 60)]
 PROPERTY_SETTINGS = settings(
@@ -34,18 +41,32 @@ def _clock(minutes: int) -> time:
     return time(minutes // 60, minutes % 60)
 
 
-def _shifted(day: int, start: int, end: int, shift: int) -> WeeklyWindow:
-    return WeeklyWindow(day, _clock(start - shift), _clock(end - shift))
+def _shift(zone: str, day: date) -> int:
+    """How many minutes Amsterdam's clock is ahead of ``zone``'s on ``day``."""
+    noon = datetime.combine(day, time(12), tzinfo=AMSTERDAM)
+    return (noon.utcoffset() - noon.astimezone(ZoneInfo(zone)).utcoffset()) // timedelta(minutes=1)
+
+
+def _shifted(day: int, start: int, end: int, shift: int) -> tuple[WeeklyWindow, ...]:
+    """An Amsterdam window on a clock ``shift`` minutes behind: on another weekday where the
+    shift crosses midnight, in two pieces where the window then spans one."""
+    start, end = day * DAY + start - shift, day * DAY + end - shift
+    pieces = []
+    while start < end:
+        stop = min(end, (start // DAY + 1) * DAY)
+        pieces.append(WeeklyWindow(start // DAY % 7, _clock(start % DAY), _clock(stop % DAY) if stop % DAY else time.max))
+        start = stop
+    return tuple(pieces)
 
 
 @st.composite
 def weekly_windows(draw, shift: int, shared: tuple[tuple[int, int, int], ...]) -> tuple[WeeklyWindow, ...]:
     if draw(st.integers(0, 14)) == 0:
         return ()  # no weekly restriction
-    windows = [_shifted(*window, shift) for window in shared if draw(st.integers(0, 24))]
+    windows = [piece for window in shared if draw(st.integers(0, 24)) for piece in _shifted(*window, shift)]
     for _ in range(draw(st.integers(0 if windows else 1, 2))):
         if draw(st.booleans()):
-            windows.append(_shifted(*draw(st.sampled_from(COMMON)), shift))
+            windows.extend(_shifted(*draw(st.sampled_from(COMMON)), shift))
             continue
         day = draw(st.integers(0, 6))
         start = draw(st.integers(6 * 4, 20 * 4)) * 15 + draw(st.sampled_from((0, 0, 0, 5, 10)))
@@ -67,8 +88,8 @@ def _alternating(starts_on: date) -> list[UnavailableRange]:
 
 
 @st.composite
-def people(draw, pid: str, starts_on: date, shared, alternating: bool = False) -> Person:
-    zone = draw(st.sampled_from(sorted(ZONES)))
+def people(draw, pid: str, starts_on: date, shared, alternating: bool = False, zones: tuple[str, ...] = ZONES) -> Person:
+    zone = draw(st.sampled_from(zones))
     unavailable = _alternating(starts_on) if alternating else []
     for _ in range(draw(st.integers(0, 2))):
         first = starts_on + timedelta(days=draw(st.integers(0, 300)))
@@ -78,11 +99,11 @@ def people(draw, pid: str, starts_on: date, shared, alternating: bool = False) -
             start = datetime.combine(first, _clock(draw(st.integers(8 * 4, 21 * 4)) * 15), tzinfo=ZoneInfo(zone))
             unavailable.append(UnavailableRange(start, start + timedelta(minutes=draw(st.integers(1, 16)) * 15)))
     region = draw(st.sampled_from((None, None, None, "noord", "midden", "zuid")))
-    return Person(pid, zone, Availability(draw(weekly_windows(ZONES[zone], shared)), tuple(unavailable)), region)
+    return Person(pid, zone, Availability(draw(weekly_windows(_shift(zone, starts_on), shared)), tuple(unavailable)), region)
 
 
 @st.composite
-def plan_requests(draw) -> PlanRequest:
+def plan_requests(draw, facilitator_zones: tuple[str, ...] = ZONES) -> PlanRequest:
     starts_on = draw(st.dates(date(2026, 1, 1), date(2029, 6, 30)))
     mode = draw(st.sampled_from(("shared", "shared", "shared", "random", "alternating")))
     shared = {
@@ -103,14 +124,14 @@ def plan_requests(draw) -> PlanRequest:
     )
     not_before = None
     if draw(st.integers(0, 4)) == 0:
-        not_before = datetime.combine(starts_on + timedelta(days=draw(st.integers(-10, 40))), time(12), tzinfo=ZoneInfo("Europe/Amsterdam"))
+        not_before = datetime.combine(starts_on + timedelta(days=draw(st.integers(-10, 40))), time(12), tzinfo=AMSTERDAM)
     return PlanRequest(
         timezone="Europe/Amsterdam",
         starts_on=starts_on,
         session_minutes=draw(st.sampled_from((90, 90, 60, 75, 120))),
         guided_sessions=draw(st.integers(1, 3)),
         follow_up_sessions=draw(st.integers(0, 4)),
-        facilitator=draw(people("f", starts_on, shared, alternating=mode == "alternating")),
+        facilitator=draw(people("f", starts_on, shared, alternating=mode == "alternating", zones=facilitator_zones)),
         members=members,
         constraints=constraints,
         not_before=not_before,

@@ -202,3 +202,18 @@ def test_alternatives_of_a_first_session_never_lie_before_the_group_starts(admin
     starts = [a["start"] for a in found.json]
     # The two weeks around February would reach back to 18 January; the group starts on the 1st.
     assert starts and all(start >= "2027-02-01" for start in starts), starts
+
+
+def test_when_the_chair_declines_the_next_member_in_turn_hears_it_with_the_comment(admin, worker, planned, session_factory):
+    from tests.itip_replies import icalendar_reply
+
+    members = planned["member_list"]
+    session = planned["sessions"][3]  # the first self-directed one, chaired by the first member
+    assert session["chair_id"] == members[0]["id"]
+    reply = icalendar_reply(session["uid"], members[0]["email"], "DECLINED", comment="Ouderavond\nop school")
+    assert admin.post("/v1/itip", data=reply, headers={"Content-Type": "text/calendar"}).status_code == 200
+    worker.drain()
+    with session_factory() as db:
+        (alarm,) = db.scalars(select(Notice).where(Notice.kind == "at_risk")).all()
+    assert alarm.recipient_id == uuid.UUID(members[1]["id"])
+    assert f"{members[0]['name']} schreef: \u201eOuderavond op school\u201d" in alarm.body

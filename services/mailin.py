@@ -24,6 +24,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from email.errors import ObsoleteHeaderDefect
 
 from aiosmtpd.controller import Controller
 from prometheus_client import Counter
@@ -45,7 +46,7 @@ MAIL_REPLIES = Counter(
     "Calendar replies received by mail, by outcome: recorded; unchanged (older than the answer recorded); "
     "refused_from, refused_envelope, unauthenticated (the mail may not speak for the attendee); dropped "
     "(not a usable REPLY); ignored (calendar parts past the limit of a mail); unreadable and no_calendar "
-    "(per mail).",
+    "(per mail); deferred (the database failed: the sender was asked to try again).",
     ["outcome"],
 )
 
@@ -67,17 +68,26 @@ class ReplyHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's name
-        await asyncio.get_running_loop().run_in_executor(None, self.process, envelope.mail_from, envelope.content)
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self.process, envelope.mail_from, envelope.content)
+        except Exception:  # noqa: BLE001 - the database or the like failed: a 4xx makes the sender try again
+            log.warning("mail from %s not processed now; the sender is asked to try again", envelope.mail_from, exc_info=True)
+            MAIL_REPLIES.labels("deferred").inc()
+            # Temporary, not 5xx: a bounce would lose the answer. The replies already recorded
+            # are the same REPLYs again next time, which change nothing.
+            return "451 4.3.0 cannot take the reply now, try again later"
         return "250 OK"
 
     def process(self, envelope_sender: str, content: bytes) -> list[str]:
         """Record every usable REPLY in one message; returns what happened to each, for logs."""
         try:
             mail = read_mail(content)
+            senders = mail.get_all("From", [])
             sender = Sender(
                 envelope=envelope_sender or "",
-                from_addresses=[a.addr_spec for header in mail.get_all("From", []) for a in header.addresses],
+                from_addresses=[a.addr_spec for header in senders for a in header.addresses],
                 authentication_results=[str(value) for value in mail.get_all("Authentication-Results", [])],
+                from_doubtful=any(not isinstance(d, ObsoleteHeaderDefect) for header in senders for d in header.defects),
             )
             parts = calendar_parts(mail)
         except ReplyError as error:
@@ -113,7 +123,7 @@ class ReplyHandler:
                     recorded = replies.record(session, reply, self.clock())
                 work = outbox.recorded(session)
                 if work and self.dispatch is not None:
-                    self.dispatch(work)  # the alarm now, not at the next sweep
+                    self._dispatch(work)
             except ServiceError as error:
                 log.info("REPLY from %s for %s dropped: %s", envelope_sender, reply.uid, error.detail)
                 outcomes.append("dropped")
@@ -125,6 +135,14 @@ class ReplyHandler:
             log.info("REPLY from %s recorded for session %s: %s", envelope_sender, recorded.session_id, reply.response)
             outcomes.append("recorded")
         return self._counted(outcomes)
+
+    def _dispatch(self, work: list[uuid.UUID]) -> None:
+        """Send the worker what the answer recorded (the alarm now, not at the next sweep); the
+        answer is committed either way, and the sweep sends what could not be sent here."""
+        try:
+            self.dispatch(work)
+        except Exception:  # noqa: BLE001 - the broker is down: the outbox row stays for the sweep
+            log.warning("could not send %d outbox message(s) to the worker; the sweep will", len(work), exc_info=True)
 
     @staticmethod
     def _counted(outcomes: list[str]) -> list[str]:

@@ -121,17 +121,19 @@ def sequence_to_send(session_sequence: int, last_sent: int | None) -> int:
 
 
 def reply_is_older(
-    sequence: int, dtstamp: datetime, stored_sequence: int | None, stored_stamp: datetime | None
+    sequence: int, dtstamp: datetime, stored_sequence: int | None, stored_stamp: datetime | None, *,
+    same_response: bool = True,
 ) -> bool:
     """Whether a calendar's REPLY is older than the answer already recorded, and so changes
     nothing (RFC 5546 2.1.5): a lower SEQUENCE is older; with the same SEQUENCE (or against an
-    answer given by link or API, which has none) the later DTSTAMP wins, and a REPLY stamped at
-    the same moment is the same REPLY again."""
+    answer given by link or API, which has none) the later DTSTAMP wins. A REPLY stamped at the
+    same moment with the same response is the same REPLY again; with another response, a client
+    that did not move its DTSTAMP changed its answer, and it counts."""
     if stored_stamp is None:
         return False
     if stored_sequence is not None and sequence != stored_sequence:
         return sequence < stored_sequence
-    return dtstamp <= stored_stamp
+    return dtstamp < stored_stamp or (dtstamp == stored_stamp and same_response)
 
 
 def alarm_due(last_alarm: datetime | None, now: datetime) -> bool:

@@ -39,6 +39,8 @@ MAX_CALENDAR_BYTES = 64 * 1024
 MAX_COMPONENTS = 32
 MAX_MULTIPARTS = 32
 """Multipart containers in one mail: a client's reply has two or three, however many parts."""
+_FOLD = re.compile(r"\r?\n[ \t]")
+"""A content line's continuation (RFC 5545 3.1): ``BEG\r\n IN:X`` is ``BEGIN:X``."""
 _MULTIPART_HEADER = re.compile(rb"(?im)^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/")
 MAX_DEPTH = 4
 """VCALENDAR › VTIMEZONE › STANDARD is as deep as a REPLY goes; a VALARM in a VEVENT too."""
@@ -161,7 +163,7 @@ def check_shape(text: str) -> None:
     if len(text) > MAX_CALENDAR_BYTES:
         raise ReplyError("calendar", f"is over {MAX_CALENDAR_BYTES // 1024} KiB; a REPLY is a few")
     depth = components = 0
-    for line in text.splitlines():
+    for line in _FOLD.sub("", text).splitlines():  # unfolded, as icalendar will read it
         head = line[:6].upper()
         if head == "BEGIN:":
             components, depth = components + 1, depth + 1

@@ -3,10 +3,14 @@
 Anyone can send a REPLY naming any ATTENDEE: the UID of a session is in every member's calendar.
 A REPLY by mail therefore counts only when the mail comes from that attendee:
 
-- its From header names exactly one address, the attendee's (compared case-insensitively);
+- its From header names exactly one address, the attendee's (compared case-insensitively), and
+  reads without doubt (``victim@school.nl <attacker@evil.example>`` is one address to Python's
+  parser and another to the MTA's DMARC check, so a From with an invalid-syntax defect counts
+  for nobody);
 - its envelope sender (SMTP ``MAIL FROM``) is that address too;
 - behind a receiving MTA that checks DKIM and DMARC (``INTERVISIE_INBOUND_AUTHSERV_ID`` names
-  it), that MTA's RFC 8601 ``Authentication-Results`` say ``dmarc=pass``, or ``dkim=pass`` for a
+  it), that MTA's RFC 8601 ``Authentication-Results`` say ``dmarc=pass`` for the attendee's own
+  domain (its ``header.from``), or ``dkim=pass`` for a
   signing domain aligned with the From address (the same domain, or one a subdomain of the
   other: relaxed alignment without the public-suffix list, which a signature for a public
   suffix such as ``nl`` cannot abuse, since nobody but the registry publishes keys there).
@@ -47,12 +51,16 @@ class Sender:
     """The addresses in the From header."""
     authentication_results: Sequence[str] = ()
     """The values of its ``Authentication-Results`` headers, top first."""
+    from_doubtful: bool = False
+    """Whether the From header has a syntax defect (not merely obsolete syntax)."""
 
 
 def refusal(sender: Sender, attendee: str, *, authserv_id: str | None) -> Refusal | None:
     """Why ``sender``'s mail may not answer for ``attendee``; None when it may."""
     attendee = attendee.strip().lower()
     addresses = [address.strip().lower() for address in sender.from_addresses]
+    if sender.from_doubtful:
+        return Refusal(FROM, "the From header is malformed: whose address it holds is in doubt")
     if len(addresses) != 1:
         return Refusal(FROM, f"the From header names {len(addresses)} addresses, not the attendee's alone")
     if addresses[0] != attendee:
@@ -65,14 +73,17 @@ def refusal(sender: Sender, attendee: str, *, authserv_id: str | None) -> Refusa
     verdicts = [result for value in sender.authentication_results for result in _results_of(value, authserv_id)]
     if not verdicts:
         return Refusal(UNAUTHENTICATED, f"no Authentication-Results of {authserv_id}")
-    for method, result, signer in verdicts:
-        if result == "pass" and (method == "dmarc" or (method == "dkim" and signer and aligned(signer, domain))):
+    for method, result, checked in verdicts:
+        if result != "pass" or not checked:
+            continue
+        if (method == "dmarc" and checked.strip(".") == domain) or (method == "dkim" and aligned(checked, domain)):
             return None
     return Refusal(UNAUTHENTICATED, f"{authserv_id} found neither dmarc=pass nor an aligned dkim=pass")
 
 
 def _results_of(value: str, authserv_id: str) -> list[tuple[str, str, str | None]]:
-    """``(method, result, DKIM signing domain)`` of one header, if ``authserv_id`` wrote it."""
+    """``(method, result, domain)`` of one header, if ``authserv_id`` wrote it: the domain DKIM
+    signed for (``header.d``), or the From domain that DMARC checked (``header.from``)."""
     try:
         header = authres.AuthenticationResultsHeader.parse_value(value)
     except Exception:  # noqa: BLE001 - authres raises its own SyntaxError and others on garbage
@@ -81,8 +92,10 @@ def _results_of(value: str, authserv_id: str) -> list[tuple[str, str, str | None
         return []
     found = []
     for result in header.results:
-        signer = next((p.value for p in result.properties if p.type == "header" and p.name == "d"), None)
-        found.append((str(result.method).lower(), str(result.result).lower(), str(signer).lower() if signer else None))
+        method = str(result.method).lower()
+        name = "from" if method == "dmarc" else "d"
+        checked = next((p.value for p in result.properties if p.type == "header" and p.name == name), None)
+        found.append((method, str(result.result).lower(), str(checked).lower() if checked else None))
     return found
 
 

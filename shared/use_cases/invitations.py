@@ -13,7 +13,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import selectinload
 
@@ -114,10 +114,36 @@ def sequences_sent(session: DbSession, session_ids: Iterable[uuid.UUID]) -> dict
     return {(session_id, person_id): sequence for session_id, person_id, sequence in session.execute(query)}
 
 
+ISSUING_LOCKS = 19_001
+"""The advisory-lock class of issuing about a session (the two-key form, apart from the person
+locks of :func:`shared.use_cases.bookings.lock_people`)."""
+
+
+def issuing_lock_key(session_id: uuid.UUID) -> int:
+    return int.from_bytes(session_id.bytes[:4], "big", signed=True)
+
+
+def lock_issuing(session: DbSession, session_ids: Iterable[uuid.UUID]) -> None:
+    """Serialise the issuing of messages about these sessions until the transaction ends, so that
+    two workers (a member leaving and joining again at once, a join and a move) cannot both read
+    what a person was last sent and send two messages with one SEQUENCE (and one Message-ID).
+    PostgreSQL only, keys in order so that two issuers cannot deadlock; SQLite has one writer."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({issuing_lock_key(session_id) for session_id in session_ids})
+    if keys:
+        session.execute(
+            text("SELECT count(pg_advisory_xact_lock(:kind, k)) FROM (SELECT unnest(CAST(:keys AS integer[])) AS k ORDER BY k) AS ordered"),
+            {"kind": ISSUING_LOCKS, "keys": keys},
+        )
+
+
 def _issue(session: DbSession, changes: list[_Change], *, now: datetime, mail: bool, links: Links | None) -> list[Issued]:
     """The invitations of ``changes``: the answer links recorded together, each session's
     messages rendered together (:func:`build_invitations`) for each SEQUENCE its recipients are
-    sent (see :func:`~shared.domain.attendance.sequence_to_send`), and every row in one INSERT."""
+    sent (see :func:`~shared.domain.attendance.sequence_to_send`, read under
+    :func:`lock_issuing`), and every row in one INSERT."""
+    lock_issuing(session, {change.row.id for change in changes})
     wanted = []
     for change in changes:
         answering = _answering(change.group, change.row, change.method)

@@ -67,7 +67,10 @@ def record(session: DbSession, reply: Reply, now: datetime) -> Recorded:
     answers, applied = [], False
     for person_id in people:
         stored = session.get(Attendance, (row.id, person_id))
-        if stored is not None and rules.reply_is_older(reply.sequence, stamp, stored.sequence, stored.dtstamp or stored.responded_at):
+        if stored is not None and rules.reply_is_older(
+            reply.sequence, stamp, stored.sequence, stored.dtstamp or stored.responded_at,
+            same_response=stored.response == reply.response,
+        ):
             answers.append(attendance.answer_of(row, person_id))
             continue
         applied = True

@@ -195,12 +195,14 @@ def test_a_reply_by_mail_counts_only_from_the_attendee_it_speaks_for(served):
     send(smtp_port, "attacker@evil.example", mail_from(declined, "attacker@evil.example"))
     send(smtp_port, colleague["email"], mail_from(declined, colleague["email"]))  # a colleague who knows the UID
     send(smtp_port, "attacker@evil.example", mail_from(declined, member["email"]))  # her address in From alone
+    # Her address where Python's parser looks, the attacker's where an MTA's DMARC check looks.
+    send(smtp_port, member["email"], mail_from(declined, f"{member['email']} <attacker@evil.example>"))
     with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
         with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
             smtp.sendmail(member["email"], ["someone-else@example.org"], mail_from(declined, member["email"]))
     assert refused.value.recipients["someone-else@example.org"][0] == 550
     wait_for(lambda: _metric(base, "refused_envelope") == 1, 20, "the refusals to be counted")
-    assert _metric(base, "refused_from") == 2
+    assert _metric(base, "refused_from") == 3
     after = requests.get(f"{base}/v1/sessions/{first['id']}", headers=auth, timeout=10).json()
     assert after["at_risk"] is False and {a["response"] for a in after["attendance"]} == {"needs_action"}
     text = log.read_text()
@@ -263,3 +265,114 @@ def test_a_comment_is_read_in_the_charset_its_mail_declares(served, sqlite):
 def _count(factory, query):
     with factory() as session:
         return session.scalar(query)
+
+
+@pytest.fixture
+def behind_mta(sqlite, tmp_path):
+    """``intervisie serve`` receiving mail behind an MTA whose authserv-id is mx.intervisie.test."""
+    url, factory, key, admin = sqlite
+    group_id = seed_group(factory, admin)
+    auth = {"Authorization": f"Bearer {key}"}
+    port, smtp_port = free_port(), free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        "INTERVISIE_DATABASE_URL": url, "INTERVISIE_PUBLIC_URL": base, "INTERVISIE_INBOUND_SMTP": f"127.0.0.1:{smtp_port}",
+        "INTERVISIE_INBOUND_AUTHSERV_ID": "mx.intervisie.test",
+    }
+    with serving(env, port=port, log_path=tmp_path / "serve.log"):
+        run = plan_over_http(base, key, group_id, timeout=30)
+        members = requests.get(f"{base}/v1/participants?group_id={group_id}&page_size=10", headers=auth, timeout=10).json()
+        yield base, auth, smtp_port, run["plan"]["sessions"], members
+
+
+def _with_results(mail: bytes, *results: str) -> bytes:
+    """The mail as the MTA passes it on: its Authentication-Results on top."""
+    return b"".join(f"Authentication-Results: {result}\r\n".encode() for result in results) + mail
+
+
+def test_behind_an_mta_a_reply_counts_only_with_its_dmarc_pass_for_the_attendees_domain(behind_mta):
+    base, auth, smtp_port, sessions, members = behind_mta
+    first = requests.get(f"{base}/v1/sessions/{sessions[0]['id']}", headers=auth, timeout=10).json()
+    member = members[0]
+    declined = mail_from(icalendar_reply(first["uid"], member["email"], "DECLINED"), member["email"])
+    send(smtp_port, member["email"], declined)  # no verdict of the MTA
+    send(smtp_port, member["email"], _with_results(declined, "forger.example; dmarc=pass header.from=example.org"))
+    send(smtp_port, member["email"], _with_results(declined, "mx.intervisie.test; dmarc=pass header.from=evil.example"))
+    wait_for(lambda: _metric(base, "unauthenticated") == 3, 20, "the three refusals")
+    assert answers(base, auth, first["id"])[member["id"]] == ("needs_action", None)
+    send(smtp_port, member["email"], _with_results(declined, "mx.intervisie.test; dkim=pass header.d=example.org; dmarc=pass header.from=example.org"))
+    wait_for(lambda: answers(base, auth, first["id"])[member["id"]] == ("declined", "itip"), 20, "the authenticated reply")
+
+
+def test_a_reply_that_cannot_be_stored_now_is_deferred_with_451_not_bounced(sqlite):
+    """The database failing (down, or locked) must not bounce the attendee's answer: a 4xx makes
+    her mail server try again, while a 5xx would tell her it was undeliverable."""
+    import asyncio
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from sqlalchemy.exc import OperationalError
+
+    from services.mailin import ReplyHandler
+
+    class Down:
+        def begin(self):
+            raise OperationalError("BEGIN", {}, Exception("the database is down"))
+
+    handler = ReplyHandler(Down(), lambda: datetime.now(UTC), reply_address="intervisie@example.org")
+    mail = mail_from(icalendar_reply("u@intervisie", "lid0@example.org", "DECLINED"), "lid0@example.org")
+    envelope = SimpleNamespace(mail_from="lid0@example.org", content=mail)
+    assert asyncio.run(handler.handle_DATA(None, None, envelope)).startswith("451 ")
+    # A broker that is down after the answer was stored is no reason to defer: the sweep sends it.
+    _, factory, _, _ = sqlite
+    failing = ReplyHandler(factory, lambda: datetime.now(UTC), reply_address="intervisie@example.org",
+                           dispatch=lambda work: (_ for _ in ()).throw(ConnectionError("broker down")))
+    failing._dispatch([uuid.uuid4()])  # logged, not raised
+
+
+def test_issuing_about_a_session_waits_while_another_worker_issues_about_it(database):
+    """Two workers issuing about one session at once would both read what a person was last sent
+    and send two messages with one SEQUENCE: the second waits for the first's commit."""
+    import threading
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from services.scheduler.jobs import find_plan
+    from shared.actor import Actor
+    from shared.domain.ics import Contact
+    from shared.use_cases import invitations, scheduling
+    from shared.use_cases.api_keys import create_client
+
+    url, factory = database
+    with factory.begin() as session:
+        issued = create_client(session, role="admin", name="Organiser")
+    admin = Actor(issued.client_id, "admin", "Organiser")
+    group_id = seed_group(factory, admin)
+    now = datetime.now(UTC)
+    with factory.begin() as session:
+        run = scheduling.request_run(session, admin, uuid.UUID(group_id), now)
+        run.status, run.lease_owner = "running", "test"
+    with factory() as session:
+        result = find_plan(scheduling.load_run_input(session, run.id, now))
+    with factory.begin() as session:
+        scheduling.record_result(session, run.id, "test", result, now)
+    with factory() as session:
+        session_id = session.query(GroupSession).filter_by(group_id=uuid.UUID(group_id), number=1).one().id
+
+    def issue():
+        with factory.begin() as session:
+            invitations.issue_for_session_changes(
+                session, [(session_id, "changed")], now=now, programme=Contact("Intervisie", "intervisie@example.org"), mail=False,
+            )
+
+    with factory() as other:  # another worker, in the middle of issuing about the same session
+        other.execute(text("SELECT pg_advisory_xact_lock(:kind, :key)"),
+                      {"kind": invitations.ISSUING_LOCKS, "key": invitations.issuing_lock_key(session_id)})
+        waiting = threading.Thread(target=issue)
+        waiting.start()
+        waiting.join(1.5)
+        assert waiting.is_alive()
+        other.rollback()
+    waiting.join(20)
+    assert not waiting.is_alive()

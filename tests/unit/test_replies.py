@@ -39,6 +39,7 @@ def test_of_two_replies_the_higher_sequence_then_the_later_dtstamp_wins():
     assert reply_is_older(1, T, 1, T + timedelta(minutes=1)) is True
     assert reply_is_older(1, T + timedelta(minutes=1), 1, T) is False
     assert reply_is_older(1, T, 1, T) is True  # the same REPLY again
+    assert reply_is_older(1, T, 1, T, same_response=False) is False  # a changed answer, DTSTAMP not moved
     # Against an answer by link or API (no SEQUENCE), only the moments count.
     assert reply_is_older(5, T, None, T + timedelta(seconds=1)) is True
     assert reply_is_older(0, T + timedelta(seconds=1), None, T) is False
@@ -174,3 +175,28 @@ def test_a_mail_of_thousands_of_nested_multiparts_is_refused_before_it_is_parsed
 def test_an_attendee_written_percent_encoded_is_read_as_the_address_it_stands_for():
     reply = icalendar_reply("u@x", "a@b.nl", "ACCEPTED").replace(b"MAILTO:a@b.nl", b"mailto:%22a%20b%22@school.nl")
     assert parse_reply(reply).email == '"a b"@school.nl'
+
+
+def test_a_folded_begin_line_counts_as_the_component_it_is():
+    folded = "BEGIN:VCALENDAR\r\n" + "BEG\r\n IN:X\r\n" * 10 + "END:X\r\n" * 10 + "END:VCALENDAR\r\n"
+    with pytest.raises(ReplyError) as refused:
+        parse_reply(folded)
+    assert refused.value.reason == "nests components more than 4 deep"
+
+
+@pytest.mark.parametrize("from_, results", [
+    # The MTA's DMARC checked the address in angle brackets; Python's parser reads the first.
+    (("anna@school.nl",), ["mx.intervisie.example; dkim=pass header.d=evil.example; dmarc=pass header.from=evil.example"]),
+    (("anna@school.nl",), ["mx.intervisie.example; dmarc=pass"]),  # DMARC for which domain?
+])
+def test_dmarc_counts_only_for_the_attendees_own_domain(from_, results):
+    found = refusal(sender(from_=from_, results=results), ATTENDEE, authserv_id="mx.intervisie.example")
+    assert found is not None and found.code == UNAUTHENTICATED
+
+
+def test_a_from_header_whose_address_is_in_doubt_counts_for_nobody():
+    headers = read_mail(b"From: anna@school.nl <attacker@evil.example>\r\n\r\nhoi").get_all("From")
+    doubtful = any(d for header in headers for d in header.defects)
+    assert doubtful
+    found = refusal(Sender("anna@school.nl", ["anna@school.nl"], from_doubtful=True), ATTENDEE, authserv_id=None)
+    assert found is not None and found.code == FROM

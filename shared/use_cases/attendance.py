@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from shared.actor import Actor
-from shared.db.models import AnswerLink, Attendance, Group, Participant, SessionAlarm
+from shared.db.models import AnswerLink, Attendance, Group, Notice, Participant, SessionAlarm
 from shared.db.models import Session as GroupSession
 from shared.domain import attendance as rules
 from shared.errors import NotFound
@@ -105,14 +105,30 @@ def record(
     if before.response != response:
         key = "facilitator_id" if before.role == rules.FACILITATOR else "participant_id"
         webhooks.emit(session, "attendance.changed", {"session_id": str(row.id), "group_id": str(row.group_id), key: str(person_id)}, now)
-    if row.at_risk and not was_at_risk and _alarm_due(session, row, now):
-        declined = [entry for entry in row.attendance if entry.response == rules.DECLINED]
-        webhooks.emit(session, "session.at_risk", {
-            "session_id": str(row.id), "group_id": str(row.group_id), "declined_ids": [entry.person_id for entry in declined],
-            "owners": _owners(session, declined),
-        }, now)
-        outbox.record(session, outbox.AT_RISK, {"session_id": str(row.id)}, now)
+    if row.at_risk and not was_at_risk:
+        if _alarm_due(session, row, now):
+            declined = [entry for entry in row.attendance if entry.response == rules.DECLINED]
+            webhooks.emit(session, "session.at_risk", {
+                "session_id": str(row.id), "group_id": str(row.group_id), "declined_ids": [entry.person_id for entry in declined],
+                "owners": _owners(session, declined),
+            }, now)
+        # The mail is asked for at every turn into risk until one has gone out for this alarm:
+        # the job drops it when the session was answered back out of risk meanwhile, and a later
+        # turn must not then stay silent for the rest of the day (see notices.issue_at_risk).
+        if not alarm_mailed(session, row.id):
+            outbox.record(session, outbox.AT_RISK, {"session_id": str(row.id)}, now)
     return answer_of(row, person_id)
+
+
+def alarm_mailed(session: DbSession, session_id: uuid.UUID) -> bool:
+    """Whether the alarm now in force for a session (see ``session_alarms``) has been mailed."""
+    alarm = session.get(SessionAlarm, session_id)
+    if alarm is None:
+        return False
+    query = select(Notice.id).where(
+        Notice.session_id == session_id, Notice.kind == "at_risk", Notice.issued_at >= alarm.alarmed_at,
+    ).limit(1)
+    return session.scalar(query) is not None
 
 
 def _owners(session: DbSession, entries: list[rules.Answer]) -> dict[str, str | None]:

@@ -50,12 +50,14 @@ def issue_at_risk(
     """Mail the facilitator (guided) or the chair (self-directed; the next member in turn when
     the chair is one who declined, the facilitator without a chair) that a session became at
     risk: who declined, with their comments, and the best other times. Nothing when the session
-    was answered back out of risk, or cancelled, before this ran."""
-    row = session.get(Session, session_id)
+    was answered back out of risk, or cancelled, before this ran, or when the alarm in force
+    was mailed already (one mail per alarm, so at most one a day)."""
+    # Locked, so that two of the messages asking for this alarm's mail cannot both send it.
+    row = session.scalar(select(Session).where(Session.id == session_id).with_for_update())
     if row is None or row.status != "scheduled" or row.start <= now:
         return []
     attendance.attach(session, [row])
-    if not row.at_risk:
+    if not row.at_risk or attendance.alarm_mailed(session, row.id):
         return []
     event, group, facilitator = event_for(session, row, programme)
     declined = declined_ids(row.attendance)

@@ -101,27 +101,10 @@ def test_mail_that_is_no_usable_reply_is_dropped_and_the_receiver_goes_on(served
 
 
 def test_intervisie_mail_in_records_replies_on_postgresql(database, tmp_path):
-    from datetime import UTC, datetime
 
-    from shared.actor import Actor
-    from shared.use_cases import scheduling
-    from shared.use_cases.api_keys import create_client
 
     url, factory = database
-    with factory.begin() as session:
-        issued = create_client(session, role="admin", name="Organiser")
-    admin = Actor(issued.client_id, "admin", "Organiser")
-    group_id = seed_group(factory, admin)
-    from services.scheduler.jobs import find_plan  # the engine, as the worker runs it
-
-    now = datetime.now(UTC)
-    with factory.begin() as session:
-        run = scheduling.request_run(session, admin, uuid.UUID(group_id), now)
-        run.status, run.lease_owner = "running", "test"
-    with factory() as session:
-        result = find_plan(scheduling.load_run_input(session, run.id, now))
-    with factory.begin() as session:
-        scheduling.record_result(session, run.id, "test", result, now)
+    group_id = _planned_group(factory)
     with factory() as session:
         first = session.query(GroupSession).filter_by(group_id=uuid.UUID(group_id), number=1).one()
         uid, session_id = first.uid, first.id
@@ -341,25 +324,12 @@ def test_issuing_about_a_session_waits_while_another_worker_issues_about_it(data
 
     from sqlalchemy import text
 
-    from services.scheduler.jobs import find_plan
-    from shared.actor import Actor
     from shared.domain.ics import Contact
-    from shared.use_cases import invitations, scheduling
-    from shared.use_cases.api_keys import create_client
+    from shared.use_cases import invitations
 
     url, factory = database
-    with factory.begin() as session:
-        issued = create_client(session, role="admin", name="Organiser")
-    admin = Actor(issued.client_id, "admin", "Organiser")
-    group_id = seed_group(factory, admin)
     now = datetime.now(UTC)
-    with factory.begin() as session:
-        run = scheduling.request_run(session, admin, uuid.UUID(group_id), now)
-        run.status, run.lease_owner = "running", "test"
-    with factory() as session:
-        result = find_plan(scheduling.load_run_input(session, run.id, now))
-    with factory.begin() as session:
-        scheduling.record_result(session, run.id, "test", result, now)
+    group_id = _planned_group(factory)
     with factory() as session:
         session_id = session.query(GroupSession).filter_by(group_id=uuid.UUID(group_id), number=1).one().id
 
@@ -379,3 +349,27 @@ def test_issuing_about_a_session_waits_while_another_worker_issues_about_it(data
         other.rollback()
     waiting.join(20)
     assert not waiting.is_alive()
+
+
+def _planned_group(factory) -> str:
+    """A seeded group, planned in process by the engine as the worker runs it; returns its id."""
+    from datetime import UTC, datetime
+
+    from services.scheduler.jobs import find_plan
+    from shared.actor import Actor
+    from shared.use_cases import scheduling
+    from shared.use_cases.api_keys import create_client
+
+    with factory.begin() as session:
+        issued = create_client(session, role="admin", name="Organiser")
+    admin = Actor(issued.client_id, "admin", "Organiser")
+    group_id = seed_group(factory, admin)
+    now = datetime.now(UTC)
+    with factory.begin() as session:
+        run = scheduling.request_run(session, admin, uuid.UUID(group_id), now)
+        run.status, run.lease_owner = "running", "test"
+    with factory() as session:
+        result = find_plan(scheduling.load_run_input(session, run.id, now))
+    with factory.begin() as session:
+        scheduling.record_result(session, run.id, "test", result, now)
+    return group_id

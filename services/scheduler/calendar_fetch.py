@@ -41,31 +41,31 @@ def fetch(
     except outbound_http.Refused as refusal:
         if refusal.host:
             log.warning("calendar not fetched: %s %s", refusal.host, refusal.detail)
-        return rules.Failed(rules.refused(refusal.reason))
+        return rules.refused(refusal.reason)
     except TimeoutError:
-        return rules.Failed(rules.too_slow())
+        return rules.too_slow()
     except outbound_http.TooLarge:
-        return rules.Failed(rules.too_large())
+        return rules.too_large()
     except outbound_http.TooManyRedirects:
-        return rules.Failed(rules.too_many_redirects())
+        return rules.too_many_redirects()
     except outbound_http.Unreadable as error:
-        return rules.Failed(rules.not_a_calendar(str(error)))
+        return rules.not_a_calendar(str(error))
     except ssl.SSLCertVerificationError as error:
-        return rules.Failed(rules.unreachable(f"its certificate is not valid: {error.verify_message}"))
+        return rules.unreachable(f"its certificate is not valid: {error.verify_message}")
     except ssl.SSLError:
-        return rules.Failed(rules.unreachable("the secure connection failed"))
+        return rules.unreachable("the secure connection failed")
     except http.client.IncompleteRead:
-        return rules.Failed(rules.cut_off())
+        return rules.cut_off()
     except http.client.RemoteDisconnected:
-        return rules.Failed(rules.unreachable("it closed the connection without answering"))
+        return rules.unreachable("it closed the connection without answering")
     except http.client.HTTPException as error:
-        return rules.Failed(rules.unreachable(f"its answer is not HTTP ({type(error).__name__})"))
+        return rules.unreachable(f"its answer is not HTTP ({type(error).__name__})")
     except OSError as error:
-        return rules.Failed(rules.unreachable(error.strerror or type(error).__name__))
+        return rules.unreachable(error.strerror or type(error).__name__)
     if answer.status == 304 and (etag or last_modified):
         return rules.Unchanged()
     if answer.status != 200:
-        return rules.Failed(rules.answered(answer.status))
+        return rules.answered(answer.status)
     return rules.Fetched(
         answer.body, rules.validator(answer.headers.get("etag")), rules.validator(answer.headers.get("last-modified")),
     )

@@ -231,10 +231,10 @@ def fetch_calendar(runtime: Runtime, source_id: uuid.UUID) -> str:
                     outcome.body, window_start=window_start, window_end=window_end, default_timezone=order.timezone,
                 )
         except busy_times.FeedError as error:
-            outcome, intervals = calendar_rules.Failed(calendar_rules.not_a_calendar(error.reason)), None
+            outcome, intervals = calendar_rules.not_a_calendar(error.reason), None
         except Exception:  # noqa: BLE001 - say on the source that it failed; the log has why
             log.exception("calendar source %s: the fetch failed unexpectedly", source_id)
-            outcome, intervals = calendar_rules.Failed(calendar_rules.UNEXPECTED), None
+            outcome, intervals = calendar_rules.UNEXPECTED, None
     with runtime.session_factory.begin() as session:
         written = calendar_sources.record_fetch(
             session, source_id, runtime.name, outcome, [(i.start, i.end) for i in intervals or ()],

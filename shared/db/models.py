@@ -610,6 +610,8 @@ class CalendarSource(Versioned, Base):
     last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When a fetch last succeeded or found the feed unchanged (304)."""
     last_error: Mapped[str | None] = mapped_column(String(500))
+    last_error_code: Mapped[str | None] = mapped_column(String(40))
+    """Why the last fetch failed as a stable code (shared.domain.calendar_sources.FAILURE_CODES)."""
     busy_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     feed_etag: Mapped[str | None] = mapped_column(String(500))
     """The feed's own ETag and Last-Modified, sent back for a conditional GET."""

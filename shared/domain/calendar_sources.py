@@ -92,50 +92,78 @@ class Unchanged:
     """304 Not Modified: the busy times stand."""
 
 
+FAILURE_CODES = (
+    "not-found", "forbidden", "http-error", "too-slow", "cut-off", "too-large", "too-many-redirects",
+    "unreachable", "not-a-calendar", "refused-address", "unreadable-address", "unexpected",
+)
+"""Why a fetch failed, as a stable code (``last_error_code``) beside the words of ``last_error``:
+``not-found`` (404, 410), ``forbidden`` (401, 403), ``http-error`` (any other status),
+``too-slow``, ``cut-off`` (the answer stopped early), ``too-large``, ``too-many-redirects``,
+``unreachable`` (no connection, TLS failed, no HTTP), ``not-a-calendar``, ``refused-address``
+(the SSRF rules), ``unreadable-address`` (the secret key changed) and ``unexpected``."""
+
+
 @dataclass(frozen=True)
 class Failed:
     reason: str
     """In words, for the person whose calendar it is: never the address itself."""
+    code: str
+    """One of :data:`FAILURE_CODES`."""
 
 
-def answered(status: int) -> str:
+_NOT_FOUND = frozenset({404, 410})
+_FORBIDDEN = frozenset({401, 403})
+
+
+def answered(status: int) -> Failed:
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:
         phrase = "an unknown status"
-    return f"the calendar server answered {status} {phrase}"
+    code = "not-found" if status in _NOT_FOUND else "forbidden" if status in _FORBIDDEN else "http-error"
+    return Failed(f"the calendar server answered {status} {phrase}", code)
 
 
-def too_slow() -> str:
-    return f"the calendar server did not send the whole calendar within {FETCH_SECONDS} seconds"
+_ANSWERED = re.compile(r"the calendar server answered ([0-9]{3}) ")
 
 
-def cut_off() -> str:
-    return "the calendar server stopped before it had sent the whole calendar"
+def answered_status(reason: str | None) -> int | None:
+    """The HTTP status that a reason of :func:`answered` names, else None."""
+    match = _ANSWERED.match(reason or "")
+    return int(match.group(1)) if match else None
 
 
-def too_large() -> str:
-    return f"the calendar is larger than {MAX_FEED_BYTES // (1024 * 1024)} MiB"
+def too_slow() -> Failed:
+    return Failed(f"the calendar server did not send the whole calendar within {FETCH_SECONDS} seconds", "too-slow")
 
 
-def too_many_redirects() -> str:
-    return f"the calendar server redirected more than {MAX_REDIRECTS} times"
+def cut_off() -> Failed:
+    return Failed("the calendar server stopped before it had sent the whole calendar", "cut-off")
 
 
-def unreachable(why: str) -> str:
-    return f"the calendar server could not be reached ({why})"
+def too_large() -> Failed:
+    return Failed(f"the calendar is larger than {MAX_FEED_BYTES // (1024 * 1024)} MiB", "too-large")
 
 
-def not_a_calendar(why: str) -> str:
-    return f"the address does not serve a calendar that can be read: {why}"
+def too_many_redirects() -> Failed:
+    return Failed(f"the calendar server redirected more than {MAX_REDIRECTS} times", "too-many-redirects")
 
 
-def refused(why: str) -> str:
-    return f"the address was refused ({why})"
+def unreachable(why: str) -> Failed:
+    return Failed(f"the calendar server could not be reached ({why})", "unreachable")
 
 
-UNREADABLE_ADDRESS = (
+def not_a_calendar(why: str) -> Failed:
+    return Failed(f"the address does not serve a calendar that can be read: {why}", "not-a-calendar")
+
+
+def refused(why: str) -> Failed:
+    return Failed(f"the address was refused ({why})", "refused-address")
+
+
+UNREADABLE_ADDRESS = Failed(
     "the stored address can no longer be read (the service's secret key was changed); remove this "
-    "calendar and add it again"
+    "calendar and add it again",
+    "unreadable-address",
 )
-UNEXPECTED = "an unexpected error stopped the fetch; it is logged, and the next refresh may succeed"
+UNEXPECTED = Failed("an unexpected error stopped the fetch; it is logged, and the next refresh may succeed", "unexpected")

@@ -202,7 +202,7 @@ def fetch_order(session: Session, source_id: uuid.UUID, secret: bytes) -> FetchO
     try:
         url = _sealer(secret).open(source.url_sealed, str(source.id))
     except Unsealable:
-        return rules.Failed(rules.UNREADABLE_ADDRESS)
+        return rules.UNREADABLE_ADDRESS
     return FetchOrder(source.id, url, source.feed_etag, source.feed_last_modified, timezone)
 
 
@@ -223,7 +223,7 @@ def record_fetch(
     source.lease_owner, source.lease_until = None, None
     source.next_fetch_at = now + refresh
     if isinstance(outcome, rules.Failed):
-        source.status, source.last_error = rules.FAILED, outcome.reason[:500]
+        source.status, source.last_error, source.last_error_code = rules.FAILED, outcome.reason[:500], outcome.code
         return True
     if isinstance(outcome, rules.Fetched):
         kept = merge(list(intervals or ()))
@@ -235,5 +235,5 @@ def record_fetch(
             ])
         source.busy_count = len(kept)
         source.feed_etag, source.feed_last_modified = outcome.etag, outcome.last_modified
-    source.status, source.last_error, source.last_fetched_at = rules.OK, None, now
+    source.status, source.last_error, source.last_error_code, source.last_fetched_at = rules.OK, None, None, now
     return True

@@ -70,7 +70,7 @@ def test_a_calendar_is_added_and_shown_back_with_its_scheme_and_host_only(platfo
     source = response.json
     assert source == {
         "id": source["id"], "url": "https://outlook.office365.com/…", "status": "pending",
-        "last_fetched_at": None, "last_error": None, "busy_count": 0,
+        "last_fetched_at": None, "last_error": None, "last_error_code": None, "busy_count": 0,
     }
     assert response.headers["Location"].endswith(f"{sources_path(person)}/{source['id']}")
     read = platform.get(response.headers["Location"])
@@ -289,6 +289,7 @@ def test_a_failed_fetch_says_why_in_words_and_keeps_the_last_good_busy_times(
         source = platform.get(created.headers["Location"]).json
         assert source["status"] == "failed"
         assert source["last_error"] == "the calendar server answered 404 Not Found"
+        assert source["last_error_code"] == "not-found"
         assert source["busy_count"] == 3 and stored_intervals(session_factory, source["id"]) == LESSONS
         assert source["last_fetched_at"] == (clock.now - timedelta(minutes=10)).isoformat()
 
@@ -297,6 +298,7 @@ def test_a_failed_fetch_says_why_in_words_and_keeps_the_last_good_busy_times(
         worker.drain()
         source = platform.get(created.headers["Location"]).json
         assert source["status"] == "failed" and source["last_error"].startswith("the address does not serve a calendar")
+        assert source["last_error_code"] == "not-a-calendar"
         assert stored_intervals(session_factory, source["id"]) == LESSONS
     assert "Zx81Secret" not in caplog.text and "rooster.ics" not in caplog.text
     assert str(created.json["id"]) in caplog.text  # the log names the source by its id
@@ -317,6 +319,7 @@ def test_a_slow_feed_fails_at_the_time_limit_and_keeps_the_last_good_busy_times(
     source = platform.get(created.headers["Location"]).json
     assert source["status"] == "failed"
     assert source["last_error"] == "the calendar server did not send the whole calendar within 30 seconds"
+    assert source["last_error_code"] == "too-slow"
     assert source["busy_count"] == 3 and stored_intervals(session_factory, source["id"]) == LESSONS
 
 
@@ -330,6 +333,7 @@ def test_a_host_that_resolves_to_loopback_by_the_fetch_is_refused_there(
     shown = platform.get(f"{sources_path(person)}/{source['id']}").json
     assert shown["status"] == "failed"
     assert shown["last_error"] == f"the address was refused ({NOT_ALLOWED})"
+    assert shown["last_error_code"] == "refused-address"
 
 
 def test_the_sweep_asks_for_a_refresh_once_the_interval_has_passed(platform, person, worker, allow_private, clock, session_factory):

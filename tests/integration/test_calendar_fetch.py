@@ -56,7 +56,7 @@ def test_a_gzip_bomb_is_refused_once_past_the_limit_without_unpacking_it_all():
     with calendar_server() as server:
         url = server.publish("/bomb.ics", Feed(b"BEGIN:VCALENDAR\r\n" + b"\0" * (64 * 1024 * 1024), gzip=True))
         began = time.monotonic()
-        assert fetch(url, max_bytes=1024 * 1024) == rules.Failed("the calendar is larger than 10 MiB")
+        assert fetch(url, max_bytes=1024 * 1024) == rules.Failed("the calendar is larger than 10 MiB", "too-large")
         assert time.monotonic() - began < 5
 
 
@@ -64,8 +64,8 @@ def test_a_feed_larger_than_the_limit_is_refused_whether_it_says_so_or_streams_w
     with calendar_server() as server:
         declared = server.publish("/big.ics", Feed(b"x" * (rules.MAX_FEED_BYTES + 1)))
         endless = server.publish("/endless.ics", Feed(endless=True))
-        assert fetch(declared) == rules.Failed("the calendar is larger than 10 MiB")
-        assert fetch(endless) == rules.Failed("the calendar is larger than 10 MiB")
+        assert fetch(declared) == rules.Failed("the calendar is larger than 10 MiB", "too-large")
+        assert fetch(endless) == rules.Failed("the calendar is larger than 10 MiB", "too-large")
 
 
 def test_a_feed_that_drips_in_slowly_fails_at_the_time_limit():
@@ -74,7 +74,7 @@ def test_a_feed_that_drips_in_slowly_fails_at_the_time_limit():
         began = time.monotonic()
         outcome = fetch(url, seconds=1)
         took = time.monotonic() - began
-    assert outcome == rules.Failed("the calendar server did not send the whole calendar within 30 seconds")
+    assert outcome == rules.Failed("the calendar server did not send the whole calendar within 30 seconds", "too-slow")
     assert 0.9 <= took < 3
 
 
@@ -87,7 +87,7 @@ def test_a_server_that_never_answers_fails_at_the_time_limit():
     began = time.monotonic()
     outcome = fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/a.ics", seconds=1)
     listener.close()
-    assert outcome == rules.Failed("the calendar server did not send the whole calendar within 30 seconds")
+    assert outcome == rules.Failed("the calendar server did not send the whole calendar within 30 seconds", "too-slow")
     assert time.monotonic() - began < 3
 
 
@@ -98,15 +98,15 @@ def test_redirects_are_followed_up_to_five():
             target = server.publish(f"/{n}.ics", Feed(redirect_to=target))
         assert fetch(target) == rules.Fetched(FEED, None, None)
         first = server.publish("/0.ics", Feed(redirect_to=target))
-        assert fetch(first) == rules.Failed("the calendar server redirected more than 5 times")
+        assert fetch(first) == rules.Failed("the calendar server redirected more than 5 times", "too-many-redirects")
 
 
 def test_every_redirect_is_checked_like_the_address_itself():
     with calendar_server() as server:
         url = server.publish("/a.ics", Feed(redirect_to=f"ftp://{server.base.split('//')[1]}/b.ics"))
-        assert fetch(url) == rules.Failed("the address was refused (must use http or https)")
+        assert fetch(url) == rules.Failed("the address was refused (must use http or https)", "refused-address")
         url = server.publish("/c.ics", Feed(redirect_to=f"http://user:secret@{server.base.split('//')[1]}/d.ics"))
-        assert fetch(url) == rules.Failed("the address was refused (must not carry credentials)")
+        assert fetch(url) == rules.Failed("the address was refused (must not carry credentials)", "refused-address")
 
 
 def test_a_redirect_to_loopback_is_refused_without_the_allow_flag(monkeypatch):
@@ -124,21 +124,21 @@ def test_a_redirect_to_loopback_is_refused_without_the_allow_flag(monkeypatch):
             return real(address, allow_private=allow_private, resolve=resolve)
 
         monkeypatch.setattr(outbound_http, "checked_address", public_host)
-        assert fetch(url, allow_private=False) == rules.Failed(f"the address was refused ({NOT_ALLOWED})")
+        assert fetch(url, allow_private=False) == rules.Failed(f"the address was refused ({NOT_ALLOWED})", "refused-address")
         assert len(public.asked("/a.ics")) == 1 and internal.requests == []
 
 
 def test_an_error_status_is_said_in_words():
     with calendar_server() as server:
-        assert fetch(server.base + "/missing.ics") == rules.Failed("the calendar server answered 404 Not Found")
+        assert fetch(server.base + "/missing.ics") == rules.Failed("the calendar server answered 404 Not Found", "not-found")
         url = server.publish("/gone.ics", Feed(b"", status=410))
-        assert fetch(url) == rules.Failed("the calendar server answered 410 Gone")
+        assert fetch(url) == rules.Failed("the calendar server answered 410 Gone", "not-found")
 
 
 def test_a_feed_cut_off_before_its_length_fails_instead_of_passing_for_a_shorter_one():
     with calendar_server() as server:
         url = server.publish("/a.ics", Feed(FEED, cut_after=20))
-        assert fetch(url) == rules.Failed("the calendar server stopped before it had sent the whole calendar")
+        assert fetch(url) == rules.Failed("the calendar server stopped before it had sent the whole calendar", "cut-off")
 
 
 def test_an_unreachable_server_is_said_in_words_without_the_address():
@@ -147,14 +147,15 @@ def test_an_unreachable_server_is_said_in_words_without_the_address():
     port = listener.getsockname()[1]
     listener.close()  # nothing listens there now
     outcome = fetch(f"http://127.0.0.1:{port}/secret-path.ics")
-    assert outcome == rules.Failed("the calendar server could not be reached (Connection refused)")
+    assert outcome == rules.Failed("the calendar server could not be reached (Connection refused)", "unreachable")
 
 
 def test_an_answer_in_an_encoding_not_asked_for_is_refused():
     with calendar_server() as server:
         url = server.publish("/a.ics", Feed(FEED, content_encoding="br"))
         assert fetch(url) == rules.Failed(
-            "the address does not serve a calendar that can be read: the answer is encoded as 'br', which was not asked for"
+            "the address does not serve a calendar that can be read: the answer is encoded as 'br', which was not asked for",
+            "not-a-calendar",
         )
         broken = server.publish("/b.ics", Feed(b"not gzip at all", content_encoding="gzip"))
         assert fetch(broken).reason.startswith("the address does not serve a calendar that can be read: the gzip answer is damaged")

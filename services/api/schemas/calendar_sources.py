@@ -40,7 +40,16 @@ class CalendarSourceSchema(ResponseSchema):
         allow_none=True, metadata={"description": "When a fetch last succeeded or found the calendar unchanged"},
     )
     last_error = fields.String(
-        allow_none=True, metadata={"description": "Why the last fetch failed, in words; null when it did not"},
+        allow_none=True, metadata={"description": "Why the last fetch failed, in English words; null when it did not"},
+    )
+    last_error_code = Enumerated(
+        "CalendarSourceErrorCode", rules.FAILURE_CODES, growing=True, allow_none=True,
+        metadata={"description": "Why the last fetch failed, as a code to act on (null when it did not): not-found "
+                  "(the server answered 404 or 410: the link no longer works), forbidden (401 or 403), http-error "
+                  "(another status), too-slow, cut-off (the answer stopped early), too-large, too-many-redirects, "
+                  "unreachable (no connection, no valid certificate, no HTTP), not-a-calendar, refused-address "
+                  "(its host is not allowed), unreadable-address (the service's secret key changed: add it again), "
+                  "unexpected"},
     )
     busy_count = fields.Integer(
         metadata={"description": "How many stretches of busy time were read, from now to 15 months ahead"},

@@ -19,7 +19,6 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 from pythonjsonlogger.json import JsonFormatter
 
-from services.api.redaction import redact
 from shared.tracing import (  # re-exported: defined in shared, so the rows a transaction records carry it too
     CLIENT_ID,
     REQUEST_ID,
@@ -34,6 +33,15 @@ def request_id_from(header: str | None) -> str:
     if header and _VALID_REQUEST_ID.fullmatch(header):
         return header
     return uuid.uuid4().hex
+
+
+_SECRET_PATH = re.compile(r"(/feeds/|/answer/|/availability/)[A-Za-z0-9_\-]+")
+
+
+def redact(text: str) -> str:
+    """A path or request line without the tokens of feed, answer and availability links: the
+    loggers of gunicorn and werkzeug (:mod:`services.api.redaction`) write nothing else."""
+    return _SECRET_PATH.sub(r"\1[redacted]", text)
 
 
 _SECRETS = (

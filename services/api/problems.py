@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from services.api.redaction import redact
+from services.telemetry import redact
 from shared.errors import FieldError, ServiceError
 
 log = logging.getLogger(__name__)

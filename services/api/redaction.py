@@ -1,21 +1,16 @@
-"""Feed tokens, answer and availability links are secrets in URLs: every log line that could carry a path goes
-through here."""
+"""Feed tokens, answer and availability links are secrets in URLs: the access logs of gunicorn and
+of werkzeug's development server write every path through :func:`services.telemetry.redact`."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from datetime import UTC, datetime
 
 from gunicorn.glogging import Logger as GunicornLogger
 from werkzeug.serving import WSGIRequestHandler
 
-_SECRET_PATH = re.compile(r"(/feeds/|/answer/|/availability/)[A-Za-z0-9_\-]+")
-
-
-def redact(text: str) -> str:
-    return _SECRET_PATH.sub(r"\1[redacted]", text)
+from services.telemetry import JsonLines, ScrubbedText, redact
 
 
 class RedactingRequestHandler(WSGIRequestHandler):
@@ -42,8 +37,6 @@ class JsonAccessLogger(RedactingGunicornLogger):
 
     def setup(self, cfg):
         super().setup(cfg)
-        from services.telemetry import JsonLines, ScrubbedText  # imported here: services.telemetry imports this module
-
         json_lines = os.environ.get("INTERVISIE_LOG_FORMAT", "json") == "json"
         for handler in self.error_log.handlers:
             handler.setFormatter(JsonLines() if json_lines else ScrubbedText(self.error_fmt, self.datefmt))

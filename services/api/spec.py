@@ -28,7 +28,7 @@ from services.api.operation_ids import OPERATION_IDS
 from services.api.problems import MEDIA_TYPE, ProblemSchema
 from shared.errors import UnsupportedMediaType
 from shared.use_cases.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
-from shared.use_cases.people import Page
+from shared.use_cases.paging import Page
 
 IDEMPOTENCY_PARAMETER = {
     "in": "header",

@@ -15,7 +15,8 @@ from shared.db.models import Facilitator, Group, Membership, Participant
 from shared.db.models import Session as GroupSession
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.use_cases import attendance, bookings, outbox, webhooks
-from shared.use_cases.people import Page, get_participant, paginate, require_admin, revoke_feed, touch
+from shared.use_cases.paging import Page, paginate
+from shared.use_cases.people import get_participant, require_admin, revoke_feed, touch
 
 MAX_MEMBERS = 8
 

@@ -27,7 +27,7 @@ from shared.errors import NotFound
 from shared.use_cases import attendance, deliveries
 from shared.use_cases.answers import Links
 from shared.use_cases.groups import upcoming_sessions
-from shared.use_cases.people import Page, paginate
+from shared.use_cases.paging import Page, paginate
 from shared.use_cases.scheduling import get_session
 
 REQUEST, CANCEL = "REQUEST", "CANCEL"

@@ -37,13 +37,8 @@ from shared.db.models import (
     utcnow,
 )
 from shared.errors import Conflict, Forbidden, NotFound
-from shared.use_cases import busy_time
-
-
-@dataclass(frozen=True)
-class Page:
-    number: int
-    size: int
+from shared.use_cases import busy_time, webhooks
+from shared.use_cases.paging import MAX_OFFSET, Page, paginate
 
 
 @dataclass(frozen=True)
@@ -59,23 +54,6 @@ class ParticipantFilter:
 def require_admin(actor: Actor, what: str) -> None:
     if not actor.is_admin:
         raise Forbidden(f"{what} are managed with an admin key")
-
-
-MAX_OFFSET = 2**31 - 1
-"""The largest OFFSET the databases take as a parameter (a 4-byte integer)."""
-
-
-def paginate(session: Session, query: Select, page: Page) -> tuple[list[Any], int]:
-    """One page of ``query`` and how many rows all pages hold, in one statement: the count is a
-    window over the whole result, taken before LIMIT. Past the last page it is counted alone."""
-    offset = (page.number - 1) * page.size
-    if offset <= MAX_OFFSET:
-        # unique(): a query may load collections in the same statement (joined eager loading).
-        rows = session.execute(query.add_columns(func.count().over()).limit(page.size).offset(offset)).unique().all()
-        if rows:
-            return [row[0] for row in rows], rows[0][1]
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    return [], total
 
 
 def _apply(row: Any, data: Mapping[str, Any]) -> None:
@@ -319,8 +297,6 @@ def update_participant(
 ) -> None:
     """Change a participant; a changed availability raises ``participant.availability_changed``
     (``source``: ``api``, or ``link`` when they filled it in on their own page)."""
-    from shared.use_cases import webhooks  # webhooks pages with this module's helpers
-
     if not data:  # a PATCH of {}: nothing to change, so no new version either
         return
     if "external_ref" in data:

@@ -46,7 +46,8 @@ from shared.errors import Conflict, InvalidInput, NotFound
 from shared.use_cases import attendance, bookings, leases, outbox, webhooks
 from shared.use_cases.groups import get_group, show_group, shown_with_sessions, visible_groups
 from shared.use_cases.leases import FAILED, IN_FLIGHT, QUEUED, RUNNING  # noqa: F401 - re-exported for callers
-from shared.use_cases.people import Page, paginate, require_admin
+from shared.use_cases.paging import Page, paginate
+from shared.use_cases.people import require_admin
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from shared.db.models import (
 from shared.domain import webhooks as rules
 from shared.errors import InvalidInput, NotFound
 from shared.use_cases import outbox
-from shared.use_cases.people import Page, paginate
+from shared.use_cases.paging import Page, paginate
 
 log = logging.getLogger(__name__)
 

@@ -172,7 +172,7 @@ def test_a_filled_in_week_raises_the_same_webhook_as_a_put(client, platform, per
 
 
 def test_links_are_not_logged(client, platform, person, caplog):
-    from services.api.redaction import redact
+    from services.telemetry import redact
 
     path = path_of(link_for(platform, person["id"]))
     assert redact(f"GET {path} HTTP/1.1") == "GET /availability/[redacted] HTTP/1.1"

@@ -222,7 +222,7 @@ def test_subscribe_page_lists_upcoming_sessions_with_one_click_links(client, adm
 def test_feed_tokens_never_reach_the_logs(client, admin, planned, caplog):
     _, path = _feed(client, admin, f"/v1/groups/{planned['id']}/feed")
     token = path.removeprefix("/feeds/").removesuffix(".ics")
-    from services.api.redaction import redact
+    from services.telemetry import redact
 
     assert token not in redact(f"GET {path} HTTP/1.1")
     assert "/feeds/[redacted].ics" in redact(f"GET {path} HTTP/1.1")

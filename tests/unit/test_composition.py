@@ -9,8 +9,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.domain import composition
-from shared.domain.composition import Candidate, CompositionRequest, compose, minimal_size_penalty, size_penalty
+from shared.domain.composition import (
+    Candidate,
+    Composition,
+    CompositionRequest,
+    compose,
+    minimal_size_penalty,
+    optimiser,
+    size_penalty,
+)
 from shared.domain.model import Availability, Person, UnavailableRange, WeeklyWindow
 from shared.domain.planning import Slot
 
@@ -159,14 +166,14 @@ def test_the_result_does_not_depend_on_the_order_of_the_sign_ups():
 
 
 def test_an_empty_pool_gives_an_empty_proposal():
-    assert compose(request()) == composition.Composition(groups=(), unplaced=(), optimal=True, upper_bound=0)
+    assert compose(request()) == Composition(groups=(), unplaced=(), optimal=True, upper_bound=0)
 
 
 def test_large_pools_are_thinned_and_still_keep_every_rule():
     pool = [candidate(f"t{n:02d}", f"school-{n % 7}", *([TUESDAY_EVENING, THURSDAY_EVENING] if n % 3 else
                                                         [WEDNESDAY_AFTERNOON, TUESDAY_EVENING]))
             for n in range(30)]
-    with mock.patch.object(composition, "MODEL_SIZE_LIMIT", 20):
+    with mock.patch.object(optimiser, "MODEL_SIZE_LIMIT", 20):
         result = compose(request(*pool))
     assert result.placed == 30 == result.upper_bound
     for group in result.groups:
@@ -180,7 +187,7 @@ def test_without_an_answer_from_the_solver_a_greedy_proposal_still_keeps_every_r
             return False
 
     pool = [candidate(f"t{n:02d}", f"school-{n % 4}") for n in range(13)]
-    with mock.patch.object(composition.mathopt, "solve", return_value=NoAnswer()):
+    with mock.patch.object(optimiser.mathopt, "solve", return_value=NoAnswer()):
         result = compose(request(*pool))
     assert not result.optimal
     assert sum(sizes(result)) == 13 and all(3 <= size <= 8 for size in sizes(result))
@@ -192,13 +199,13 @@ def test_independent_parts_are_solved_apart_and_together_are_optimal():
     tuesday = [candidate(f"t{n:02d}", f"school-{n}", TUESDAY_EVENING, role="leerkracht") for n in range(10)]
     thursday = [candidate(f"d{n:02d}", f"school-{n}", THURSDAY_EVENING, role="intern-begeleider") for n in range(7)]
     solved = []
-    original = composition._solve_part
+    original = optimiser._solve_part
 
     def counting(setup, pools, numbers, *args, **kwargs):
         solved.append(sorted({pools[number].key for number in numbers}))
         return original(setup, pools, numbers, *args, **kwargs)
 
-    with mock.patch.object(composition, "_solve_part", counting):
+    with mock.patch.object(optimiser, "_solve_part", counting):
         result = compose(request(*tuesday, *thursday, group_by="role"))
     assert sorted(solved) == [["intern-begeleider"], ["leerkracht"]]
     assert result.optimal and result.placed == 17
@@ -216,8 +223,8 @@ def test_a_time_limit_spent_before_the_solver_starts_still_gives_a_proposal_with
 def test_a_thinned_problem_whose_time_is_spent_keeps_the_greedy_proposal_without_building_a_model():
     pool = [candidate(f"t{n:02d}", f"school-{n % 7}", TUESDAY_EVENING, THURSDAY_EVENING) for n in range(30)]
     with (
-        mock.patch.object(composition, "MODEL_SIZE_LIMIT", 20),
-        mock.patch.object(composition, "_solve_part", side_effect=AssertionError("a model was built")),
+        mock.patch.object(optimiser, "MODEL_SIZE_LIMIT", 20),
+        mock.patch.object(optimiser, "_solve_part", side_effect=AssertionError("a model was built")),
     ):
         result = compose(request(*pool, time_limit_seconds=0.001))
     assert not result.optimal

@@ -29,6 +29,8 @@ def _page_policy(form_action: str) -> str:
 HEADERS: dict[str, dict[str, str]] = {
     "answer-pages.AnswerPage": {**PAGE, CSP: _page_policy("'self'")},
     "availability-pages.AvailabilityPage": {**PAGE, CSP: _page_policy("'self'")},
+    "availability-pages.AvailabilityCalendars": {**PAGE, CSP: _page_policy("'self'")},
+    "availability-pages.AvailabilityCalendarRemoval": {**PAGE, CSP: _page_policy("'self'")},
     "calendar-feeds.FeedPage": {**PAGE, CSP: _page_policy("'none'")},
     "group_availability.GroupAvailabilityHeatmap": {
         **NOSNIFF, CSP: "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",

@@ -13,7 +13,9 @@ Windows here are ``(day, start_minute, end_minute)`` with ``end`` up to 1440 (24
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from shared.domain.model import WEEKDAYS
 
@@ -102,3 +104,19 @@ def _minutes(text: str) -> int:
 
 def _clock(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def busy_cells(intervals: Sequence[tuple[datetime, datetime]], first_day: date, timezone: str) -> dict[Cell, date]:
+    """The grid cells that busy time from a person's own calendars overlaps in the seven days from
+    ``first_day`` (each weekday on its date in those days, on the wall clock of ``timezone``), with
+    that date. A half hour is its 30 real minutes from its wall-clock start; any overlap counts."""
+    zone = ZoneInfo(timezone)
+    found: dict[Cell, date] = {}
+    for offset in range(7):
+        day = first_day + timedelta(days=offset)
+        for minute in grid_minutes():
+            start = datetime.combine(day, time(minute // 60, minute % 60), zone).astimezone(UTC)
+            end = start + timedelta(minutes=SLOT_MINUTES)
+            if any(busy_start < end and start < busy_end for busy_start, busy_end in intervals):
+                found[(day.weekday(), minute)] = day
+    return found

@@ -7,26 +7,44 @@ ranges to remove (``name="remove"``, the range's position) or add (``unavailable
 ``unavailable_end``, ``unavailable_note``), and a CSRF field derived from the token. What is
 posted is validated by the same schema as ``PUT /v1/participants/{id}/availability`` and stored
 the same way (version, ETag, webhook).
+
+The page also lists the participant's own published calendars (their status in words, the
+address masked), takes a new one (``POST …/calendars``, field ``url``) and removes one (``POST
+…/calendars/{id}/remove``), each with the same CSRF field, under the API's rules (at most five,
+the SSRF rules, the same calendar once) through :mod:`shared.use_cases.calendar_sources`; a
+stored change is answered 303 to the page (post/redirect/get), a refusal 400 with the page
+saying why next to the field, what was typed kept. The busy time read from those calendars is
+marked in the grid for the seven days from today.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import marshmallow as ma
-from flask import Response, request
+from flask import Response, redirect, request, url_for
 from flask.views import MethodView
+from sqlalchemy.orm import Session
 
 from services.api.context import state, transaction
 from services.api.resources.answers import forged, link_gone, page
 from services.api.schemas.common import AvailabilityInputSchema
 from services.api.spec import Blueprint, documented
+from services.outbound_http import resolve
+from shared.actor import PLATFORM, Actor
 from shared.db.models import Participant
+from shared.domain import calendar_source_texts as calendar_texts
+from shared.domain import calendar_sources as calendar_rules
 from shared.domain import i18n
 from shared.domain import week_form as grid
 from shared.domain.i18n import N_
 from shared.domain.model import WEEKDAYS
-from shared.use_cases import availability_links
+from shared.domain.webhooks import NOT_ALLOWED
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.use_cases import availability_links, busy_time
+from shared.use_cases import calendar_sources as sources
 
 availability_pages = Blueprint(
     "availability-pages", __name__, url_prefix="/availability", idempotent_posts=False,
@@ -52,6 +70,22 @@ FORM_SCHEMA = {
 }
 
 
+CALENDAR = "calendar"
+"""The query flag of the page a calendar post is redirected to: ``added`` or ``removed``."""
+CALENDAR_FORM_SCHEMA = {
+    "type": "object", "required": ["url", "csrf"], "additionalProperties": {"type": "string"},
+    "properties": {
+        "url": {"type": "string", "maxLength": calendar_rules.MAX_URL_LENGTH,
+                "description": "The calendar's secret published address (https, or webcal read as https)"},
+        "csrf": {"type": "string"},
+    },
+}
+REMOVAL_FORM_SCHEMA = {
+    "type": "object", "required": ["csrf"], "additionalProperties": {"type": "string"},
+    "properties": {"csrf": {"type": "string"}},
+}
+
+
 class Refused(Exception):
     """What the page says when a post cannot be stored."""
 
@@ -64,27 +98,44 @@ def _csrf(token: str) -> str:
     return availability_links.csrf(state().settings.secret(), token)
 
 
-def _show(participant: Participant, token: str, *, status: int = 200, saved: bool = False, problem: str | None = None) -> Response:
+def _show(
+    session: Session, participant: Participant, token: str, *, status: int = 200, saved: bool = False,
+    problem: str | None = None, calendar_done: str | None = None, calendar_problem: str | None = None, typed_url: str = "",
+    calendar_alert: str | None = None,
+) -> Response:
+    """The page. ``calendar_done``: ``added`` or ``removed`` after the redirect of a calendar
+    post; ``calendar_problem`` why a typed address was not added, shown next to the field that
+    keeps ``typed_url``; ``calendar_alert`` why a removal was refused."""
     translator = i18n.translator(participant.language)
     language = translator.language
+    now = state().clock()
     document = participant.availability
     ticked = grid.ticked(grid.windows_from(document.get("weekly", [])))
+    calendars = _calendars(session, participant, now, language)
+    busy = _busy_cells(session, participant, now) if calendars else {}
     abbreviated = translator.locale.days["format"]["abbreviated"]
     days = [
         {"slug": slug, "name": i18n.weekday_name(number, language), "short": abbreviated[number]}
         for number, slug in enumerate(WEEKDAYS)
     ]
+    busy_days = sorted(set(busy.values()))
     rows = [
         {
             "time": f"{minute // 60:02d}:{minute % 60:02d}",
             "cells": [
                 {"value": grid.slot_value((day, minute)), "checked": (day, minute) in ticked,
-                 "label": f"{days[day]['name']} {grid.slot_value((day, minute))[4:]}"}
+                 "label": f"{days[day]['name']} {grid.slot_value((day, minute))[4:]}",
+                 "busy": f"busy-{WEEKDAYS[day]}" if (day, minute) in busy else None}
                 for day in range(7)
             ],
         }
         for minute in grid.grid_minutes()
     ]
+    for calendar in calendars:
+        calendar["remove_action"] = url_for(
+            "availability-pages.AvailabilityCalendarRemoval", token=token, source_id=calendar["id"], _anchor="calendars",
+        )
+    _ = translator
     return page(
         "availability.html", status, scripted=True,
         **translator.template_context(),
@@ -92,9 +143,52 @@ def _show(participant: Participant, token: str, *, status: int = 200, saved: boo
         zone=i18n.zone_name(participant.timezone, language),
         unrestricted=not document.get("weekly"),
         days=days, rows=rows,
+        busy_days=[
+            {"id": f"busy-{WEEKDAYS[day.weekday()]}", "text": _("busy in your calendar on {date}", date=i18n.format_date(day, language))}
+            for day in busy_days
+        ],
+        busy_from=i18n.format_date(_today(participant, now), language, weekday=False),
+        busy_to=i18n.format_date(_today(participant, now) + timedelta(days=6), language, weekday=False),
         unavailable=[_range_text(item, participant.timezone, language) for item in document.get("unavailable", [])],
         saved=saved, problem=problem, csrf=_csrf(token),
+        calendars=calendars, calendar_done=calendar_done, calendar_problem=calendar_problem, typed_url=typed_url,
+        calendar_alert=calendar_alert,
+        max_calendars=calendar_rules.MAX_SOURCES, max_url_length=calendar_rules.MAX_URL_LENGTH,
+        calendar_action=url_for("availability-pages.AvailabilityCalendars", token=token),
+        page_action=url_for("availability-pages.AvailabilityPage", token=token),
     )
+
+
+def _owner(participant: Participant) -> Actor:
+    """The participant's own platform, as whom the page manages her calendars (the link is the key)."""
+    return Actor(participant.client_id, PLATFORM, "availability page")
+
+
+def _today(participant: Participant, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(participant.timezone)).date()
+
+
+def _calendars(session: Session, participant: Participant, now: datetime, language: str) -> list[dict]:
+    listed = sources.list_sources(session, _owner(participant), calendar_rules.PARTICIPANT, participant.id)
+    shown = []
+    for number, source in enumerate(listed, start=1):
+        words = calendar_texts.shown(
+            source.status, source.last_fetched_at, source.last_error_code, source.last_error,
+            now=now, timezone=participant.timezone, language=language,
+        )
+        shown.append({"id": str(source.id), "number": number, "address": source.url_shown, "status": source.status,
+                      "summary": words.summary, "problem": words.problem})
+    return shown
+
+
+def _busy_cells(session: Session, participant: Participant, now: datetime) -> dict[grid.Cell, date]:
+    """The half hours of the grid that the participant's calendars hold busy in the seven days from today."""
+    first = _today(participant, now)
+    zone = ZoneInfo(participant.timezone)
+    start = datetime.combine(first, time(0), zone).astimezone(UTC)
+    end = datetime.combine(first + timedelta(days=7), time(0), zone).astimezone(UTC)
+    busy = busy_time.busy_between(session, calendar_rules.PARTICIPANT, [participant.id], start, end)
+    return grid.busy_cells(busy.get(participant.id, []), first, participant.timezone)
 
 
 def _range_text(item: dict, timezone: str, language: str) -> str:
@@ -170,14 +264,21 @@ def _flatten(messages, prefix: str = ""):
 
 @availability_pages.route("/<token>")
 class AvailabilityPage(MethodView):
-    @availability_pages.doc(security=[])
+    @availability_pages.doc(security=[], parameters=[{
+        "name": CALENDAR, "in": "query", "required": False, "schema": {"type": "string"},
+        "description": "`added` or `removed` after the redirect that follows a calendar post: the page says so. "
+                       "Any other value is ignored.",
+    }])
     @availability_pages.response(200, documented.text, description="The participant's week (HTML)", content_type="text/html", headers=documented.page_headers)
     @availability_pages.alt_response(404, schema=documented.text, description="The link is dead (HTML)", content_type="text/html", headers=documented.page_headers)
     def get(self, token: str):
         """A participant's page to fill in their week (HTML); showing it changes nothing"""
         with transaction() as session:
             participant = availability_links.resolve(session, token, state().clock())
-            return _gone() if participant is None else _show(participant, token)
+            if participant is None:
+                return _gone()
+            done = request.args.get(CALENDAR)
+            return _show(session, participant, token, calendar_done=done if done in ("added", "removed") else None)
 
     @availability_pages.doc(security=[], requestBody={"required": True, "content": {"application/x-www-form-urlencoded": {
         "schema": FORM_SCHEMA, "encoding": {"slot": {"style": "form", "explode": True}, "remove": {"style": "form", "explode": True}},
@@ -201,8 +302,105 @@ class AvailabilityPage(MethodView):
                 except Refused as refused:
                     problem = str(refused)
             if problem:
-                return _show(participant, token, status=400, problem=_("Not saved: {reason}.", reason=problem))
+                return _show(session, participant, token, status=400, problem=_("Not saved: {reason}.", reason=problem))
             saved = availability_links.save(session, token, availability, now)
             if saved is None:
                 return _gone()
-            return _show(saved, token, saved=True)
+            return _show(session, saved, token, saved=True)
+
+
+def _redirect(token: str, done: str | None) -> Response:
+    flag = {CALENDAR: done} if done else {}
+    return redirect(url_for("availability-pages.AvailabilityPage", token=token, **flag, _anchor="calendars"), 303)
+
+
+def _added(participant: Participant, typed: str, now: datetime) -> str | None:
+    """Add the typed calendar; None when it was added, else why not (a code of
+    calendar_texts.ENTRY_PROBLEMS)."""
+    settings = state().settings
+    problem = calendar_texts.entry_problem(typed, allow_private=settings.calendar_allow_private)
+    if problem:
+        return problem
+    try:
+        with transaction() as session:
+            sources.create(
+                session, _owner(participant), calendar_rules.PARTICIPANT, participant.id, typed.strip(), now=now,
+                secret=settings.secret(), allow_private=settings.calendar_allow_private, resolve=resolve,
+            )
+    except InvalidInput as refused:
+        # The reasons of the webhooks' URL rules: NOT_ALLOWED for a host that is private or does
+        # not resolve, else what the address itself gets wrong.
+        reasons = [error.reason for error in refused.errors or ()]
+        return calendar_texts.NOT_ALLOWED if NOT_ALLOWED in reasons else calendar_texts.INVALID
+    except Conflict:
+        # One of two: the limit (checked first) or the same calendar again.
+        with transaction() as session:
+            count = len(sources.list_sources(session, _owner(participant), calendar_rules.PARTICIPANT, participant.id))
+        return calendar_texts.LIMIT if count >= calendar_rules.MAX_SOURCES else calendar_texts.DUPLICATE
+    return None
+
+
+@availability_pages.route("/<token>/calendars")
+class AvailabilityCalendars(MethodView):
+    @availability_pages.doc(security=[], requestBody={"required": True, "content": {"application/x-www-form-urlencoded": {
+        "schema": CALENDAR_FORM_SCHEMA,
+    }}})
+    @availability_pages.response(
+        303, description="Added: see the page, which says so and shows the calendar (post/redirect/get)",
+        headers={**documented.location("The page, with ?calendar=added"), **documented.page_headers},
+    )
+    @availability_pages.alt_response(400, schema=documented.text, description="Not added: the page says why next to the field, which keeps what was typed (HTML)", content_type="text/html", headers=documented.page_headers)
+    @availability_pages.alt_response(404, schema=documented.text, description="The link is dead (HTML)", content_type="text/html", headers=documented.page_headers)
+    def post(self, token: str):
+        """Add a published calendar of the participant's own (a form post from the page itself)"""
+        now = state().clock()
+        with transaction() as session:
+            participant = availability_links.resolve(session, token, now)
+            if participant is None:
+                return _gone()
+            session.expunge(participant)
+        typed = request.form.get("url", "")
+        _ = i18n.translator(participant.language)
+        problem = calendar_texts.EXPIRED if forged(_csrf(token), _) else _added(participant, typed, now)
+        if problem is None:
+            return _redirect(token, "added")
+        with transaction() as session:
+            participant = availability_links.resolve(session, token, now)
+            if participant is None:
+                return _gone()
+            count = len(sources.list_sources(session, _owner(participant), calendar_rules.PARTICIPANT, participant.id))
+            return _show(
+                session, participant, token, status=400, typed_url=typed[: calendar_rules.MAX_URL_LENGTH],
+                calendar_problem=calendar_texts.entry_text(problem, participant.language, count=count),
+            )
+
+
+@availability_pages.route("/<token>/calendars/<uuid:source_id>/remove")
+class AvailabilityCalendarRemoval(MethodView):
+    @availability_pages.doc(security=[], requestBody={"required": True, "content": {"application/x-www-form-urlencoded": {
+        "schema": REMOVAL_FORM_SCHEMA,
+    }}})
+    @availability_pages.response(
+        303, description="Removed, with the busy time read from it (or already gone): see the page (post/redirect/get)",
+        headers={**documented.location("The page, with ?calendar=removed"), **documented.page_headers},
+    )
+    @availability_pages.alt_response(400, schema=documented.text, description="Not removed: the form had expired; the page says so (HTML)", content_type="text/html", headers=documented.page_headers)
+    @availability_pages.alt_response(404, schema=documented.text, description="The link is dead (HTML)", content_type="text/html", headers=documented.page_headers)
+    def post(self, token: str, source_id: uuid.UUID):
+        """Remove one of the participant's own calendars (a form post from the page itself)"""
+        now = state().clock()
+        with transaction() as session:
+            participant = availability_links.resolve(session, token, now)
+            if participant is None:
+                return _gone()
+            _ = i18n.translator(participant.language)
+            if forged(_csrf(token), _):
+                return _show(session, participant, token, status=400, calendar_alert=_(
+                    "This form has expired. Reload the page and try again."
+                ))
+            try:
+                source = sources.get_source(session, _owner(participant), calendar_rules.PARTICIPANT, participant.id, source_id)
+            except NotFound:
+                return _redirect(token, None)  # removed already (a second click, another tab)
+            sources.delete_source(session, source)
+        return _redirect(token, "removed")

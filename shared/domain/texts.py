@@ -18,7 +18,7 @@ from shared.domain.i18n import N_, language_of
 from shared.domain.themes import theme_label
 
 if TYPE_CHECKING:
-    from shared.domain.ics import Contact, SessionEvent
+    from shared.domain.ics.events import Contact, SessionEvent
 
 __all__ = [
     "NOTICES", "at_risk_subject", "at_risk_text", "conference_label", "description", "language_of", "mail_subject",

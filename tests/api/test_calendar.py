@@ -272,7 +272,7 @@ def test_rendered_events_are_kept_so_a_fresh_process_serves_the_feed_without_ren
     def no_rendering(*args, **kwargs):
         raise AssertionError("an event was serialised again")
 
-    monkeypatch.setattr(ics, "_vevent", no_rendering)
+    monkeypatch.setattr(ics.rendering, "session_vevent", no_rendering)
     again = client.get(path)
     assert again.data == first.data
 

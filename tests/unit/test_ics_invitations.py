@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from icalendar.parser import Contentline
 
-from shared.domain.ics import Contact, Invitee, _folded, build_invitation, build_invitations
+from shared.domain.ics import Contact, Invitee, build_invitation, build_invitations
+from shared.domain.ics.invitations import _folded
 from tests.unit.test_ics import ISSUED, session
 
 LINK = "https://intervisie.example/answer/"

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint lock openapi system-deps clean
+.PHONY: run test bench bench-calendars lint lock openapi system-deps clean
 
 # The exact versions come from the lock file (the Dockerfile uses requirements.lock, the same
 # resolution without the test extra); the project itself is installed on top, without
@@ -51,6 +51,10 @@ openapi: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# 1,000 people's published calendars refreshed by two workers (several minutes: not in `make bench`).
+bench-calendars: $(STAMP)
+	$(BIN)/python -m bench.calendar_refresh
 
 # Debian packages that tests use as independent readers and real peers: libical (RFC 5546
 # checks), Chromium and tesseract (the subscribe page, read back from a screenshot).

@@ -50,7 +50,8 @@ class Conflict(ServiceError):
 
 
 class ScheduleConflict(Conflict):
-    """A session would book someone twice, or break a facilitator's capacity."""
+    """A session would book someone twice, break a facilitator's capacity, or (a move) lie in
+    busy time from someone's calendar."""
 
     slug = "schedule-conflict"
     title = "Schedule conflict"
@@ -61,14 +62,19 @@ class ScheduleConflict(Conflict):
         cannot have it because of which other session."""
         conflicts = []
         for session_id, conflict in found:
-            entry = {"session_id": conflict.session_id, "person_id": conflict.person_id, "reason": conflict.reason,
-                     "placed_session_id": session_id}
+            calendar = conflict.source == "calendar"
+            entry = {"session_id": None if calendar else conflict.session_id, "person_id": conflict.person_id,
+                     "reason": conflict.reason, "source": conflict.source, "placed_session_id": session_id}
             if entry not in conflicts:
                 conflicts.append(entry)
         people = sorted({entry["person_id"] for entry in conflicts})
         detail = (
-            f"{len(people)} person(s) would be booked twice or over capacity: "
-            + "; ".join(f"{e['person_id']} has session {e['session_id']} ({e['reason']})" for e in conflicts[:5])
+            f"{len(people)} person(s) would be booked twice, over capacity or in busy time from their calendar: "
+            + "; ".join(
+                f"{e['person_id']} is busy in their calendar then" if e["source"] == "calendar"
+                else f"{e['person_id']} has session {e['session_id']} ({e['reason']})"
+                for e in conflicts[:5]
+            )
         )
         return cls(detail, extra={"conflicts": conflicts})
 

@@ -33,7 +33,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "not-found": "No such resource, or not one that your key may see.",
     "forbidden": "Your key's role may not do this.",
     "conflict": "The request conflicts with the resource's current state.",
-    "schedule-conflict": "The change would book a person into two sessions at once, or give a facilitator more sessions (or less time between them) than her capacity allows. `conflicts` lists each with the `session_id` of the other session, the `person_id`, the `reason` (overlap, break, day or week) and the `placed_session_id` of the session being placed. Nothing was changed.",
+    "schedule-conflict": "The change would book a person into two sessions at once, or give a facilitator more sessions (or less time between them) than her capacity allows. A move also answers it when the new time lies in busy time read from a required person's own calendar. `conflicts` lists each with the `session_id` of the other session (null for a calendar), the `source` (session or calendar), the `person_id`, the `reason` (overlap, break, day or week) and the `placed_session_id` of the session being placed. Nothing was changed.",
     "precondition-failed": "If-Match named a version that is no longer current.",
     "unauthorized": "No key, or not a valid one: send Authorization: Bearer <key>.",
     "payload-too-large": "The request body is larger than 1 MiB.",
@@ -58,9 +58,16 @@ class FieldErrorSchema(Schema):
 
 class ScheduleConflictSchema(Schema):
     class Meta:
-        json_schema = {"required": ["session_id", "person_id", "reason", "placed_session_id"]}
+        json_schema = {"required": ["session_id", "person_id", "reason", "source", "placed_session_id"]}
 
-    session_id = fields.UUID(metadata={"description": "The other session the person is booked into"})
+    session_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "The other session the person is booked into; null when the cause is busy time from their calendar"},
+    )
+    source = fields.String(
+        validate=validate.OneOf(("session", "calendar")),
+        metadata={"description": "session: another of our sessions; calendar: busy time read from the person's own published calendar (a move only)"},
+    )
     person_id = fields.UUID()
     reason = fields.String(
         validate=validate.OneOf(("overlap", "break", "day", "week")), metadata={"description": "overlap, break, day or week"}

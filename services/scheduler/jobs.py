@@ -235,7 +235,8 @@ def fetch_calendar(runtime: Runtime, source_id: uuid.UUID) -> str:
         except Exception:  # noqa: BLE001 - say on the source that it failed; the log has why
             log.exception("calendar source %s: the fetch failed unexpectedly", source_id)
             outcome, intervals = calendar_rules.UNEXPECTED, None
-    with runtime.session_factory.begin() as session:
+    # The transaction's outbox sends the alarms of sessions the new busy times put at risk.
+    with runtime.transaction() as session:
         written = calendar_sources.record_fetch(
             session, source_id, runtime.name, outcome, [(i.start, i.end) for i in intervals or ()],
             now=runtime.clock(), refresh=timedelta(minutes=runtime.settings.calendar_refresh_minutes),

@@ -291,14 +291,17 @@ class Session(Versioned, Base):
 
     # Derived, not stored: set by shared.use_cases.attendance.attach before a session is shown.
     attendance = None
+    conflicts = None
     at_risk = None
     shown = None
 
     @property
     def etag_material(self) -> str:
-        """Besides the version, what the ETag covers: the answers, which change no row here."""
+        """Besides the version, what the ETag covers: the answers and the calendar conflicts,
+        which change no row here."""
         answers = self.attendance or ()
-        return ";".join(f"{a.person_id}:{a.response}:{a.responded_at}" for a in answers)
+        busy = "".join(f";busy:{c.person_id}" for c in self.conflicts or ())
+        return ";".join(f"{a.person_id}:{a.response}:{a.responded_at}" for a in answers) + busy
 
 
 class Attendance(Base):

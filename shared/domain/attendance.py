@@ -7,20 +7,26 @@ from their calendar's iTIP REPLY, or by their platform through the API.
 
 A session is *at risk* when its required people can no longer all come: a guided session as soon
 as one of them declines; a self-directed one when fewer of its members than its quorum (all of
-them without one) have not declined.
+them without one) have not declined. A required person with a calendar conflict (busy in their
+own published calendar during the session, see :mod:`shared.domain.conflicts`) counts as not
+coming, like a decline, whatever they answered: only intervals are kept of their calendar, so an
+answer cannot be told to be newer than the appointment, and the conflict lasts only as long as
+the calendar says they are busy (the session's own event in their calendar is no conflict).
 
 A group may hold the participants of several platforms. Each platform is *shown* the answers
-and absences of its own participants and of the facilitator (the organiser's, who leads the
-session for everyone); of the others it is shown only how many answered what
-(:func:`shown`). The organiser is shown everyone.
+and absences (and calendar conflicts) of its own participants and of the facilitator (the
+organiser's, who leads the session for everyone); of the others it is shown only how many
+answered what (:func:`shown`). The organiser is shown everyone.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from .conflicts import Conflict
 
 NEEDS_ACTION, ACCEPTED, TENTATIVE, DECLINED = "needs_action", "accepted", "tentative", "declined"
 RESPONSES: tuple[str, ...] = (NEEDS_ACTION, ACCEPTED, TENTATIVE, DECLINED)
@@ -72,45 +78,63 @@ def declined_ids(entries: Iterable[Answer]) -> list[str]:
 @dataclass(frozen=True, slots=True)
 class Others:
     """The required people a caller is not shown, counted by answer, and how many people of the
-    session's absentees it is not shown."""
+    session's absentees and of its conflicts it is not shown."""
 
     accepted: int = 0
     tentative: int = 0
     declined: int = 0
     needs_action: int = 0
     absent: int = 0
+    conflicts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Shown:
-    """What a caller is shown of a session's answers and absentees."""
+    """What a caller is shown of a session's answers, absentees and calendar conflicts."""
 
     attendance: list[Answer]
     absent_ids: list[str]
     others: Others
+    conflicts: list[Conflict] = field(default_factory=list)
 
 
-def shown(entries: Sequence[Answer], absent_ids: Sequence[str], visible: Callable[[str], bool] | None) -> Shown:
-    """The answers and absentees of the people ``visible`` admits (None: everyone), in their
-    order, and the rest counted."""
+def shown(
+    entries: Sequence[Answer], absent_ids: Sequence[str], visible: Callable[[str], bool] | None,
+    conflicts: Sequence[Conflict] = (),
+) -> Shown:
+    """The answers, absentees and conflicts of the people ``visible`` admits (None: everyone), in
+    their order, and the rest counted."""
     if visible is None:
-        return Shown(list(entries), list(absent_ids), Others())
+        return Shown(list(entries), list(absent_ids), Others(), list(conflicts))
     hidden = Counter(entry.response for entry in entries if not visible(entry.person_id))
     absent = [person for person in absent_ids if visible(person)]
+    clashing = [conflict for conflict in conflicts if visible(conflict.person_id)]
     return Shown(
         [entry for entry in entries if visible(entry.person_id)],
         absent,
-        Others(**{response: hidden[response] for response in RESPONSES}, absent=len(absent_ids) - len(absent)),
+        Others(
+            **{response: hidden[response] for response in RESPONSES}, absent=len(absent_ids) - len(absent),
+            conflicts=len(conflicts) - len(clashing),
+        ),
+        clashing,
     )
 
 
-def at_risk(kind: str, entries: list[Answer], quorum: int | None) -> bool:
+def not_coming(entries: Iterable[Answer], conflicts: Iterable[Conflict] = ()) -> list[str]:
+    """The required people who will not come, in the order of ``entries``: those who declined
+    and those with a calendar conflict."""
+    busy = {conflict.person_id for conflict in conflicts}
+    return [entry.person_id for entry in entries if entry.response == DECLINED or entry.person_id in busy]
+
+
+def at_risk(kind: str, entries: list[Answer], quorum: int | None, conflicts: Iterable[Conflict] = ()) -> bool:
     """Whether the required people can no longer all come (see the module docstring)."""
+    gone = set(not_coming(entries, conflicts))
     if kind == "guided":
-        return any(entry.response == DECLINED for entry in entries)
+        return bool(gone)
     members = [entry for entry in entries if entry.role == MEMBER]
     needed = len(members) if quorum is None else min(quorum, len(members))
-    return sum(entry.response != DECLINED for entry in members) < needed
+    return sum(entry.person_id not in gone for entry in members) < needed
 
 
 def sequence_to_send(session_sequence: int, last_sent: int | None) -> int:
@@ -143,8 +167,9 @@ def alarm_due(last_alarm: datetime | None, now: datetime) -> bool:
 
 def alarm_recipient(chair_id: str | None, member_ids: Sequence[str], declined: Iterable[str]) -> str | None:
     """Who hears that a self-directed session is at risk: its chair, or — when the chair is one
-    of those who declined — the next member in turn (the membership order, from the chair on,
-    round the group) who has not declined; None when there is no chair or nobody is left."""
+    of those who will not come (``declined``: see :func:`not_coming`) — the next member in turn
+    (the membership order, from the chair on, round the group) who will; None when there is no
+    chair or nobody is left."""
     if chair_id is None:
         return None
     gone = set(declined)

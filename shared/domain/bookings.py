@@ -19,6 +19,11 @@ The rules, for two sessions ``[a, b)`` and ``[c, d)`` of one person:
 * ``week``: more than ``max_sessions_per_week`` start in one ISO week (Monday to Sunday) of the
   person's zone.
 
+A booking's ``source`` is :data:`SESSION` (another session of ours) or :data:`CALENDAR` (busy time
+read from the person's own published calendar, see :mod:`shared.domain.busy_times`). Busy time
+from a calendar keeps a session from overlapping it, like another session; it is not one of the
+facilitator's sessions, so it neither counts towards her day or week nor asks for her break.
+
 Times are integer UTC minutes as in :mod:`shared.domain.availability`.
 """
 
@@ -33,6 +38,8 @@ from .model import Person, UnavailableRange
 
 OVERLAP, BREAK, DAY, WEEK = "overlap", "break", "day", "week"
 REASONS: tuple[str, ...] = (OVERLAP, BREAK, DAY, WEEK)
+SESSION, CALENDAR = "session", "calendar"
+SOURCES: tuple[str, ...] = (SESSION, CALENDAR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +63,15 @@ class Capacity:
 
 @dataclass(frozen=True, slots=True)
 class Booking:
-    """A session that ``person_id`` is already booked into (aware datetimes)."""
+    """A session that ``person_id`` is already booked into (aware datetimes), or with
+    ``source`` :data:`CALENDAR` a stretch of busy time from their calendar (``session_id`` then
+    only tells it apart from the person's other bookings)."""
 
     person_id: str
     session_id: str
     start: datetime
     end: datetime
+    source: str = SESSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +83,18 @@ class Block:
     end: int
     session_id: str
     reason: str
+    source: str = SESSION
 
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
-    """A person who cannot have a session because of another one."""
+    """A person who cannot have a session because of another one (``source`` :data:`SESSION`),
+    or because their own calendar says they are busy then (:data:`CALENDAR`)."""
 
     person_id: str
-    session_id: str  # the other session
+    session_id: str  # the other session (for a calendar, the busy stretch's own name)
     reason: str
+    source: str = SESSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +105,7 @@ class Timed:
     start: int  # UTC minutes
     end: int
     new: bool
+    source: str = SESSION
 
 
 def _minutes(booking: Booking) -> tuple[int, int]:
@@ -115,14 +129,15 @@ def blocks(bookings: list[Booking] | tuple[Booking, ...], timezone: str, capacit
     """
     if not bookings:
         return []
-    timed = sorted((*_minutes(booking), booking.session_id) for booking in bookings)
+    found = [Block(*_minutes(b), b.session_id, OVERLAP, CALENDAR) for b in bookings if b.source == CALENDAR]
+    timed = sorted((*_minutes(booking), booking.session_id) for booking in bookings if booking.source != CALENDAR)
     pad = capacity.pad if capacity else 0
-    found = [Block(start, end, session_id, OVERLAP) for start, end, session_id in timed]
+    found += [Block(start, end, session_id, OVERLAP) for start, end, session_id in timed]
     if pad:
         for start, end, session_id in timed:
             found.append(Block(start - pad, start, session_id, BREAK))
             found.append(Block(end, end + pad, session_id, BREAK))
-    if capacity and (capacity.max_sessions_per_day or capacity.max_sessions_per_week):
+    if timed and capacity and (capacity.max_sessions_per_day or capacity.max_sessions_per_week):
         clock = av.clock_for(timezone, timed[0][0], timed[-1][1])
         for limit, length, first_day in (
             (capacity.max_sessions_per_day, 1, local_day),
@@ -154,7 +169,8 @@ def first_block(found: list[Block], start: int, end: int) -> Block | None:
 
 def violations(sessions: list[Timed], timezone: str, capacity: Capacity | None = None) -> list[tuple[str, str, str]]:
     """``(new_session_id, other_session_id, reason)`` for every rule that a new session breaks
-    among one person's sessions (old ones among themselves are not judged)."""
+    among one person's sessions (old ones among themselves are not judged). Busy time from a
+    calendar (``source`` :data:`CALENDAR`, never new) is only kept from overlapping."""
     ordered = sorted(sessions, key=lambda timed: (timed.start, timed.end, timed.session_id))
     pad = capacity.pad if capacity else 0
     found: list[tuple[str, str, str]] = []
@@ -165,8 +181,11 @@ def violations(sessions: list[Timed], timezone: str, capacity: Capacity | None =
             if not (first.new or second.new):
                 continue
             reason = OVERLAP if second.start < first.end else BREAK
+            if reason == BREAK and CALENDAR in (first.source, second.source):
+                continue
             new, other = (first, second) if first.new else (second, first)
             found.append((new.session_id, other.session_id, reason))
+    ordered = [timed for timed in ordered if timed.source != CALENDAR]
     if capacity and ordered and (capacity.max_sessions_per_day or capacity.max_sessions_per_week):
         clock = av.clock_for(timezone, ordered[0].start, ordered[-1].end)
         for limit, first_day, reason in (
@@ -210,8 +229,9 @@ def conflicts(
     bookings or another proposal. ``timezones`` and ``capacities`` are per person id (a person
     without a capacity is only kept from overlaps)."""
     timed: dict[str, list[Timed]] = defaultdict(list)
+    sources = {booking.session_id: booking.source for booking in bookings if booking.source != SESSION}
     for booking in bookings:
-        timed[booking.person_id].append(Timed(booking.session_id, *_minutes(booking), new=False))
+        timed[booking.person_id].append(Timed(booking.session_id, *_minutes(booking), new=False, source=booking.source))
     for proposal in proposals:
         start, end = av.utc_minutes(proposal.start), av.utc_minutes(proposal.end, ceil=True)
         for person_id in proposal.person_ids:
@@ -225,7 +245,10 @@ def conflicts(
             key = (new_id, person_id, other_id)
             if key not in found or REASONS.index(reason) < REASONS.index(found[key]):
                 found[key] = reason  # one reason per pair: the most telling (an overlap is also a full day)
-    return [(new_id, Conflict(person_id, other_id, reason)) for (new_id, person_id, other_id), reason in found.items()]
+    return [
+        (new_id, Conflict(person_id, other_id, reason, sources.get(other_id, SESSION)))
+        for (new_id, person_id, other_id), reason in found.items()
+    ]
 
 
 def as_unavailable(person: Person, found: list[Block]) -> Person:

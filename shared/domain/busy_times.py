@@ -14,7 +14,10 @@ cancelled occurrences (RECURRENCE-ID, RANGE=THISANDFUTURE) with dateutil. What i
   dates are in the feed's ``X-WR-TIMEZONE``, else in ``default_timezone`` (the person's zone).
 * What counts as busy. An occurrence is busy unless it is ``TRANSP:TRANSPARENT`` (or Outlook's
   ``X-MICROSOFT-CDO-BUSYSTATUS:FREE``) or ``STATUS:CANCELLED``; an all-day one blocks its whole
-  local days. ``VFREEBUSY`` periods count unless ``FBTYPE=FREE`` (an unknown type counts as BUSY,
+  local days. An event of this service's own sessions (its UID ends in
+  :data:`SESSION_UID_SUFFIX`, also inside the GlobalObjectId under which Exchange publishes an
+  invitation: an accepted invitation, or a subscribed feed, shown in the person's calendar) is
+  not busy time: it is the session itself, not something that clashes with it. ``VFREEBUSY`` periods count unless ``FBTYPE=FREE`` (an unknown type counts as BUSY,
   RFC 5545 3.2.9).
 * Limits. A feed is hostile input. :mod:`.feed_text` bounds its size and shape before icalendar
   reads it, and passes on only what says when someone is busy, leaving out the events that
@@ -59,6 +62,8 @@ MAX_RULE_STEPS = 100_000
 MAX_OCCURRENCES = 50_000
 """Occurrences in the window, before merging: a full-time timetable has a few thousand."""
 MAX_SECONDS = 10.0
+SESSION_UID_SUFFIX = "@intervisie"
+"""How the calendar UIDs of this service's sessions end (shared.use_cases.scheduling)."""
 
 _READ_PROPERTIES = ("DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", "SEQUENCE")
 _SINGLE_PROPERTIES = ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SEQUENCE", "STATUS", "TRANSP")
@@ -114,6 +119,7 @@ def _busy(
     feed: bytes | str, window: tuple[datetime, datetime], default_timezone: str, deadline: float, time_limit: float,
 ) -> list[Interval]:
     calendar = _parse(select(read(feed), window))
+    calendar.subcomponents = [part for part in calendar.subcomponents if not _own_session(part)]
     zones = _Zones({str(tz["TZID"]): tz for tz in calendar.walk("VTIMEZONE") if "TZID" in tz})
     for event in calendar.walk("VEVENT"):
         _check_event(event)
@@ -131,6 +137,21 @@ def _busy(
         _check_rules(event, window[1])
     found = list(_occurrences(calendar, window, floating, deadline, time_limit))
     return found + _free_busy(calendar, floating)
+
+
+_VCAL_UID = b"vCal-Uid\x01\x00\x00\x00"
+_HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
+
+
+def _own_session(component) -> bool:
+    if component.name != "VEVENT":
+        return False
+    uid = str(component.get("UID", "")).strip()
+    if _HEX.fullmatch(uid) and _VCAL_UID in (raw := bytes.fromhex(uid)):
+        # Exchange publishes an invitation from outside under its GlobalObjectId: hex, with the
+        # organiser's UID after the "vCal-Uid" marker.
+        uid = raw.split(_VCAL_UID, 1)[1].split(b"\x00", 1)[0].decode("utf-8", "replace")
+    return uid.lower().endswith(SESSION_UID_SUFFIX)
 
 
 def _parse(text: str) -> Calendar:

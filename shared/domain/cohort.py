@@ -184,7 +184,8 @@ class _Model:
             ]
             self._no_overlap(sessions, capacity.pad if capacity else 0)
             if capacity and (capacity.max_sessions_per_day or capacity.max_sessions_per_week):
-                booked = [b for b in first.bookings if b.person_id == person_id]
+                # Her sessions fill her days and weeks; busy time from her calendar does not.
+                booked = [b for b in first.bookings if b.person_id == person_id and b.source == bk.SESSION]
                 self._capacity(sessions, booked, timezone, capacity)
 
     def _no_overlap(self, sessions: list[tuple[int, int, int]], pad: int) -> None:

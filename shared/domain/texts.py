@@ -9,6 +9,7 @@ from Babel, and groups and themes are named in words: the group's name, the them
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -157,10 +158,12 @@ def at_risk_subject(event: SessionEvent, language: str) -> str:
 
 def at_risk_text(
     event: SessionEvent, recipient: Contact, *, declined: list[tuple[str, str | None]], alternatives: list[datetime],
+    busy: Sequence[str] = (),
 ) -> str:
     """The mail to the facilitator (or the chair) of a session that not everyone can attend:
-    who declined (``(name, comment)``, their comments quoted), and the best other times (each a
-    session long, in the session's zone)."""
+    who declined (``(name, comment)``, their comments quoted), whose own calendar is busy during
+    it (``busy``: names; a calendar conflict), and the best other times (each a session long, in
+    the session's zone)."""
     language = language_of(recipient.language)
     _ = i18n.translator(language)
     lines = [_("Dear {name},", name=recipient.name), ""]
@@ -171,6 +174,8 @@ def at_risk_text(
     if declined:
         lines.append(_("Declined: {names}.", names=", ".join(name for name, _comment in declined)))
         lines += [_("{name} wrote: {comment}", name=name, comment=_quoted(comment, language)) for name, comment in declined if comment]
+    if busy:
+        lines.append(_("Busy at that time according to their own calendar: {names}.", names=", ".join(busy)))
     lines.append("")
     if alternatives:
         length = event.end - event.start

@@ -30,7 +30,7 @@ EVENT_DATA: dict[str, tuple[str, ...]] = {
     "session.cancelled": ("session_id", "group_id"),
     "invitation.issued": ("invitation_id", "session_id", "participant_id"),
     "attendance.changed": ("session_id", "group_id", "participant_id", "facilitator_id"),
-    "session.at_risk": ("session_id", "group_id", "declined_ids", "others_declined"),
+    "session.at_risk": ("session_id", "group_id", "declined_ids", "others_declined", "conflict_ids", "others_in_conflict"),
 }
 """Each event type and the keys of its ``data``: every one is sent, null where the event has none
 (an invitation to the facilitator names no participant)."""
@@ -151,16 +151,19 @@ def sent_data(event_type: str, data: dict[str, Any], client_id: str | None) -> d
 
     ``client_id`` is the platform the endpoint belongs to (None: the organiser's). A platform is
     named only its own participants and the facilitator among those who declined a session at
-    risk; the others it is given as a count, ``others_declined``. ``owners`` maps each of them
-    to their platform (null: the facilitator); someone it does not name is counted.
+    risk, and among those whose calendar conflicts with it; the others it is given as counts,
+    ``others_declined`` and ``others_in_conflict``. ``owners`` maps each of them to their
+    platform (null: the facilitator); someone it does not name is counted. An event recorded
+    before conflicts were named has none.
     """
     shown = {key: data.get(key) for key in EVENT_DATA[event_type]}
     if event_type == "session.at_risk":
-        declined, owners = data.get("declined_ids", []), data.get("owners", {})
-        if client_id is not None:
-            declined = [p for p in declined if p in owners and owners[p] in (None, client_id)]
-        shown["others_declined"] = len(data.get("declined_ids", [])) - len(declined)
-        shown["declined_ids"] = declined
+        owners = data.get("owners", {})
+        for ids, others in (("declined_ids", "others_declined"), ("conflict_ids", "others_in_conflict")):
+            named = everyone = data.get(ids) or []
+            if client_id is not None:
+                named = [p for p in everyone if p in owners and owners[p] in (None, client_id)]
+            shown[ids], shown[others] = named, len(everyone) - len(named)
     return shown
 
 

@@ -9,8 +9,9 @@ that whole half hour is free for them:
   between the American and the European clock change), minus their unavailable dates and
   date-times and their school-holiday region; and everyone, on the days of the Dutch public or
   school holidays that the group skips;
-* **busy**: otherwise free, but booked into another session that overlaps it (the caller passes
-  the bookings of other groups only);
+* **busy**: otherwise free, but booked into another session that overlaps it, or busy then in
+  their own published calendar (the caller passes the bookings of other groups only, and the
+  busy time from calendars as bookings of source ``calendar``);
 * **available**: neither.
 
 ``allowed`` says whether the group's own rules (weekdays, earliest–latest, skipped holidays)

@@ -93,7 +93,7 @@ class Invited:
     comment: str | None
 
 
-def resolve(session: DbSession, token: str, *, lock: bool = False) -> Invited | None:
+def resolve(session: DbSession, token: str, now: datetime, *, lock: bool = False) -> Invited | None:
     """The session and person of a live link, or None (see the module docstring)."""
     if not token or len(token) > 100:
         return None
@@ -104,7 +104,7 @@ def resolve(session: DbSession, token: str, *, lock: bool = False) -> Invited | 
     row = session.scalar(query.with_for_update() if lock else query)
     if row is None or row.status != "scheduled":
         return None
-    attendance.attach(session, [row])
+    attendance.attach(session, [row], now=now)
     answer = attendance.answer_of(row, link.person_id)
     if answer is None:
         return None
@@ -120,7 +120,7 @@ def resolve(session: DbSession, token: str, *, lock: bool = False) -> Invited | 
 def answer(session: DbSession, token: str, response: str, comment: str | None, now: datetime) -> Invited | None:
     """Record what the person chose on their page; None when the link is dead. ``comment`` None
     (the post had no comment field) keeps the stored comment; an empty one clears it."""
-    invited = resolve(session, token, lock=True)
+    invited = resolve(session, token, now, lock=True)
     if invited is None:
         return None
     kept = invited.comment if comment is None else comment or None

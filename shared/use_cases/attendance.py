@@ -7,6 +7,11 @@ session become at risk. ``session.at_risk`` is emitted when a session becomes at
 outbox message that mails the facilitator (guided) or the chair (self-directed) — at most once a
 day per session (``session_alarms``), however often its answers go back and forth; a session
 that moves may alarm again at once.
+
+A session's calendar conflicts (its required people busy in their own published calendars, see
+:mod:`shared.domain.conflicts`) are read with its answers, from the stored busy times, whenever
+it is shown; a refresh of a calendar that puts a session at risk raises the same alarm
+(:mod:`shared.use_cases.calendar_conflicts`).
 """
 
 from __future__ import annotations
@@ -16,44 +21,87 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session as DbSession
 
 from shared.actor import Actor
-from shared.db.models import AnswerLink, Attendance, Group, Notice, Participant, SessionAlarm
+from shared.db.models import AnswerLink, Attendance, BusyInterval, Group, Notice, Participant, SessionAlarm
 from shared.db.models import Session as GroupSession
 from shared.domain import attendance as rules
+from shared.domain import calendar_sources as calendar_rules
+from shared.domain import conflicts as conflict_rules
 from shared.errors import NotFound
 from shared.use_cases import outbox, webhooks
 
 log = logging.getLogger(__name__)
 
 
+OWNER_KIND = {rules.FACILITATOR: calendar_rules.FACILITATOR, rules.MEMBER: calendar_rules.PARTICIPANT}
+"""Whose busy times a required person's are (``busy_intervals.owner_kind``), by their role."""
+
+
 def attach(
-    session: DbSession, rows: Iterable[GroupSession], *, groups: Iterable[Group] | None = None, viewer: Actor | None = None,
+    session: DbSession, rows: Iterable[GroupSession], *, now: datetime,
+    groups: Iterable[Group] | None = None, viewer: Actor | None = None,
 ) -> None:
-    """Give each session its ``attendance`` and ``at_risk``, and what ``viewer`` is ``shown`` of
-    them (None: everything; see :func:`shared.domain.attendance.shown`). Two queries for any
-    number of sessions; one when the caller passes the sessions' ``groups`` with their
-    memberships (for a platform, with whose each member is: groups.WITH_OWNERS)."""
+    """Give each session its ``attendance``, its calendar ``conflicts`` (as of ``now``: none for
+    a past or cancelled one) and ``at_risk``, and what ``viewer`` is ``shown`` of them (None:
+    everything; see :func:`shared.domain.attendance.shown`). Two queries for any number of
+    sessions; one when the caller passes the sessions' ``groups`` with their memberships (for a
+    platform, with whose each member is: groups.WITH_OWNERS)."""
     rows = list(rows)
     if not rows:
         return
     if groups is None:
         groups = session.scalars(select(Group).where(Group.id.in_({row.group_id for row in rows})))
     groups = {g.id: g for g in groups}
-    recorded: dict[uuid.UUID, dict[str, rules.Answer]] = {row.id: {} for row in rows}
-    for answer in session.scalars(select(Attendance).where(Attendance.session_id.in_(list(recorded)))):
-        recorded[answer.session_id][str(answer.person_id)] = rules.Answer(
-            str(answer.person_id), answer.role, answer.response, answer.responded_at, answer.source
-        )
+    people = {row.id: required_people(groups[row.group_id], row) for row in rows}
+    checked = [row for row in rows if conflict_rules.can_conflict(row.status, row.start, now)]
+    recorded, busy = _answers_and_busy(session, [row.id for row in rows], checked, people)
     for row in rows:
         group = groups[row.group_id]
-        people = required_people(group, row)
-        row.attendance = rules.answers(people, recorded[row.id])
+        row.attendance = rules.answers(people[row.id], recorded[row.id])
+        row.conflicts = [
+            conflict_rules.Conflict(person) for person, role in people[row.id] if (person, OWNER_KIND[role]) in busy[row.id]
+        ]
         quorum = group.constraints.get("self_directed_quorum")
-        row.at_risk = row.status == "scheduled" and rules.at_risk(row.kind, row.attendance, quorum)
-        row.shown = rules.shown(row.attendance, row.absent_ids or (), visible_to(viewer, group))
+        row.at_risk = row.status == "scheduled" and rules.at_risk(row.kind, row.attendance, quorum, row.conflicts)
+        row.shown = rules.shown(row.attendance, row.absent_ids or (), visible_to(viewer, group), row.conflicts)
+
+
+def _answers_and_busy(
+    session: DbSession, ids: list[uuid.UUID], checked: list[GroupSession], people: dict[uuid.UUID, list[tuple[str, str]]],
+) -> tuple[dict[uuid.UUID, dict[str, rules.Answer]], dict[uuid.UUID, set[tuple[str, str]]]]:
+    """The recorded answers to the sessions ``ids``, and for the ``checked`` ones which of their
+    required people (``(person_id, owner kind)``) have busy time during them: one statement, the
+    answers with the overlaps the database finds (``[start, end)`` against the session's own; a
+    person busy in several intervals is found several times, which a set forgets)."""
+    query = select(
+        Attendance.session_id, Attendance.person_id, Attendance.role, Attendance.response, Attendance.responded_at,
+        Attendance.source,
+    ).where(Attendance.session_id.in_(ids))
+    wanted: dict[str, set[uuid.UUID]] = {}
+    for row in checked:
+        for person, role in people[row.id]:
+            wanted.setdefault(OWNER_KIND[role], set()).add(uuid.UUID(person))
+    if wanted:
+        # A busy row takes the answer's shape: the owner's kind in ``role``, the marker in ``response``.
+        overlapping = (
+            select(GroupSession.id, BusyInterval.owner_id, BusyInterval.owner_kind, literal(conflict_rules.CALENDAR), null(), null())
+            .join(BusyInterval, (BusyInterval.start < GroupSession.end) & (BusyInterval.end > GroupSession.start))
+            .where(GroupSession.id.in_([row.id for row in checked]), or_(*(
+                (BusyInterval.owner_kind == kind) & BusyInterval.owner_id.in_(sorted(owners)) for kind, owners in wanted.items()
+            )))
+        )
+        query = union_all(query, overlapping)
+    recorded: dict[uuid.UUID, dict[str, rules.Answer]] = {row_id: {} for row_id in ids}
+    busy: dict[uuid.UUID, set[tuple[str, str]]] = {row_id: set() for row_id in ids}
+    for session_id, person_id, role, response, responded_at, source in session.execute(query):
+        if response == conflict_rules.CALENDAR:
+            busy[session_id].add((str(person_id), role))
+        else:
+            recorded[session_id][str(person_id)] = rules.Answer(str(person_id), role, response, responded_at, source)
+    return recorded, busy
 
 
 def visible_to(viewer: Actor | None, group: Group) -> Callable[[str], bool] | None:
@@ -101,23 +149,32 @@ def record(
         stored.response, stored.responded_at, stored.source, stored.comment = response, now, source, comment
         stored.sequence, stored.dtstamp = sequence, dtstamp
     session.flush()
-    attach(session, [row])
+    attach(session, [row], now=now)
     if before.response != response:
         key = "facilitator_id" if before.role == rules.FACILITATOR else "participant_id"
         webhooks.emit(session, "attendance.changed", {"session_id": str(row.id), "group_id": str(row.group_id), key: str(person_id)}, now)
     if row.at_risk and not was_at_risk:
-        if _alarm_due(session, row, now):
-            declined = [entry for entry in row.attendance if entry.response == rules.DECLINED]
-            webhooks.emit(session, "session.at_risk", {
-                "session_id": str(row.id), "group_id": str(row.group_id), "declined_ids": [entry.person_id for entry in declined],
-                "owners": _owners(session, declined),
-            }, now)
-        # The mail is asked for at every turn into risk until one has gone out for this alarm:
-        # the job drops it when the session was answered back out of risk meanwhile, and a later
-        # turn must not then stay silent for the rest of the day (see notices.issue_at_risk).
-        if not alarm_mailed(session, row.id):
-            outbox.record(session, outbox.AT_RISK, {"session_id": str(row.id)}, now)
+        alarm(session, row, now)
     return answer_of(row, person_id)
+
+
+def alarm(session: DbSession, row: GroupSession, now: datetime) -> None:
+    """Raise the alarm of a session that has just become at risk (locked, attached): the
+    ``session.at_risk`` event, naming who declined and who has a calendar conflict, unless the
+    session alarmed within a day; and the mail, unless this alarm's went out already."""
+    if _alarm_due(session, row, now):
+        gone = set(rules.not_coming(row.attendance, row.conflicts))
+        webhooks.emit(session, "session.at_risk", {
+            "session_id": str(row.id), "group_id": str(row.group_id),
+            "declined_ids": rules.declined_ids(row.attendance),
+            "conflict_ids": [conflict.person_id for conflict in row.conflicts],
+            "owners": _owners(session, [entry for entry in row.attendance if entry.person_id in gone]),
+        }, now)
+    # The mail is asked for at every turn into risk until one has gone out for this alarm:
+    # the job drops it when the session was answered back out of risk meanwhile, and a later
+    # turn must not then stay silent for the rest of the day (see notices.issue_at_risk).
+    if not alarm_mailed(session, row.id):
+        outbox.record(session, outbox.AT_RISK, {"session_id": str(row.id)}, now)
 
 
 def alarm_mailed(session: DbSession, session_id: uuid.UUID) -> bool:
@@ -157,11 +214,11 @@ def _alarm_due(session: DbSession, row: GroupSession, now: datetime) -> bool:
     return True
 
 
-def locked_session(session: DbSession, session_id: uuid.UUID) -> GroupSession | None:
+def locked_session(session: DbSession, session_id: uuid.UUID, now: datetime) -> GroupSession | None:
     """The session row, locked for an answer, with its attendance; None when it is gone."""
     row = session.scalar(select(GroupSession).where(GroupSession.id == session_id).with_for_update())
     if row is not None:
-        attach(session, [row])
+        attach(session, [row], now=now)
     return row
 
 
@@ -174,7 +231,7 @@ def answer_for_client(
         owner = session.scalar(select(Participant.client_id).where(Participant.id == person_id))
         if owner != actor.client_id:
             raise NotFound(f"no participant {person_id} of yours in session {session_id}")
-    row = locked_session(session, session_id)
+    row = locked_session(session, session_id, now)
     if row.status != "scheduled":
         raise NotFound(f"session {session_id} is cancelled; there is nothing to answer")
     return record(session, row, person_id, response, source=rules.API, now=now, comment=kept_comment(session, row, person_id, response))

@@ -3,7 +3,9 @@ one person twice (see :mod:`shared.domain.bookings` for the rules).
 
 A person's bookings are their other scheduled sessions: for a facilitator the guided sessions of
 every group she guides, for a participant every session of every group they are in, except those
-where they are listed absent. Everything that places a session — a run, a batch, a move, a
+where they are listed absent; and the busy time read from their own published calendars
+(:mod:`shared.use_cases.busy_time`), which keeps a session from overlapping it like another
+session does but counts towards no capacity. Everything that places a session — a run, a batch, a move, a
 reinstatement, a new member, a new facilitator — takes :func:`lock_people` on everyone involved
 (in a fixed order, after any group row locks) and checks against bookings read after the lock,
 in the transaction that writes. On SQLite, ``BEGIN IMMEDIATE`` already serialises writers.
@@ -22,7 +24,10 @@ from sqlalchemy.orm import Session as DbSession
 
 from shared.db.models import Facilitator, Group, Membership, Participant, Session
 from shared.domain import bookings as bk
+from shared.domain import busy_times
+from shared.domain import calendar_sources as sources
 from shared.errors import ScheduleConflict
+from shared.use_cases import busy_time
 
 LOOKBACK = timedelta(days=7)
 """Sessions that ended this long before now still count (a week's limit looks back)."""
@@ -66,8 +71,12 @@ def bookings_for(
     now: datetime,
     replacing: Iterable[uuid.UUID] = (),
     excluding: Iterable[uuid.UUID] = (),
+    calendars: bool = True,
+    until: datetime | None = None,
 ) -> list[bk.Booking]:
-    """The scheduled sessions these people are booked into, from a week before ``now`` on.
+    """The scheduled sessions these people are booked into, from a week before ``now`` on, and
+    (with ``calendars``) the busy time their calendars hold from then until ``until`` (default:
+    as far as it is kept).
 
     Left out: the sessions in ``excluding``, and the upcoming sessions (from ``now``) of the
     groups in ``replacing`` — those a plan being written replaces.
@@ -91,16 +100,36 @@ def bookings_for(
             .join(Membership, Membership.group_id == Session.group_id)
             .where(Membership.participant_id.in_(participant_ids), Session.status == "scheduled", Session.end > since)
         ))
-    return sorted(
-        (
-            bk.Booking(str(person_id), str(session_id), start, end)
-            for person_id, session_id, group_id, start, end, absent in rows
-            if session_id not in excluding
-            and not (group_id in replacing and start >= now)
-            and str(person_id) not in absent
-        ),
-        key=lambda booking: (booking.person_id, booking.start, booking.session_id),
-    )
+    found = [
+        bk.Booking(str(person_id), str(session_id), start, end)
+        for person_id, session_id, group_id, start, end, absent in rows
+        if session_id not in excluding
+        and not (group_id in replacing and start >= now)
+        and str(person_id) not in absent
+    ]
+    if calendars:
+        found.extend(calendar_bookings(
+            session, facilitator_ids=facilitator_ids, participant_ids=participant_ids,
+            start=since, end=until or busy_times.horizon(now)[1],
+        ))
+    return sorted(found, key=lambda booking: (booking.person_id, booking.start, booking.session_id))
+
+
+def calendar_bookings(
+    session: DbSession, *, facilitator_ids: Iterable[uuid.UUID], participant_ids: Iterable[uuid.UUID],
+    start: datetime, end: datetime,
+) -> list[bk.Booking]:
+    """The busy time these people's calendars hold in ``[start, end)``, as bookings of source
+    :data:`~shared.domain.bookings.CALENDAR` (one per merged stretch)."""
+    found = []
+    for kind, ids in ((sources.FACILITATOR, facilitator_ids), (sources.PARTICIPANT, participant_ids)):
+        for owner_id, intervals in busy_time.busy_between(session, kind, list(ids), start, end).items():
+            person_id = str(owner_id)
+            found.extend(
+                bk.Booking(person_id, f"{bk.CALENDAR}:{person_id}:{busy_start.isoformat()}", busy_start, busy_end, bk.CALENDAR)
+                for busy_start, busy_end in intervals
+            )
+    return found
 
 
 @dataclass(frozen=True)
@@ -114,16 +143,21 @@ class Placement:
     participant_ids: tuple[uuid.UUID, ...]
 
 
-def check(session: DbSession, placements: list[Placement], now: datetime, *, excluding: Iterable[uuid.UUID] = ()) -> None:
+def check(
+    session: DbSession, placements: list[Placement], now: datetime, *,
+    excluding: Iterable[uuid.UUID] = (), calendars: bool = False,
+) -> None:
     """Raise :class:`ScheduleConflict` when a placement would book someone twice or break a
-    facilitator's capacity. Call it under :func:`lock_people` for everyone placed."""
+    facilitator's capacity, or (with ``calendars``: a session being moved) lie in busy time from
+    someone's calendar. Call it under :func:`lock_people` for everyone placed."""
     facilitator_ids = sorted({p.facilitator_id for p in placements if p.facilitator_id is not None})
     participant_ids = sorted({pid for p in placements for pid in p.participant_ids})
     if not placements or not (facilitator_ids or participant_ids):
         return
     excluding = {*excluding, *(p.session_id for p in placements)}
     bookings = bookings_for(
-        session, facilitator_ids=facilitator_ids, participant_ids=participant_ids, now=now, excluding=excluding
+        session, facilitator_ids=facilitator_ids, participant_ids=participant_ids, now=now, excluding=excluding,
+        calendars=calendars, until=max(p.end for p in placements),
     )
     timezones: dict[str, str] = {}
     capacities: dict[str, bk.Capacity] = {}

@@ -26,7 +26,7 @@ from shared.domain import calendar_sources as rules
 from shared.domain.availability import merge
 from shared.domain.sealing import Sealer, Unsealable
 from shared.errors import Conflict, NotFound
-from shared.use_cases import outbox, people
+from shared.use_cases import calendar_conflicts, outbox, people
 from shared.use_cases.webhooks import Resolver, check_target
 
 log = logging.getLogger(__name__)
@@ -213,8 +213,10 @@ def record_fetch(
 ) -> bool:
     """Write what a fetch found, if ``worker`` still holds the source: on success the source's
     busy intervals are replaced by ``intervals`` (merged); a 304 keeps them; a failure keeps
-    them too and says why. The next refresh is due ``refresh`` from now. False: the lease was
-    lost (or the source removed) and nothing was written."""
+    them too and says why. The next refresh is due ``refresh`` from now. A session of the
+    owner's that the new busy times put at risk raises its alarm (see
+    :mod:`shared.use_cases.calendar_conflicts`). False: the lease was lost (or the source
+    removed) and nothing was written."""
     source = session.scalar(
         select(CalendarSource).where(CalendarSource.id == source_id).with_for_update().execution_options(populate_existing=True)
     )
@@ -227,6 +229,7 @@ def record_fetch(
         return True
     if isinstance(outcome, rules.Fetched):
         kept = merge(list(intervals or ()))
+        stake = calendar_conflicts.at_stake(session, source, kept, now)
         session.execute(delete(BusyInterval).where(BusyInterval.source_id == source.id))
         if kept:
             session.execute(insert(BusyInterval), [
@@ -234,6 +237,7 @@ def record_fetch(
                 for start, end in kept
             ])
         source.busy_count = len(kept)
+        calendar_conflicts.alarm_new_risks(session, stake, now)
         source.feed_etag, source.feed_last_modified = outcome.etag, outcome.last_modified
     source.status, source.last_error, source.last_error_code, source.last_fetched_at = rules.OK, None, None, now
     return True

@@ -80,7 +80,7 @@ def overview(session: DbSession, facilitator_id: uuid.UUID, programme: Contact, 
         )
     )
     scheduled = [row for row in rows if row.status == "scheduled"]
-    attendance.attach(session, scheduled)
+    attendance.attach(session, scheduled, now=now)
     chair_ids = {row.chair_id for row in rows if row.chair_id}
     chairs = dict(session.execute(select(Participant.id, Participant.name).where(Participant.id.in_(chair_ids))).all()) if chair_ids else {}
     declined = _declined(session, scheduled, facilitator)

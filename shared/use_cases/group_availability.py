@@ -73,6 +73,7 @@ def week_of(session: DbSession, group: Group, week: date) -> GroupWeek:
         participant_ids=group.member_ids,
         now=first,
         excluding={row.id for row in own},
+        until=stop,
     )
     planned = tuple(
         PlannedSession(row.start, row.end, row.number)

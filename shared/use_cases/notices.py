@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from shared.db.models import Attendance, Facilitator, Group, Notice, Participant, Session
 from shared.domain import texts
-from shared.domain.attendance import alarm_recipient, declined_ids
+from shared.domain.attendance import alarm_recipient, declined_ids, not_coming
 from shared.domain.ics import Contact
 from shared.domain.mail import build_notice_email, notice_identity
 from shared.use_cases import attendance, deliveries
@@ -48,22 +48,25 @@ def issue_at_risk(
     session: DbSession, session_id: uuid.UUID, change_id: uuid.UUID, *, now: datetime, programme: Contact, mail: bool
 ) -> list[Notice]:
     """Mail the facilitator (guided) or the chair (self-directed; the next member in turn when
-    the chair is one who declined, the facilitator without a chair) that a session became at
-    risk: who declined, with their comments, and the best other times. Nothing when the session
+    the chair is one who declined or has a calendar conflict, the facilitator without a chair)
+    that a session became at risk: who declined, with their comments, who is busy in their own
+    calendar, and the best other times. Nothing when the session
     was answered back out of risk, or cancelled, before this ran, or when the alarm in force
     was mailed already (one mail per alarm, so at most one a day)."""
     # Locked, so that two of the messages asking for this alarm's mail cannot both send it.
     row = session.scalar(select(Session).where(Session.id == session_id).with_for_update())
     if row is None or row.status != "scheduled" or row.start <= now:
         return []
-    attendance.attach(session, [row])
+    attendance.attach(session, [row], now=now)
     if not row.at_risk or attendance.alarm_mailed(session, row.id):
         return []
     event, group, facilitator = event_for(session, row, programme)
     declined = declined_ids(row.attendance)
+    busy = [conflict.person_id for conflict in row.conflicts]
     recipient = facilitator
     if row.kind != "guided" and row.chair_id is not None:
-        chair = alarm_recipient(str(row.chair_id), [str(pid) for pid in group.member_ids], declined)
+        gone = not_coming(row.attendance, row.conflicts)
+        chair = alarm_recipient(str(row.chair_id), [str(pid) for pid in group.member_ids], gone)
         recipient = session.get(Participant, uuid.UUID(chair)) if chair else facilitator
     if recipient is None:
         return []
@@ -72,14 +75,18 @@ def issue_at_risk(
     notice = issue(
         session, key=f"{AT_RISK}:{change_id}", kind=AT_RISK, row=row, recipient=recipient,
         subject=texts.at_risk_subject(event, contact.language),
-        body=texts.at_risk_text(event, contact, declined=_declined(session, group, row, declined), alternatives=[c.start for c in found]),
+        body=texts.at_risk_text(
+            event, contact, declined=_names_and_comments(session, group, row, declined), alternatives=[c.start for c in found],
+            busy=[name for name, _comment in _names_and_comments(session, group, row, busy)],
+        ),
         now=now, mail=mail,
     )
     return [notice] if notice else []
 
 
-def _declined(session: DbSession, group: Group, row: Session, person_ids: list[str]) -> list[tuple[str, str | None]]:
-    """``(name, comment)`` of those who declined ``row``, in the order of its attendance."""
+def _names_and_comments(session: DbSession, group: Group, row: Session, person_ids: list[str]) -> list[tuple[str, str | None]]:
+    """``(name, comment)`` of ``person_ids`` (those who declined ``row``, or those busy during
+    it), in the order given: that of its attendance."""
     ids = [uuid.UUID(pid) for pid in person_ids]
     names = dict(session.execute(select(Participant.id, Participant.name).where(Participant.id.in_(ids))).all())
     if group.facilitator_id in ids:

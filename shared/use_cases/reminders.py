@@ -42,7 +42,7 @@ def issue_due(
     ))
     if not rows:
         return []
-    attendance.attach(session, rows)
+    attendance.attach(session, rows, now=now)
     wanted = {
         key_of(row, entry.person_id): (row, entry)
         for row in rows for entry in row.attendance if entry.response != DECLINED

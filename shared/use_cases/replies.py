@@ -50,7 +50,7 @@ def record(session: DbSession, reply: Reply, now: datetime) -> Recorded:
         raise InvalidInput.field("UID", "the session is cancelled; there is nothing to answer")
     if not answers_occurrence(reply, row.start, row.timezone):
         raise InvalidInput.field("RECURRENCE-ID", "names no occurrence of this session: it is not the session's start")
-    attendance.attach(session, [row])
+    attendance.attach(session, [row], now=now)
     people = _invited_with_address(session, row, reply.email)
     if not people:
         raise InvalidInput.field("ATTENDEE", f"{reply.email} is not invited to this session")

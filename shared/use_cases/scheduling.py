@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from shared.actor import Actor
 from shared.db.models import Facilitator, Group, Participant, SchedulingRun, Session
-from shared.domain.bookings import Booking
+from shared.domain.bookings import CALENDAR, Booking
 from shared.domain.cohort import conflicts_of
 from shared.domain.model import (
     WEEKDAYS,
@@ -443,10 +443,12 @@ def diagnostics_document(result: Infeasible, group: Group, planned_ids: dict[str
                         "required": required,
                         "absent_ids": list(c.absent_ids),
                         "booked": [
-                            {"person_id": b.person_id, "session_id": session_id, "reason": b.reason}
+                            {"person_id": b.person_id, "session_id": None, "reason": b.reason, "source": b.source}
+                            if b.source == CALENDAR else
+                            {"person_id": b.person_id, "session_id": session_id, "reason": b.reason, "source": b.source}
                             for b in c.booked
                             # A batch-mate's session that was planned again under lock has no id here.
-                            if "#" not in (session_id := planned_ids.get(b.session_id, b.session_id))
+                            if b.source == CALENDAR or "#" not in (session_id := planned_ids.get(b.session_id, b.session_id))
                         ],
                     }
                     for c in m.best_slots
@@ -488,12 +490,12 @@ def shown_diagnostics(diagnostics: dict[str, Any] | None, visible: Callable[[str
 
 
 def list_sessions(
-    session: DbSession, actor: Actor, group_id: uuid.UUID, page: Page
+    session: DbSession, actor: Actor, group_id: uuid.UUID, page: Page, now: datetime
 ) -> tuple[list[Session], int]:
     group = show_group(session, actor, group_id, loading=shown_with_sessions(actor))
     query = select(Session).where(Session.group_id == group_id).order_by(Session.number, Session.start)
     items, total = paginate(session, query, page)
-    attendance.attach(session, items, groups=[group], viewer=actor)
+    attendance.attach(session, items, now=now, groups=[group], viewer=actor)
     return items, total
 
 
@@ -501,16 +503,16 @@ def get_session(session: DbSession, actor: Actor, session_id: uuid.UUID) -> Sess
     return _in_visible_group(session, actor, Session, session_id, "session")
 
 
-def show_session(session: DbSession, actor: Actor, session_id: uuid.UUID) -> Session:
-    """A session the actor may see, with its attendance (as the API shows it)."""
+def show_session(session: DbSession, actor: Actor, session_id: uuid.UUID, now: datetime) -> Session:
+    """A session the actor may see, with its attendance and conflicts (as the API shows it)."""
     row = get_session(session, actor, session_id)
-    attendance.attach(session, [row], viewer=actor)
+    attendance.attach(session, [row], now=now, viewer=actor)
     return row
 
 
-def read_session(session: DbSession, actor: Actor, session_id: uuid.UUID) -> Session:
+def read_session(session: DbSession, actor: Actor, session_id: uuid.UUID, now: datetime) -> Session:
     """:func:`show_session` for a request that only reads, in two statements: the session with
-    its group and the group's memberships, then the answers."""
+    its group and the group's memberships, then the answers with the calendar conflicts."""
     found = session.execute(
         visible_groups(actor).add_columns(Session).join(Session, Session.group_id == Group.id)
         .where(Session.id == session_id).options(shown_with_sessions(actor))
@@ -518,7 +520,7 @@ def read_session(session: DbSession, actor: Actor, session_id: uuid.UUID) -> Ses
     if found is None:
         raise NotFound(f"no session {session_id}")
     group, row = found
-    attendance.attach(session, [row], groups=[group], viewer=actor)
+    attendance.attach(session, [row], now=now, groups=[group], viewer=actor)
     return row
 
 
@@ -547,7 +549,7 @@ def change_session(
         absent = list(attendance_at(request, start, row.kind))
         end = start.astimezone(UTC) + timedelta(minutes=group.session_minutes)
         if status == "scheduled":
-            bookings.check(session, [placement(group, row, start.astimezone(UTC), end, absent)], now)
+            bookings.check(session, [placement(group, row, start.astimezone(UTC), end, absent)], now, calendars=True)
         row.start, row.end, row.absent_ids, row.keeps_slot = start.astimezone(UTC), end, absent, False
         outcome = "moved"
     if status != row.status:
@@ -561,7 +563,7 @@ def change_session(
         row.sequence += 1
         row.updated_at = now
         session.flush()
-        attendance.attach(session, [row], viewer=actor)
+        attendance.attach(session, [row], now=now, viewer=actor)
         outbox.record_session_changes(session, [(row.id, outcome)], now)
         webhooks.emit(session, SESSION_EVENTS[outcome], {"session_id": str(row.id), "group_id": str(row.group_id)}, now)
     return outcome

@@ -99,7 +99,8 @@ def test_a_decline_puts_a_guided_session_at_risk_and_says_so_once(admin, worker,
     worker.drain()
     at_risk = receiver.events("session.at_risk")
     assert [e["data"] for e in at_risk] == [
-        {"session_id": session_id, "group_id": planned["id"], "declined_ids": [member], "others_declined": 0},
+        {"session_id": session_id, "group_id": planned["id"], "declined_ids": [member], "others_declined": 0,
+         "conflict_ids": [], "others_in_conflict": 0},
     ]
     changed = sorted(e["data"]["participant_id"] for e in receiver.events("attendance.changed"))
     assert changed == sorted([member, planned["member_list"][3]["id"], planned["member_list"][0]["id"]])

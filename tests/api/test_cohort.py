@@ -97,7 +97,7 @@ def test_joining_a_group_whose_sessions_clash_with_your_own_is_409(admin, worker
     assert response.json["type"] == "/problems/schedule-conflict"
     first_session = sessions_of(admin, group["id"])[0]
     assert {"session_id": first_session["id"], "person_id": newcomer["id"], "reason": "overlap",
-            "placed_session_id": clash["id"]} in response.json["conflicts"]
+            "source": "session", "placed_session_id": clash["id"]} in response.json["conflicts"]
     assert newcomer["id"] not in [m["participant_id"] for m in admin.get(f"/v1/groups/{second_group['id']}").json["members"]]
 
 
@@ -122,7 +122,7 @@ def test_a_move_onto_another_session_of_someone_it_books_is_409_and_changes_noth
     assert response.status_code == 409
     assert response.json["type"] == "/problems/schedule-conflict"
     assert response.json["conflicts"] == [
-        {"session_id": taken["id"], "person_id": group["facilitator"]["id"], "reason": "overlap", "placed_session_id": mine["id"]},
+        {"session_id": taken["id"], "person_id": group["facilitator"]["id"], "reason": "overlap", "source": "session", "placed_session_id": mine["id"]},
     ]
     assert admin.get(f"/v1/sessions/{mine['id']}").json == mine
     # Back to back is no conflict, unless the facilitator asked for a break.
@@ -208,7 +208,7 @@ def test_diagnostics_say_who_is_booked_and_by_which_session(admin, worker, group
     assert best["start"] == "2027-01-12T19:00:00+01:00"
     assert best["absent_ids"] == [group["facilitator"]["id"]]
     assert best["booked"] == [
-        {"person_id": group["facilitator"]["id"], "session_id": first["plan"]["sessions"][0]["id"], "reason": "overlap"},
+        {"person_id": group["facilitator"]["id"], "session_id": first["plan"]["sessions"][0]["id"], "reason": "overlap", "source": "session"},
     ]
 
 
@@ -418,7 +418,7 @@ def test_a_facilitators_daily_limit_counts_days_in_her_own_time_zone(admin, work
     response = admin.patch(f"/v1/sessions/{mine['id']}", json={"start": "2027-02-10T04:30:00+01:00"})
     assert response.status_code == 409, response.json
     assert response.json["conflicts"] == [
-        {"session_id": taken["id"], "person_id": facilitator["id"], "reason": "day", "placed_session_id": mine["id"]},
+        {"session_id": taken["id"], "person_id": facilitator["id"], "reason": "day", "source": "session", "placed_session_id": mine["id"]},
     ]
     # The next evening in New York is another day for her.
     assert admin.patch(f"/v1/sessions/{mine['id']}", json={"start": "2027-02-17T04:30:00+01:00"}).status_code == 200
@@ -457,7 +457,7 @@ def test_a_batch_says_which_of_its_own_sessions_left_no_room(admin, worker):
     january = runs[1]["diagnostics"]["months"][0]["best_slots"][0]
     assert january["start"] == "2027-01-12T19:00:00+01:00"
     assert january["booked"] == [
-        {"person_id": facilitator["id"], "session_id": runs[0]["plan"]["sessions"][0]["id"], "reason": "overlap"},
+        {"person_id": facilitator["id"], "session_id": runs[0]["plan"]["sessions"][0]["id"], "reason": "overlap", "source": "session"},
     ]
 
 
@@ -475,7 +475,7 @@ def test_a_move_that_shares_one_minute_with_another_session_of_someone_it_books_
         response = admin.patch(f"/v1/sessions/{mine['id']}", json={"start": one_minute})
         assert response.status_code == 409, (one_minute, response.json)
         assert response.json["conflicts"] == [
-            {"session_id": taken["id"], "person_id": facilitator, "reason": "overlap", "placed_session_id": mine["id"]},
+            {"session_id": taken["id"], "person_id": facilitator, "reason": "overlap", "source": "session", "placed_session_id": mine["id"]},
         ]
     assert admin.get(f"/v1/sessions/{mine['id']}").json == mine
     for back_to_back in ("2027-02-09T17:30:00+01:00", "2027-02-09T20:30:00+01:00"):
@@ -556,7 +556,7 @@ def test_a_weekly_limit_counts_the_facilitators_own_week_where_it_parts_from_utc
     response = admin.patch(f"/v1/sessions/{mine['id']}", json={"start": her_week})
     assert response.status_code == 409, response.json
     assert response.json["conflicts"] == [
-        {"session_id": at_turn["id"], "person_id": facilitator, "reason": "week", "placed_session_id": mine["id"]},
+        {"session_id": at_turn["id"], "person_id": facilitator, "reason": "week", "source": "session", "placed_session_id": mine["id"]},
     ]
     moved = admin.patch(f"/v1/sessions/{mine['id']}", json={"start": her_other_week})
     assert moved.status_code == 200, moved.json

@@ -15,7 +15,7 @@ from tests.api.scenarios import TUESDAY_EVENING, WEDNESDAY_MORNING, run_to_compl
 from tests.webhook_receiver import webhook_receiver
 
 TUESDAY_AND_THURSDAY = {"weekly": [{"day": "tue", "start": "19:00", "end": "21:30"}, {"day": "thu", "start": "19:00", "end": "21:30"}]}
-NOBODY_HIDDEN = {"accepted": 0, "tentative": 0, "declined": 0, "needs_action": 0, "absent": 0}
+NOBODY_HIDDEN = {"accepted": 0, "tentative": 0, "declined": 0, "needs_action": 0, "absent": 0, "conflicts": 0}
 
 
 @pytest.fixture
@@ -147,7 +147,10 @@ def test_the_at_risk_event_names_to_each_platform_only_its_own_people_who_declin
         sent = {(r.path.rsplit("/", 1)[-1], r.event["data"]["session_id"]): r.event["data"] for r in receiver.received}
 
     def data(session_id, declined, others):
-        return {"session_id": session_id, "group_id": mixed["group"]["id"], "declined_ids": declined, "others_declined": others}
+        return {
+            "session_id": session_id, "group_id": mixed["group"]["id"], "declined_ids": declined, "others_declined": others,
+            "conflict_ids": [], "others_in_conflict": 0,
+        }
 
     assert sent == {
         ("organiser", first): data(first, [mixed["b1"]], 0),

@@ -49,6 +49,57 @@ def minutes(moment: datetime) -> int:
     return av.utc_minutes(moment)
 
 
+# -- busy time from a calendar -------------------------------------------------------------------
+
+
+def calendar(person: str, day: date, hour: int, minutes: int = 60) -> bk.Booking:
+    start = at(day, hour)
+    return bk.Booking(person, f"calendar:{person}:{start.isoformat()}", start, start + timedelta(minutes=minutes), bk.CALENDAR)
+
+
+def test_busy_time_from_a_calendar_blocks_only_its_own_time():
+    """Not a session of hers: no break around it, and it does not fill her day or week."""
+    full = bk.Capacity(max_sessions_per_day=1, max_sessions_per_week=1, break_minutes=30)
+    busy = calendar("fien", date(2027, 1, 5), 9)
+    found = bk.blocks([busy], "Europe/Amsterdam", full)
+    assert [(b.start, b.end, b.reason, b.source) for b in found] == [
+        (minutes(busy.start), minutes(busy.end), "overlap", "calendar"),
+    ]
+    session = booking("fien", "s1", date(2027, 1, 5), 19)
+    found = bk.blocks([busy, session], "Europe/Amsterdam", full)
+    assert {(b.reason, b.source) for b in found} == {("overlap", "calendar"), ("overlap", "session"), ("break", "session"), ("day", "session"), ("week", "session")}
+    assert all(b.session_id == "s1" for b in found if b.source == "session")
+
+
+def test_a_proposal_in_busy_time_conflicts_with_the_calendar_and_one_beside_it_does_not():
+    full = {"fien": bk.Capacity(max_sessions_per_day=1, break_minutes=30)}
+    busy = calendar("fien", date(2027, 1, 5), 18)
+    inside = bk.Proposal("new", at(date(2027, 1, 5), 18, 30), at(date(2027, 1, 5), 20), ("fien",))
+    assert bk.conflicts([inside], [busy], {"fien": "Europe/Amsterdam"}, full) == [
+        ("new", bk.Conflict("fien", busy.session_id, "overlap", "calendar")),
+    ]
+    # Right after it: no break asked for, and the day is not full.
+    beside = bk.Proposal("new", at(date(2027, 1, 5), 19), at(date(2027, 1, 5), 20, 30), ("fien",))
+    assert bk.conflicts([beside], [busy], {"fien": "Europe/Amsterdam"}, full) == []
+    # Another of her sessions that day still fills it.
+    other = booking("fien", "s1", date(2027, 1, 5), 9)
+    assert bk.conflicts([beside], [busy, other], {"fien": "Europe/Amsterdam"}, full) == [
+        ("new", bk.Conflict("fien", "s1", "day", "session")),
+    ]
+
+
+def test_the_plan_engine_keeps_clear_of_busy_time_and_names_it_when_nothing_is_left():
+    busy = tuple(calendar("m2", date(2027, 1, 5) + timedelta(weeks=w), 19, minutes=150) for w in range(80))
+    result = find_plan(request(bookings=busy))
+    assert isinstance(result, Infeasible)
+    slots = [slot for month in result.months for slot in month.best_slots]
+    assert slots and all(any(b.person_id == "m2" and b.source == "calendar" for b in slot.booked) for slot in slots)
+    first_tuesdays = tuple(b for b in busy if b.start.day <= 7)
+    plan = find_plan(request(bookings=first_tuesdays))
+    assert isinstance(plan, Plan) and plan.sessions[0].start == at(date(2027, 1, 12), 19)
+    assert not any(s.start < b.end and b.start < s.end for s in plan.sessions for b in first_tuesdays)
+
+
 # -- the rules ---------------------------------------------------------------------------------
 
 

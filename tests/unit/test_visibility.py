@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from shared.domain.attendance import Answer, Others, shown
+from shared.domain.conflicts import Conflict
 from shared.domain.webhooks import EVENT_DATA, sent_data
 
 WHEN = datetime(2027, 1, 5, 12, 0, tzinfo=UTC)
@@ -48,8 +49,32 @@ def test_a_session_at_risk_names_to_a_platform_only_its_own_people_and_the_facil
     }
     assert sent_data("session.at_risk", data, "A") == {
         "session_id": "s", "group_id": "g", "declined_ids": ["fien", "a1"], "others_declined": 2,
+        "conflict_ids": [], "others_in_conflict": 0,  # recorded before conflicts were named
     }
     assert sent_data("session.at_risk", data, "B")["declined_ids"] == ["fien", "b1"]
     assert sent_data("session.at_risk", data, None) == {
         "session_id": "s", "group_id": "g", "declined_ids": ["fien", "a1", "b1", "gone"], "others_declined": 0,
+        "conflict_ids": [], "others_in_conflict": 0,
     }
+
+
+def test_a_calendar_conflict_is_named_to_a_platform_only_for_its_own_people_and_the_facilitator():
+    data = {
+        "session_id": "s", "group_id": "g", "declined_ids": ["b1"], "conflict_ids": ["fien", "a1", "b2"],
+        "owners": {"fien": None, "a1": "A", "b1": "B", "b2": "B"},
+    }
+    to_a = sent_data("session.at_risk", data, "A")
+    assert (to_a["declined_ids"], to_a["others_declined"]) == ([], 1)
+    assert (to_a["conflict_ids"], to_a["others_in_conflict"]) == (["fien", "a1"], 1)
+    to_b = sent_data("session.at_risk", data, "B")
+    assert (to_b["conflict_ids"], to_b["others_in_conflict"]) == (["fien", "b2"], 1)
+    everyone = sent_data("session.at_risk", data, None)
+    assert (everyone["conflict_ids"], everyone["others_in_conflict"]) == (["fien", "a1", "b2"], 0)
+
+
+def test_a_platform_is_shown_the_conflicts_of_its_own_people_and_the_facilitator_and_the_rest_counted():
+    busy = [Conflict("fien"), Conflict("b1"), Conflict("b3")]
+    seen = shown(ENTRIES, [], {"fien", "a1"}.__contains__, busy)
+    assert seen.conflicts == [Conflict("fien")]
+    assert seen.others.conflicts == 2
+    assert shown(ENTRIES, [], None, busy).conflicts == busy

@@ -121,7 +121,7 @@ class AnswerPage(MethodView):
     def get(self, token: str):
         """A person's page to answer an invitation (HTML); showing it records nothing"""
         with transaction() as session:
-            invited = answers.resolve(session, token)
+            invited = answers.resolve(session, token, state().clock())
         return _gone() if invited is None else _show(invited, token, recorded=request.args.get(SAVED) == "1")
 
     @answer_pages.doc(security=[], requestBody={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
@@ -141,7 +141,7 @@ class AnswerPage(MethodView):
     def post(self, token: str):
         """Record the answer chosen on the page (a form post from the page itself)"""
         with transaction() as session:
-            invited = answers.resolve(session, token)
+            invited = answers.resolve(session, token, state().clock())
         if invited is None:
             return _gone()
         _ = i18n.translator(invited.person.language)

@@ -107,7 +107,7 @@ class GroupSessions(MethodView):
     def get(self, group_id: uuid.UUID, pagination_parameters):
         """List a group's sessions in order"""
         with reading() as session:
-            items, total = scheduling.list_sessions(session, actor(), group_id, page_of(pagination_parameters))
+            items, total = scheduling.list_sessions(session, actor(), group_id, page_of(pagination_parameters), state().clock())
         pagination_parameters.item_count = total
         return items
 
@@ -125,7 +125,7 @@ class SessionById(MethodView):
         platform's participants in a mixed group only as counts, in `others`.
         """
         with reading() as session:
-            row = scheduling.read_session(session, actor(), session_id)
+            row = scheduling.read_session(session, actor(), session_id, state().clock())
         check_if_none_match(row)
         return row, headers_for(row)
 
@@ -141,9 +141,10 @@ class SessionById(MethodView):
         nothing.
         """
         with transaction() as session:
-            row = scheduling.show_session(session, actor(), session_id)
+            now = state().clock()
+            row = scheduling.show_session(session, actor(), session_id, now)
             check_if_match(row)
-            scheduling.change_session(session, actor(), row, data, state().clock())
+            scheduling.change_session(session, actor(), row, data, now)
         return row, headers_for(row)
 
 

@@ -42,7 +42,7 @@ class AvailabilityCellSchema(ResponseSchema):
     )
     busy_ids = fields.List(
         fields.UUID(),
-        metadata={"description": "People otherwise free who are booked into a session of another group then."},
+        metadata={"description": "People otherwise free who are booked into a session of another group then, or busy in their own published calendar."},
     )
     allowed = fields.Boolean(
         metadata={"description": "Whether the group's own weekdays, earliest–latest and skipped holidays admit the half hour."},

@@ -19,6 +19,7 @@ from services.api.schemas.common import (
     Weekday,
 )
 from shared.domain.attendance import ROLES
+from shared.domain.conflicts import SOURCES as CONFLICT_SOURCES
 
 RUN_STATUSES = ("queued", "running", "succeeded", "infeasible", "failed")
 SESSION_KINDS = ("guided", "self_directed")
@@ -81,7 +82,14 @@ class PlanSchema(ResponseSchema):
 
 class BookedSchema(ResponseSchema):
     person_id = fields.UUID()
-    session_id = fields.UUID(metadata={"description": "The other session they are booked into"})
+    session_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "The other session they are booked into; null when it is busy time from their own calendar"},
+    )
+    source = fields.String(
+        validate=validate.OneOf(("session", "calendar")), dump_default="session",
+        metadata={"description": "session: another of our sessions; calendar: busy time read from their own published calendar"},
+    )
     reason = BookingReason(
         metadata={"description": "overlap; break (too close to it for the facilitator's break_minutes); "
                   "day or week (her max_sessions_per_day or _per_week is reached, counting it)"},
@@ -152,6 +160,17 @@ class AttendanceCountsSchema(ResponseSchema):
     declined = fields.Integer()
     needs_action = fields.Integer()
     absent = fields.Integer(metadata={"description": "Of the people left out of absent_ids"})
+    conflicts = fields.Integer(metadata={"description": "Of the people left out of conflicts"})
+
+
+class SessionConflictSchema(ResponseSchema):
+    """A required person who is busy elsewhere during the session."""
+
+    person_id = fields.UUID()
+    source = Enumerated(
+        "ConflictSource", CONFLICT_SOURCES, growing=True,
+        metadata={"description": "Where the busy time was found: calendar (one of the person's published calendars)"},
+    )
 
 
 class ReplyResultSchema(ResponseSchema):
@@ -208,9 +227,19 @@ class SessionSchema(ResponseSchema):
         metadata={"description": "The required people this key is not shown in attendance and absent_ids (another "
                   "platform's participants), counted; all zero for an admin key"},
     )
+    conflicts = fields.List(
+        fields.Nested(SessionConflictSchema), attribute="shown.conflicts",
+        metadata={"description": "The required people (the facilitator of a guided session and the members the session "
+                  "expects) whose own published calendar is busy at some moment of the session, as its latest "
+                  "refresh read it; empty when none, and always for a cancelled or past session. A conflict counts "
+                  "as not coming for at_risk, whatever the person answered, and goes away when a refresh no longer "
+                  "finds the busy time, the calendar is removed or the session moves. A platform key is shown its "
+                  "own participants and the facilitator; the others are counted in others.conflicts"},
+    )
     at_risk = fields.Boolean(
-        metadata={"description": "Its required people can no longer all come: someone declined a guided session, or "
-                  "fewer members than the quorum (all, without one) have not declined a self-directed one"},
+        metadata={"description": "Its required people can no longer all come: someone declined a guided session or has "
+                  "a calendar conflict with it, or fewer members than the quorum (all, without one) have neither "
+                  "declined nor a conflict with a self-directed one"},
     )
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()

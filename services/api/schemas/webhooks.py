@@ -138,6 +138,14 @@ class AtRiskEventDataSchema(ResponseSchema):
     others_declined = fields.Integer(
         dump_default=0, metadata={"description": "How many more declined: another platform's participants, not named here"},
     )
+    conflict_ids = fields.List(
+        fields.UUID(), dump_default=list,
+        metadata={"description": "Who is busy during the session in their own published calendar (a calendar conflict, "
+                  "which counts as not coming), named as in declined_ids; empty when the risk comes from declines only"},
+    )
+    others_in_conflict = fields.Integer(
+        dump_default=0, metadata={"description": "How many more have a calendar conflict: another platform's participants, not named here"},
+    )
 
 
 EVENT_DATA_SCHEMAS: dict[str, type[ResponseSchema]] = {

@@ -1,5 +1,5 @@
 """Why there is no plan: per month the best starts that there are, who misses them, and who of
-those would be free but is booked into another session.
+those would be free but is booked into another session or busy in their own calendar.
 
 Diagnostics list at most one candidate per day (its best, earliest start), so that the top three
 show three different days.
@@ -26,7 +26,7 @@ class Diagnostics(PlannerBase):
         if not any(a <= utc and end <= b for a, b in self._free_calendar(person).free(utc - 1, end + 1)):
             return None
         block = bk.first_block(blocks, utc, end)
-        return bk.Conflict(person.id, block.session_id, block.reason) if block else None
+        return bk.Conflict(person.id, block.session_id, block.reason, block.source) if block else None
 
     def _diagnostics(self, people, segments, earliest_utc: int, earliest_local: int, first_month: int,
                      last_month: int) -> tuple[MonthDiagnostics, ...]:

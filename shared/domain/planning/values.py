@@ -56,7 +56,8 @@ class PlanRequest:
     history: tuple[PastSession, ...] = ()
     language: str = "nl"
     bookings: tuple[bk.Booking, ...] = ()
-    """The required people's other sessions: busy time (see :mod:`shared.domain.bookings`)."""
+    """The required people's other sessions and the busy time from their own calendars (see
+    :mod:`shared.domain.bookings`)."""
     capacity: bk.Capacity | None = None
     """The facilitator's capacity, kept with her bookings."""
 
@@ -113,7 +114,8 @@ class CandidateSlot:
     attendees: int
     absent_ids: tuple[str, ...]
     booked: tuple[bk.Conflict, ...] = ()
-    """Those of ``absent_ids`` who would be free but are booked into another session."""
+    """Those of ``absent_ids`` who would be free but are booked into another session, or busy
+    in their own calendar (``source`` ``calendar``)."""
 
 
 @dataclass(frozen=True)

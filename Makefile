@@ -35,8 +35,15 @@ run: $(STAMP)
 
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
+# The unit tests (pure code: no server, port, database or shared file) run on every core with
+# pytest-xdist; the rest share this machine's PostgreSQL, Redis, RabbitMQ, worker processes and
+# ports, so they run one at a time. Each run ends with its 15 slowest tests (pyproject.toml), and
+# make stops at the first that fails: a failing test, or pytest's exit 5 (no test collected).
+PARALLEL_TESTS := tests/unit
+
 test: $(STAMP) system-deps $(AXE)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto $(PARALLEL_TESTS)
+	$(BIN)/python -m pytest $(addprefix --ignore=,$(PARALLEL_TESTS))
 
 # axe-core, injected into pages by the browser tests for the accessibility check (npm registry).
 $(AXE): tests/browser/package.json tests/browser/package-lock.json

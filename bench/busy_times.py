@@ -39,7 +39,7 @@ from shared.db.models import CalendarSource
 from shared.db.session import make_engine, make_session_factory
 from shared.domain import calendar_sources as rules
 from shared.domain import feed_text
-from shared.domain.busy_times import busy_intervals, horizon
+from shared.domain.busy_times import MAX_SECONDS, busy_intervals, horizon
 from shared.use_cases import calendar_sources, people
 from shared.use_cases.api_keys import IssuedKey, create_client
 from tests.calendar_server import Feed, calendar_server
@@ -84,8 +84,8 @@ def warm(values: list[float]) -> float:
     return statistics.median(values[1:] or values)
 
 
-def expand(feed: bytes, window: tuple[datetime, datetime]) -> list:
-    return busy_intervals(feed, window_start=window[0], window_end=window[1], default_timezone=ZONE)
+def expand(feed: bytes, window: tuple[datetime, datetime], time_limit: float = MAX_SECONDS) -> list:
+    return busy_intervals(feed, window_start=window[0], window_end=window[1], default_timezone=ZONE, time_limit=time_limit)
 
 
 # -- the worker's job on PostgreSQL ------------------------------------------------------------------
@@ -185,7 +185,9 @@ def main() -> None:
     read = feed_text.select(feed_text.read(feed), window)
 
     expand_walls, expand_cpus, intervals = timed(lambda: expand(feed, window), runs)
-    whole_walls, whole_cpus, whole_intervals = timed(lambda: expand(feed, everything), max(1, options.runs // 3))
+    whole_walls, whole_cpus, whole_intervals = timed(
+        # For scale only: the worker's limit (a wall time) is lifted, so that load does not cut it off.
+        lambda: expand(feed, everything, time_limit=600), max(1, options.runs // 3))
 
     with worker_runtime() as (runtime, actor, person_id), calendar_server() as server:
         url = server.publish("/rooster.ics?token=bench", Feed(feed, etag=ETAG))

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session as DbSession
 from shared.actor import Actor
 from shared.db.models import Facilitator, Group, Participant, SchedulingRun, Session
 from shared.domain.bookings import CALENDAR, Booking
+from shared.domain.busy_times import SESSION_UID_SUFFIX
 from shared.domain.cohort import conflicts_of
 from shared.domain.model import (
     WEEKDAYS,
@@ -349,7 +350,7 @@ def apply_plan(
         }
         if existing is None:
             created = Session(
-                group_id=group.id, uid=f"{uuid.uuid4()}@intervisie", sequence=0, run_id=run.id,
+                group_id=group.id, uid=f"{uuid.uuid4()}{SESSION_UID_SUFFIX}", sequence=0, run_id=run.id,
                 created_at=now, updated_at=now, **values,
             )
             session.add(created)

@@ -51,10 +51,27 @@ class Conflict(ServiceError):
 
 class ScheduleConflict(Conflict):
     """A session would book someone twice, break a facilitator's capacity, or (a move) lie in
-    busy time from someone's calendar."""
+    busy time from someone's calendar (``reason`` :data:`BOOKING`); or a guided session would be
+    moved to a time its facilitator cannot attend (:data:`FACILITATOR_UNAVAILABLE`)."""
 
     slug = "schedule-conflict"
     title = "Schedule conflict"
+    BOOKING = "booking"
+    FACILITATOR_UNAVAILABLE = "facilitator-unavailable"
+    REASONS = (BOOKING, FACILITATOR_UNAVAILABLE)
+
+    @classmethod
+    def facilitator_unavailable(
+        cls, session_id: str, facilitator_id: str, explanations: Sequence[dict[str, Any]] = (),
+    ) -> ScheduleConflict:
+        """A guided session moved to a time its facilitator cannot attend (``explanations``:
+        why, in words, see :mod:`shared.use_cases.explanations`)."""
+        return cls(
+            f"the facilitator {facilitator_id} cannot attend guided session {session_id} at the new time; "
+            'send "allow_absent": true to move it without her',
+            extra={"reason": cls.FACILITATOR_UNAVAILABLE, "conflicts": [], "person_id": facilitator_id,
+                   "placed_session_id": session_id, "explanations": list(explanations)},
+        )
 
     @classmethod
     def of(cls, found: Sequence[tuple[str, Any]]) -> ScheduleConflict:
@@ -76,7 +93,7 @@ class ScheduleConflict(Conflict):
                 for e in conflicts[:5]
             )
         )
-        return cls(detail, extra={"conflicts": conflicts})
+        return cls(detail, extra={"reason": cls.BOOKING, "conflicts": conflicts})
 
 
 class PreconditionFailed(ServiceError):

@@ -33,7 +33,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "not-found": "No such resource, or not one that your key may see.",
     "forbidden": "Your key's role may not do this.",
     "conflict": "The request conflicts with the resource's current state.",
-    "schedule-conflict": "The change would book a person into two sessions at once, or give a facilitator more sessions (or less time between them) than her capacity allows. A move also answers it when the new time lies in busy time read from a required person's own calendar. `conflicts` lists each with the `session_id` of the other session (null for a calendar), the `source` (session or calendar), the `person_id`, the `reason` (overlap, break, day or week) and the `placed_session_id` of the session being placed. Nothing was changed.",
+    "schedule-conflict": "The change would book a person into two sessions at once, or give a facilitator more sessions (or less time between them) than her capacity allows. A move also answers it when the new time lies in busy time read from a required person's own calendar. `conflicts` lists each with the `session_id` of the other session (null for a calendar), the `source` (session or calendar), the `person_id`, the `reason` (overlap, break, day or week) and the `placed_session_id` of the session being placed. The problem's own `reason` says which kind it is: `booking` (the above) or `facilitator-unavailable` (a guided session moved to a time its facilitator cannot attend, unless the request says `allow_absent: true`; `conflicts` is then empty, `person_id` names the facilitator, `placed_session_id` the session and `explanations` says why in words). More reasons may come within /v1. Nothing was changed.",
     "precondition-failed": "If-Match named a version that is no longer current.",
     "unauthorized": "No key, or not a valid one: send Authorization: Bearer <key>.",
     "payload-too-large": "The request body is larger than 1 MiB.",
@@ -75,6 +75,24 @@ class ScheduleConflictSchema(Schema):
     placed_session_id = fields.UUID(metadata={"description": "The session being placed"})
 
 
+class ProblemExplanationSchema(Schema):
+    """Why a person cannot come, in words (the shape of a run's diagnostics explanations)."""
+
+    class Meta:
+        json_schema = {"required": ["person_id", "role", "reason_code", "text"]}
+
+    person_id = fields.UUID(allow_none=True)
+    name = fields.String(allow_none=True)
+    role = fields.String(metadata={"description": "facilitator or member"})
+    reason_code = fields.String(metadata={"description": "As in a run's diagnostics (booked, weekday, hours, calendar-busy, …)"})
+    text = fields.String(metadata={"example": "Harriët de Vries (begeleider) kan op dinsdag niet."})
+    session_id = fields.UUID(allow_none=True)
+    group_id = fields.UUID(allow_none=True)
+    date = fields.String(allow_none=True)
+    time = fields.String(allow_none=True)
+    limit = fields.Integer(allow_none=True)
+
+
 class ProblemSchema(Schema):
     """An RFC 9457 problem document."""
 
@@ -87,6 +105,16 @@ class ProblemSchema(Schema):
     detail = fields.String()
     errors = fields.List(fields.Nested(FieldErrorSchema), metadata={"description": "Per-field reasons, for validation errors"})
     conflicts = fields.List(fields.Nested(ScheduleConflictSchema), metadata={"description": "Who would be booked twice, for schedule-conflict"})
+    reason = fields.String(metadata={
+        "description": "For schedule-conflict: booking (see conflicts) or facilitator-unavailable (a guided session moved to a "
+                       "time its facilitator cannot attend); more values may come within /v1",
+    })
+    person_id = fields.UUID(metadata={"description": "For facilitator-unavailable: the facilitator"})
+    placed_session_id = fields.UUID(metadata={"description": "For facilitator-unavailable: the session being moved"})
+    explanations = fields.List(
+        fields.Nested(ProblemExplanationSchema),
+        metadata={"description": "For facilitator-unavailable: why she cannot come, in the group's language"},
+    )
 
 
 def problem_response(

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session as DbSession
 
 from shared.actor import Actor
 from shared.db.models import Facilitator, Group, Participant, SchedulingRun, Session
-from shared.domain.bookings import CALENDAR, Booking
+from shared.domain import availability as av
+from shared.domain.bookings import CALENDAR, Booking, Capacity
 from shared.domain.busy_times import SESSION_UID_SUFFIX
 from shared.domain.cohort import conflicts_of
 from shared.domain.model import (
@@ -43,8 +44,9 @@ from shared.domain.planning import (
     attendance_at,
     find_plan,
 )
-from shared.errors import Conflict, InvalidInput, NotFound
-from shared.use_cases import attendance, bookings, leases, outbox, webhooks
+from shared.domain.planning.absences import absence_at
+from shared.errors import Conflict, InvalidInput, NotFound, ScheduleConflict
+from shared.use_cases import attendance, bookings, explanations, leases, outbox, webhooks
 from shared.use_cases.groups import get_group, show_group, shown_with_sessions, visible_groups
 from shared.use_cases.leases import FAILED, IN_FLIGHT, QUEUED, RUNNING  # noqa: F401 - re-exported for callers
 from shared.use_cases.paging import Page, paginate
@@ -228,12 +230,16 @@ def show_run(session: DbSession, actor: Actor, run_id: uuid.UUID) -> SchedulingR
     its own participants and the facilitator (:func:`shared.use_cases.attendance.visible_to`).
     The run so shown is detached: it is never written back."""
     run = get_run(session, actor, run_id)
-    visible = attendance.visible_to(actor, session.get(Group, run.group_id))
-    if visible is None:
+    group = session.get(Group, run.group_id)
+    visible = attendance.visible_to(actor, group)
+    if visible is None and run.diagnostics is None:
         return run
+    diagnostics = explanations.worded(session, actor, group, run.diagnostics, visible)
     session.expunge(run)
-    run.plan = shown_plan(run.plan, visible)
-    run.diagnostics = shown_diagnostics(run.diagnostics, visible)
+    if visible is not None:
+        run.plan = shown_plan(run.plan, visible)
+        diagnostics = shown_diagnostics(diagnostics, visible)
+    run.diagnostics = diagnostics
     return run
 
 
@@ -311,7 +317,10 @@ def write_outcome(
     (``planned_ids`` names sessions planned in the same batch, see :mod:`shared.domain.cohort`)."""
     if isinstance(result, Infeasible):
         leases.finish(run, INFEASIBLE, now)
-        run.diagnostics = diagnostics_document(result, group, planned_ids or {})
+        others = explanations.other_sessions(session, explanations.absences_of(result), planned_ids)
+        facilitator = session.get(Facilitator, group.facilitator_id) if group.facilitator_id else None
+        capacity = bookings.capacity_of(facilitator.capacity) if facilitator is not None else None
+        run.diagnostics = diagnostics_document(result, group, planned_ids or {}, others=others, capacity=capacity)
         webhooks.emit(session, "group.infeasible", {"group_id": str(group.id), "run_id": str(run.id)}, now)
         return []
     rows, changes = apply_plan(session, group, run, result, now)
@@ -425,14 +434,27 @@ def plan_document(
     }
 
 
-def diagnostics_document(result: Infeasible, group: Group, planned_ids: dict[str, str] | None = None) -> dict[str, Any]:
+def diagnostics_document(
+    result: Infeasible, group: Group, planned_ids: dict[str, str] | None = None, *,
+    others: dict[str, tuple[str, datetime]] | None = None, capacity: Capacity | None = None,
+) -> dict[str, Any]:
+    """The stored diagnostics; ``explanations`` (per best start and per blocker) are facts that
+    :func:`shared.use_cases.explanations.worded` words when the run is read. ``others``: the
+    group and local start of each other session they name (see
+    :func:`shared.use_cases.explanations.other_sessions`), ``capacity`` the facilitator's."""
     zone = ZoneInfo(group.timezone)
     minutes = timedelta(minutes=group.session_minutes)
     required = len(group.memberships) + 1
     planned_ids = planned_ids or {}
+    facilitator_id = str(group.facilitator_id)
+    facts = {
+        id(c): explanations.slot_facts(c, facilitator_id, capacity, planned_ids, others or {})
+        for m in result.months for c in m.best_slots
+    }
     return {
         "reason": result.reason,
         "blockers": list(result.blockers),
+        "explanations": explanations.blocker_facts(result.blockers, facts.values(), facilitator_id),
         "months": [
             {
                 "month": f"{m.year:04d}-{m.month:02d}",
@@ -451,6 +473,7 @@ def diagnostics_document(result: Infeasible, group: Group, planned_ids: dict[str
                             # A batch-mate's session that was planned again under lock has no id here.
                             if b.source == CALENDAR or "#" not in (session_id := planned_ids.get(b.session_id, b.session_id))
                         ],
+                        "explanations": facts[id(c)],
                     }
                     for c in m.best_slots
                 ],
@@ -531,7 +554,9 @@ def change_session(
     """Move a session by hand (``start``) or cancel/reinstate it (``status``).
 
     Returns what happened (``moved``, ``cancelled``, ``reinstated``) or None when nothing changed.
-    A moved session lists in ``absent_ids`` the required people who cannot attend at the new time.
+    A moved session lists in ``absent_ids`` the required people who cannot attend at the new time;
+    a guided session is not moved to a time its facilitator cannot attend (a
+    :class:`ScheduleConflict` ``facilitator-unavailable``) unless ``allow_absent`` says so.
     """
     require_admin(actor, "sessions")
     if row.end <= now:
@@ -549,6 +574,10 @@ def change_session(
         request = plan_request_for(session, group, now)
         absent = list(attendance_at(request, start, row.kind))
         end = start.astimezone(UTC) + timedelta(minutes=group.session_minutes)
+        if status == "scheduled" and row.kind == "guided" and str(group.facilitator_id) in absent and not data.get("allow_absent"):
+            raise ScheduleConflict.facilitator_unavailable(
+                str(row.id), str(group.facilitator_id), facilitator_absence(session, actor, group, request, start),
+            )
         if status == "scheduled":
             bookings.check(session, [placement(group, row, start.astimezone(UTC), end, absent)], now, calendars=True)
         row.start, row.end, row.absent_ids, row.keeps_slot = start.astimezone(UTC), end, absent, False
@@ -568,6 +597,18 @@ def change_session(
         outbox.record_session_changes(session, [(row.id, outcome)], now)
         webhooks.emit(session, SESSION_EVENTS[outcome], {"session_id": str(row.id), "group_id": str(row.group_id)}, now)
     return outcome
+
+
+def facilitator_absence(
+    session: DbSession, actor: Actor, group: Group, request: PlanRequest, start: datetime,
+) -> list[dict[str, Any]]:
+    """Why the facilitator of ``group`` cannot attend a session from ``start``, in words."""
+    facilitator = request.facilitator
+    absence = absence_at(facilitator, request.bookings, request.capacity, av.utc_minutes(start), group.session_minutes)
+    others = explanations.other_sessions(session, [absence])
+    facts = explanations.facts_of([absence], facilitator.id, request.capacity, {}, others)
+    shown = explanations.worded(session, actor, group, {"explanations": facts, "months": []}, attendance.visible_to(actor, group))
+    return shown["explanations"]
 
 
 def placement(group: Group, row: Session, start: datetime, end: datetime, absent: list[str]) -> bookings.Placement:

@@ -210,9 +210,11 @@ def test_work_the_sweep_sends_again_carries_the_id_of_the_request_that_asked_for
 def test_moving_a_session_lists_who_cannot_attend_and_bumps_sequence(admin, worker, group):
     run = run_to_completion(admin, worker, group["id"])
     session = admin.get(f"/v1/sessions/{run['plan']['sessions'][1]['id']}")
+    assert session.json["kind"] == "guided"
+    # A Wednesday: nobody is free then, the facilitator neither, so only allow_absent moves it.
     response = admin.patch(
         f"/v1/sessions/{session.json['id']}",
-        json={"start": "2027-02-10T19:00:00+01:00"},  # a Wednesday: nobody is free then
+        json={"start": "2027-02-10T19:00:00+01:00", "allow_absent": True},
         headers={"If-Match": session.headers["ETag"]},
     )
     assert response.status_code == 200, response.json
@@ -223,6 +225,28 @@ def test_moving_a_session_lists_who_cannot_attend_and_bumps_sequence(admin, work
     assert set(moved["absent_ids"]) == everyone
     stale = admin.patch(f"/v1/sessions/{moved['id']}", json={"status": "cancelled"}, headers={"If-Match": session.headers["ETag"]})
     assert stale.status_code == 412
+
+
+def test_moving_a_guided_session_to_a_time_its_facilitator_cannot_attend_is_refused(admin, worker, group):
+    run = run_to_completion(admin, worker, group["id"])
+    session = admin.get(f"/v1/sessions/{run['plan']['sessions'][1]['id']}")
+    assert session.json["kind"] == "guided"
+    for body in ({"start": "2027-02-10T19:00:00+01:00"}, {"start": "2027-02-10T19:00:00+01:00", "allow_absent": False}):
+        refused = admin.patch(f"/v1/sessions/{session.json['id']}", json=body, headers={"If-Match": session.headers["ETag"]})
+        assert refused.status_code == 409, refused.json
+        assert refused.headers["Content-Type"] == "application/problem+json"
+        problem = refused.json
+        assert problem["type"] == "/problems/schedule-conflict"
+        assert problem["reason"] == "facilitator-unavailable"
+        assert (problem["person_id"], problem["placed_session_id"], problem["conflicts"]) == (
+            group["facilitator"]["id"], session.json["id"], [])
+        [why] = problem["explanations"]
+        assert (why["person_id"], why["role"], why["reason_code"]) == (group["facilitator"]["id"], "facilitator", "weekday")
+        assert why["text"] == f"{group['facilitator']['name']} (begeleider) kan op woensdag niet."
+    unchanged = admin.get(f"/v1/sessions/{session.json['id']}")
+    assert (unchanged.json["start"], unchanged.json["sequence"], unchanged.headers["ETag"]) == (
+        session.json["start"], 0, session.headers["ETag"])
+    assert admin.patch(f"/v1/sessions/{session.json['id']}", json={"allow_absent": True}).status_code == 422
 
 
 def test_cancelling_a_session(admin, worker, group):

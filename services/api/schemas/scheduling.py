@@ -20,11 +20,15 @@ from services.api.schemas.common import (
 )
 from shared.domain.attendance import ROLES
 from shared.domain.conflicts import SOURCES as CONFLICT_SOURCES
+from shared.domain.planning.absences import REASON_CODES
+from shared.domain.planning.explanations import BLOCKS_PLAN
+from shared.domain.planning.explanations import ROLES as EXPLANATION_ROLES
 
 RUN_STATUSES = ("queued", "running", "succeeded", "infeasible", "failed")
 SESSION_KINDS = ("guided", "self_directed")
 BOOKING_REASONS = ("overlap", "break", "day", "week")
 BATCH_STATUSES = ("queued", "running", "finished")
+EXPLANATION_REASONS = (*REASON_CODES, BLOCKS_PLAN)
 
 
 def RunStatus(**kwargs) -> fields.String:  # noqa: N802
@@ -96,6 +100,35 @@ class BookedSchema(ResponseSchema):
     )
 
 
+class ExplanationSchema(ResponseSchema):
+    """One person who cannot come, and why: in words and for machines."""
+
+    person_id = fields.UUID(
+        allow_none=True, metadata={"description": "Null for a person the reader may not see (a platform key: another platform's participant); the text then names the role alone"},
+    )
+    name = fields.String(allow_none=True, metadata={"description": "The person's name; null when the reader may not see it or the person was erased"})
+    role = Enumerated("ExplanationRole", EXPLANATION_ROLES, metadata={"description": "facilitator or member"})
+    reason_code = Enumerated(
+        "ExplanationReason", EXPLANATION_REASONS, growing=True,
+        metadata={"description": "booked (another session overlaps), break (too close to another of the facilitator's sessions), "
+                  "day-full or week-full (her max_sessions_per_day or _per_week is reached), calendar-busy (busy time in their own "
+                  "published calendar), unavailable (a date range they are away), school-holiday (their school-holiday region), "
+                  "weekday (no availability that weekday), hours (not at that time of that weekday), unknown; for a blocker "
+                  "without any of these at the best starts: blocks-plan"},
+    )
+    text = fields.String(metadata={
+        "description": "The sentence in the group's language (Dutch by default, English for English groups)",
+        "example": "Harriët de Vries (begeleider) is op 9 maart 2027 om 19:30 al ingepland bij Groep Utrecht 2.",
+    })
+    session_id = fields.UUID(allow_none=True, metadata={"description": "The other session, for booked, break, day-full and week-full (null when it cannot be shown)"})
+    group_id = fields.UUID(allow_none=True, metadata={"description": "The other session's group, when the reader may see it"})
+    date = fields.String(
+        allow_none=True, metadata={"pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "The other session's date on its group's clock; otherwise the start's date on the person's own clock"},
+    )
+    time = fields.String(allow_none=True, metadata={"example": "19:30", "description": "The local time that goes with date"})
+    limit = fields.Integer(allow_none=True, metadata={"description": "The facilitator's break_minutes (break) or sessions per day or week (day-full, week-full)"})
+
+
 class CandidateSlotSchema(ResponseSchema):
     start = DateTimeText()
     end = DateTimeText()
@@ -105,6 +138,10 @@ class CandidateSlotSchema(ResponseSchema):
     booked = fields.List(
         fields.Nested(BookedSchema), dump_default=list,
         metadata={"description": "Those of absent_ids who would be available but are booked into another session" + OWN_PEOPLE},
+    )
+    explanations = fields.List(
+        fields.Nested(ExplanationSchema), dump_default=list,
+        metadata={"description": "Per person who cannot attend (a platform key: every one, others' participants by role alone), why"},
     )
 
 
@@ -124,6 +161,10 @@ class MonthDiagnosticsSchema(ResponseSchema):
 class DiagnosticsSchema(ResponseSchema):
     reason = fields.String()
     blockers = fields.List(fields.UUID(), metadata={"description": "People whose absence alone would make a plan possible" + OWN_PEOPLE})
+    explanations = fields.List(
+        fields.Nested(ExplanationSchema), dump_default=list,
+        metadata={"description": "Per blocker, why (up to three different reasons seen at the best starts, else blocks-plan)"},
+    )
     months = fields.List(fields.Nested(MonthDiagnosticsSchema))
 
 
@@ -256,10 +297,15 @@ class SessionPatchSchema(StrictSchema):
         metadata={"description": "RFC 3339 with offset; send a new start to move the session", "type": "string", "format": "date-time"},
     )
     status = SessionStatus(metadata={"description": "Send cancelled to cancel"})
+    allow_absent = fields.Boolean(metadata={
+        "description": "With start: move a guided session even to a time its facilitator cannot attend (she is then listed "
+                       "in absent_ids). Without it (default false) such a move is 409 schedule-conflict with reason "
+                       "facilitator-unavailable. Members who cannot come never stop a move: they are listed in absent_ids.",
+    })
 
     @ma.validates_schema
     def something_to_change(self, data, **kwargs):
-        if not data:
+        if not {"start", "status"} & set(data):
             raise ma.ValidationError("send start, status or both")
 
 

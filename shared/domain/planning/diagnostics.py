@@ -1,5 +1,6 @@
 """Why there is no plan: per month the best starts that there are, who misses them, and who of
-those would be free but is booked into another session or busy in their own calendar.
+those would be free but is booked into another session or busy in their own calendar; and for
+each who misses one, why (:mod:`.absences`).
 
 Diagnostics list at most one candidate per day (its best, earliest start), so that the top three
 show three different days.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from .. import availability as av
 from .. import bookings as bk
 from ..model import Person
+from .absences import absence_of
 from .base import PlannerBase
 from .horizon import absentees, attendee_count
 from .months import month_of_day
@@ -54,12 +56,15 @@ class Diagnostics(PlannerBase):
             slots = []
             for attendees, utc, present in ranked:
                 absent = absentees(people, present)
-                booked = (self._booked(person, utc) for person in absent)
+                booked = [self._booked(person, utc) for person in absent]
                 slots.append(CandidateSlot(
                     start=av.to_datetime(utc, self.zone),
                     attendees=attendees,
                     absent_ids=tuple(person.id for person in absent),
                     booked=tuple(conflict for conflict in booked if conflict is not None),
+                    absences=tuple(
+                        absence_of(person, utc, self.minutes, conflict) for person, conflict in zip(absent, booked, strict=True)
+                    ),
                 ))
             months.append(MonthDiagnostics(year=month // 12, month=month % 12 + 1, best_slots=tuple(slots)))
         return tuple(months)

@@ -13,6 +13,7 @@ from .. import availability as av
 from .. import bookings as bk
 from ..model import GroupConstraints, Person
 from . import texts
+from .absences import Absence
 
 GUIDED = "guided"
 SELF_DIRECTED = "self_directed"
@@ -116,6 +117,8 @@ class CandidateSlot:
     booked: tuple[bk.Conflict, ...] = ()
     """Those of ``absent_ids`` who would be free but are booked into another session, or busy
     in their own calendar (``source`` ``calendar``)."""
+    absences: tuple[Absence, ...] = ()
+    """Why each of ``absent_ids`` cannot come (diagnostics only, see :mod:`.absences`)."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ nothing the second time.
 from __future__ import annotations
 
 import logging
+import time
 import smtplib
 import uuid
 from collections.abc import Callable, Iterator
@@ -106,7 +107,7 @@ def plan_batch(runtime: Runtime, batch_id: uuid.UUID) -> str:
     try:
         with runtime.session_factory() as session:
             groups = batches.load_input(session, batch_id, now)
-        result = plan_cohort(groups)
+        result = plan_cohort(groups, progress=_progress_of(runtime, batch_id))
     except Exception:  # noqa: BLE001 - the input cannot be planned; say so on the runs
         log.exception("scheduling batch %s failed", batch_id)
         with runtime.session_factory.begin() as session:
@@ -117,6 +118,25 @@ def plan_batch(runtime: Runtime, batch_id: uuid.UUID) -> str:
     if not written:
         return "skipped: lease lost before the result was written"
     return f"finished: {result.planned} of {len(groups)} planned (optimal: {result.optimal})"
+
+
+PROGRESS_EVERY_SECONDS = 1.0
+
+
+def _progress_of(runtime: Runtime, batch_id: uuid.UUID):
+    """A batch's progress reporter: at most once a second (and at the end), in a short
+    transaction of its own, renewing the lease."""
+    last = [0.0]
+
+    def report(planned: int, total: int) -> None:
+        moment = time.monotonic()
+        if moment - last[0] < PROGRESS_EVERY_SECONDS and planned < total:
+            return
+        last[0] = moment
+        with runtime.session_factory.begin() as session:
+            batches.report_progress(session, batch_id, runtime.name, planned, total, runtime.clock())
+
+    return report
 
 
 def compose_proposal(runtime: Runtime, proposal_id: uuid.UUID) -> str:

@@ -255,6 +255,11 @@ class SchedulingBatch(LeasedJob, Base):
     group_ids: Mapped[list[str]] = mapped_column(JSONDocument, nullable=False)
     """The groups in the order asked for: the order in which plans are completed and written."""
     optimal: Mapped[bool | None] = mapped_column(Boolean)
+    planned: Mapped[int | None] = mapped_column(Integer)
+    upper_bound: Mapped[int | None] = mapped_column(Integer)
+    """A proven bound on the groups any choice of series could plan (see shared.domain.cohort)."""
+    progress_planned: Mapped[int | None] = mapped_column(Integer)
+    progress_total: Mapped[int | None] = mapped_column(Integer)
 
     runs: Mapped[list[SchedulingRun]] = relationship(
         order_by="SchedulingRun.created_at, SchedulingRun.id", lazy="selectin"

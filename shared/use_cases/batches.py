@@ -26,9 +26,10 @@ from shared.use_cases import bookings, leases, scheduling
 from shared.use_cases.people import require_admin
 
 FINISHED = "finished"
-MAX_GROUPS = 200
+MAX_GROUPS = 1000
 LEASE = timedelta(minutes=3)
-"""Longer than the solver's limits, so that a live worker keeps its batch."""
+"""Longer than the solver's limits, so that a live worker keeps its batch (its progress reports
+renew it too)."""
 
 
 def request_batch(session: DbSession, actor: Actor, group_ids: list[uuid.UUID], now: datetime) -> SchedulingBatch:
@@ -49,7 +50,7 @@ def request_batch(session: DbSession, actor: Actor, group_ids: list[uuid.UUID], 
             errors.append(FieldError(f"group_ids.{index}", refusal[1]))
     if errors:
         raise InvalidInput("; ".join(f"{e.field}: {e.reason}" for e in errors), errors=errors)
-    batch = SchedulingBatch(status=leases.QUEUED, created_at=now, group_ids=[str(g) for g in wanted])
+    batch = SchedulingBatch(status=leases.QUEUED, created_at=now, group_ids=[str(g) for g in wanted], progress_total=len(wanted))
     session.add(batch)
     session.flush()
     session.add_all(
@@ -91,6 +92,17 @@ def claim(session: DbSession, batch_id: uuid.UUID, owner: str, now: datetime) ->
 
 def state(session: DbSession, batch_id: uuid.UUID, owner: str, now: datetime) -> leases.JobState:
     return leases.state(session, SchedulingBatch, batch_id, owner, now)
+
+
+def report_progress(session: DbSession, batch_id: uuid.UUID, owner: str, planned: int, total: int, now: datetime) -> bool:
+    """Note how far the worker is, and renew its lease; False when it no longer holds the batch."""
+    done = session.execute(
+        update(SchedulingBatch)
+        .where(SchedulingBatch.id == batch_id, SchedulingBatch.lease_owner == owner, SchedulingBatch.status == leases.RUNNING)
+        .values(progress_planned=planned, progress_total=total, lease_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount)
 
 
 def load_input(session: DbSession, batch_id: uuid.UUID, now: datetime) -> list[CohortGroup]:
@@ -148,7 +160,12 @@ def record(session: DbSession, batch_id: uuid.UUID, owner: str, result: CohortRe
         if not isinstance(outcome, Plan):
             scheduling.write_outcome(session, runs[key], groups[key], outcome, now, planned_ids=planned_ids)
     leases.finish(batch, FINISHED, now)
-    batch.optimal = result.optimal and not replanned
+    written = sum(1 for run in runs.values() if run.status == scheduling.SUCCEEDED)
+    batch.planned = written
+    batch.upper_bound = result.upper_bound
+    batch.progress_planned, batch.progress_total = written, len(batch.group_ids)
+    # A group planned again one by one, or a group deleted meanwhile, breaks the proof.
+    batch.optimal = result.optimal and not replanned and written >= result.upper_bound
     return True
 
 
@@ -177,6 +194,12 @@ def document(batch: SchedulingBatch) -> dict[str, Any]:
         "status": batch.status,
         "created_at": batch.created_at,
         "finished_at": batch.finished_at,
+        "progress": (
+            {"planned": batch.progress_planned or 0, "total": batch.progress_total or len(batch.group_ids)}
+            if batch.status != leases.QUEUED else None
+        ),
+        "planned": batch.planned if batch.status == FINISHED else None,
+        "upper_bound": batch.upper_bound if batch.status == FINISHED else None,
         "optimal": batch.optimal,
         "runs": [{"group_id": run.group_id, "id": run.id, "status": run.status} for run in ordered_runs(batch)],
     }

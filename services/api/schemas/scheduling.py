@@ -311,8 +311,9 @@ class SessionPatchSchema(StrictSchema):
 
 class SchedulingBatchRequestSchema(StrictSchema):
     group_ids = fields.List(
-        fields.UUID(), required=True, validate=validate.Length(min=1, max=200),
-        metadata={"description": "The groups to plan together, 1–200; their plans are completed in this order",
+        fields.UUID(), required=True, validate=validate.Length(min=1, max=1000),
+        metadata={"description": "The groups to plan together, 1–1,000 (a whole programme); their plans are "
+                  "completed in this order",
                   "uniqueItems": True},
     )
 
@@ -328,14 +329,37 @@ class BatchRunSchema(ResponseSchema):
     status = RunStatus()
 
 
+class BatchProgressSchema(ResponseSchema):
+    planned = fields.Integer(metadata={"description": "Groups given their whole plan so far"})
+    total = fields.Integer(metadata={"description": "Groups in the batch"})
+
+
 class SchedulingBatchSchema(ResponseSchema):
     id = fields.UUID()
     status = Enumerated("BatchStatus", BATCH_STATUSES)
     created_at = fields.AwareDateTime()
     finished_at = fields.AwareDateTime(allow_none=True)
+    progress = fields.Nested(
+        BatchProgressSchema, allow_none=True,
+        metadata={"description": "While running: how far the worker is in writing out plans (planned stays 0 while "
+                  "it searches for the choice of series, which takes most of the time); null while queued"},
+    )
+    planned = fields.Integer(
+        allow_none=True, metadata={"description": "When finished: the groups that got a plan; null before"},
+    )
+    upper_bound = fields.Integer(
+        allow_none=True,
+        metadata={"description": "When finished: a proven upper bound on the groups that any plan of this batch could "
+                  "hold, over every series of guided sessions that exists for each group (with or without a fixed "
+                  "slot, not only the candidates the solver chose from): from prices of the linear relaxation, "
+                  "and never more than the groups that could be planned each on its own; planned / upper_bound is "
+                  "therefore a floor on how close to the best the batch came. Null before, and for a batch that failed"},
+    )
     optimal = fields.Boolean(
         allow_none=True,
-        metadata={"description": "When finished: whether the solver proved that no choice plans more groups, or "
-                  "the same number earlier (false also when the candidates it chose from were a sample)"},
+        metadata={"description": "When finished: planned reached upper_bound, so no choice among every series that "
+                  "exists plans more groups (which of the equally many is the solver's preference among its "
+                  "candidates: a fixed slot, then the earliest dates). False also when someone was booked meanwhile "
+                  "and groups were planned again one by one"},
     )
     runs = fields.List(fields.Nested(BatchRunSchema))

@@ -39,7 +39,15 @@ times for one session that is at risk.
 from __future__ import annotations
 
 from .base import remaining_guided
-from .planner import alternatives, attendance_at, candidate_series, find_plan, plan_with_series
+from .candidates import SeriesSpace
+from .planner import (
+    alternatives,
+    attendance_at,
+    candidate_series,
+    find_plan,
+    plan_with_series,
+    series_space,
+)
 from .values import (
     EXTRA_FOLLOW_UP_MONTHS,
     FIRST_SESSION_WINDOW_MONTHS,
@@ -77,6 +85,7 @@ __all__ = [
     "PlannedSession",
     "SELF_DIRECTED",
     "Series",
+    "SeriesSpace",
     "SkippedMonth",
     "Slot",
     "TOP_CANDIDATES",
@@ -86,4 +95,5 @@ __all__ = [
     "find_plan",
     "plan_with_series",
     "remaining_guided",
+    "series_space",
 ]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from .. import availability as av
 from . import texts
 from .alternatives import Alternatives
-from .candidates import Candidates
+from .candidates import Candidates, SeriesSpace
 from .guided import GuidedSeries
 from .months import month_index, month_of_day, week_of_month
 from .self_directed import SelfDirected
@@ -114,21 +114,33 @@ def find_plan(request: PlanRequest) -> Plan | Infeasible:
     return _Planner(request).plan()
 
 
-def candidate_series(request: PlanRequest, limit: int) -> tuple[tuple[Series, ...], bool]:
+def candidate_series(request: PlanRequest, limit: int, by_need: bool = False) -> tuple[tuple[Series, ...], bool]:
     """Up to ``limit`` series the group's remaining guided sessions could take (each satisfying
     every rule on its own, bookings included), the engine's preference first; and whether these
-    are all there are (none when no guided session remains, see :func:`remaining_guided`)."""
+    are all there are (none when no guided session remains, see :func:`remaining_guided`).
+    ``by_need``: series without a fixed slot only when the group has no fixed-slot series, and
+    "all" means all of the kind offered."""
     planner = _Planner(request)
-    found, complete = planner.candidates(limit)
-    series = tuple(
-        Series(
-            starts=tuple(av.to_datetime(planner.clock.utc(local), planner.zone) for local in chosen.starts),
-            fixed_slot=chosen.pattern is not None,
-            same_week=len({week_of_month(local // DAY) for local in chosen.starts}) == 1,
-        )
-        for chosen in found
+    found, complete = planner.candidates(limit, by_need)
+    return tuple(_series(planner, chosen.starts, chosen.pattern is not None) for chosen in found), complete
+
+
+def _series(planner: _Planner, starts: tuple[int, ...], fixed_slot: bool) -> Series:
+    return Series(
+        starts=tuple(av.to_datetime(planner.clock.utc(local), planner.zone) for local in starts),
+        fixed_slot=fixed_slot,
+        same_week=len({week_of_month(local // DAY) for local in starts}) == 1,
     )
-    return series, complete
+
+
+def series_space(request: PlanRequest, limit: int = 0) -> tuple[SeriesSpace, tuple[Series, ...]]:
+    """Every series the group's remaining guided sessions could take, as the starts they are
+    made of (see :class:`.candidates.SeriesSpace`); and the first ``limit`` of them as
+    :func:`candidate_series` lists them ``by_need``."""
+    planner = _Planner(request)
+    found = planner._starts()
+    chosen, _ = planner.candidates(limit, True, found) if limit else ([], False)
+    return planner.space(found), tuple(_series(planner, series.starts, series.pattern is not None) for series in chosen)
 
 
 def plan_with_series(request: PlanRequest, series: Series) -> Plan:

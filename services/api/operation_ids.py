@@ -14,6 +14,8 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("POST", "/answer/{token}"): "submitAnswerPage",
     ("GET", "/availability/{token}"): "getAvailabilityPage",
     ("POST", "/availability/{token}"): "submitAvailabilityPage",
+    ("POST", "/availability/{token}/calendars"): "addCalendarOnAvailabilityPage",
+    ("POST", "/availability/{token}/calendars/{source_id}/remove"): "removeCalendarOnAvailabilityPage",
     ("GET", "/v1/facilitators"): "listFacilitators",
     ("POST", "/v1/facilitators"): "createFacilitator",
     ("GET", "/v1/facilitators/{facilitator_id}"): "getFacilitator",

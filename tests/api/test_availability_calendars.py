@@ -216,6 +216,8 @@ def test_she_removes_a_calendar_by_its_button_and_its_busy_times_go(client, plat
     assert platform.get(f"/v1/participants/{person['id']}/calendar-sources").json == []
     again = client.post(action, data={"csrf": csrf_of(page)})  # a second click: nothing left to remove
     assert again.status_code == 303 and again.headers["Location"] == f"{path}#calendars"
+    not_an_id = client.post(f"{path}/calendars/null/remove", data={"csrf": csrf_of(page)})
+    assert not_an_id.status_code == 303 and not_an_id.headers["Location"] == f"{path}#calendars"
 
 
 def test_calendar_posts_without_the_pages_csrf_field_change_nothing(client, platform, person):

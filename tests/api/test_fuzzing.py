@@ -305,6 +305,7 @@ def seeded():
         # nothing is sent.
         patch.setattr("services.api.resources.webhooks.resolve", lambda host, port: ["93.184.215.14"])
         patch.setattr("services.api.resources.calendar_sources.resolve", lambda host, port: ["93.184.215.14"])
+        patch.setattr("services.api.resources.availability_page.resolve", lambda host, port: ["93.184.215.14"])
         patch.setattr("services.scheduler.webhook_http.post", lambda *args, **kwargs: Outcome(204, None, 1))
         yield from _seed()
 

@@ -76,7 +76,8 @@ CALENDAR_FORM_SCHEMA = {
     "type": "object", "required": ["url", "csrf"], "additionalProperties": {"type": "string"},
     "properties": {
         "url": {"type": "string", "maxLength": calendar_rules.MAX_URL_LENGTH,
-                "description": "The calendar's secret published address (https, or webcal read as https)"},
+                "description": "The calendar's secret published address (https, or webcal read as https)",
+                "example": "webcal://outlook.office365.com/owa/calendar/0f1e…/calendar.ics"},
         "csrf": {"type": "string"},
     },
 }
@@ -340,17 +341,34 @@ def _added(participant: Participant, typed: str, now: datetime) -> str | None:
     return None
 
 
+def _calendar_post(schema: dict, done: str, stored: str, refused: str):
+    """The documentation of a calendar form post: its form, 303 to the page with
+    ``?calendar={done}`` when ``stored``, 400 with the page when ``refused``, 404 for a dead link."""
+    decorators = (
+        availability_pages.doc(security=[], requestBody={"required": True, "content": {
+            "application/x-www-form-urlencoded": {"schema": schema},
+        }}),
+        availability_pages.response(303, description=f"{stored}: see the page (post/redirect/get)", headers={
+            **documented.location(f"The page, with ?{CALENDAR}={done}"), **documented.page_headers,
+        }),
+        availability_pages.alt_response(400, schema=documented.text, description=f"{refused} (HTML)", content_type="text/html", headers=documented.page_headers),
+        availability_pages.alt_response(404, schema=documented.text, description="The link is dead (HTML)", content_type="text/html", headers=documented.page_headers),
+    )
+
+    def decorate(func):
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return decorate
+
+
 @availability_pages.route("/<token>/calendars")
 class AvailabilityCalendars(MethodView):
-    @availability_pages.doc(security=[], requestBody={"required": True, "content": {"application/x-www-form-urlencoded": {
-        "schema": CALENDAR_FORM_SCHEMA,
-    }}})
-    @availability_pages.response(
-        303, description="Added: see the page, which says so and shows the calendar (post/redirect/get)",
-        headers={**documented.location("The page, with ?calendar=added"), **documented.page_headers},
+    @_calendar_post(
+        CALENDAR_FORM_SCHEMA, "added", "Added, and its first fetch asked for",
+        "Not added: the page says why next to the field, which keeps what was typed",
     )
-    @availability_pages.alt_response(400, schema=documented.text, description="Not added: the page says why next to the field, which keeps what was typed (HTML)", content_type="text/html", headers=documented.page_headers)
-    @availability_pages.alt_response(404, schema=documented.text, description="The link is dead (HTML)", content_type="text/html", headers=documented.page_headers)
     def post(self, token: str):
         """Add a published calendar of the participant's own (a form post from the page itself)"""
         now = state().clock()
@@ -375,18 +393,14 @@ class AvailabilityCalendars(MethodView):
             )
 
 
-@availability_pages.route("/<token>/calendars/<uuid:source_id>/remove")
+# The id is read here rather than by a uuid converter: a page answers HTML, even for an id that is none.
+@availability_pages.route("/<token>/calendars/<source_id>/remove")
 class AvailabilityCalendarRemoval(MethodView):
-    @availability_pages.doc(security=[], requestBody={"required": True, "content": {"application/x-www-form-urlencoded": {
-        "schema": REMOVAL_FORM_SCHEMA,
-    }}})
-    @availability_pages.response(
-        303, description="Removed, with the busy time read from it (or already gone): see the page (post/redirect/get)",
-        headers={**documented.location("The page, with ?calendar=removed"), **documented.page_headers},
+    @_calendar_post(
+        REMOVAL_FORM_SCHEMA, "removed", "Removed with the busy time read from it (a calendar already gone: without the flag)",
+        "Not removed: the form had expired, and the page says so",
     )
-    @availability_pages.alt_response(400, schema=documented.text, description="Not removed: the form had expired; the page says so (HTML)", content_type="text/html", headers=documented.page_headers)
-    @availability_pages.alt_response(404, schema=documented.text, description="The link is dead (HTML)", content_type="text/html", headers=documented.page_headers)
-    def post(self, token: str, source_id: uuid.UUID):
+    def post(self, token: str, source_id: str):
         """Remove one of the participant's own calendars (a form post from the page itself)"""
         now = state().clock()
         with transaction() as session:
@@ -399,8 +413,8 @@ class AvailabilityCalendarRemoval(MethodView):
                     "This form has expired. Reload the page and try again."
                 ))
             try:
-                source = sources.get_source(session, _owner(participant), calendar_rules.PARTICIPANT, participant.id, source_id)
-            except NotFound:
+                source = sources.get_source(session, _owner(participant), calendar_rules.PARTICIPANT, participant.id, uuid.UUID(source_id))
+            except (ValueError, NotFound):
                 return _redirect(token, None)  # removed already (a second click, another tab)
             sources.delete_source(session, source)
         return _redirect(token, "removed")

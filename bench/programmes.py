@@ -4,8 +4,9 @@
   groups), members living in several zones (Amsterdam, London, Lisbon, Helsinki) with their
   evenings on their own clocks, and one group in ten sharing a member with a group of another
   facilitator. Facilitators take at most one session a day and two a week, 30 minutes apart.
-* :func:`hard_programme` — 12 facilitators, 200 groups, tight capacities (one session a week
-  for half the facilitators) and about 15 % of the people in two groups.
+* :func:`hard_programme` — 12 facilitators, 200 groups of five, tight capacities (two sessions
+  a week; one a day for half the facilitators, two for the others) and about 15 % of the people
+  in two groups.
 
 Everyone is away for the summer from mid-June, so every group's three guided sessions fall in
 February to June and the facilitators' weeks are the scarce resource.
@@ -80,12 +81,12 @@ def programme(seed: int = 20270301, facilitators: int = 50, groups_per_facilitat
 
 def hard_programme(seed: int = 20270302, facilitators: int = 12, groups: int = 200, share: float = 0.15) -> list[CohortGroup]:
     rng = random.Random(seed)
-    tight = bk.Capacity(max_sessions_per_day=1, max_sessions_per_week=1, break_minutes=30)
-    loose = bk.Capacity(max_sessions_per_day=1, max_sessions_per_week=2, break_minutes=30)
+    tight = bk.Capacity(max_sessions_per_day=1, max_sessions_per_week=2, break_minutes=30)
+    loose = bk.Capacity(max_sessions_per_day=2, max_sessions_per_week=2, break_minutes=30)
     people: list[Person] = []
     evenings_of = []
     for f in range(facilitators):
-        evenings = sorted(rng.sample(range(4), 2))
+        evenings = sorted(rng.sample(range(4), 3))
         evenings_of.append(evenings)
         people.append(Person(f"f{f}", "Europe/Amsterdam", Availability(
             tuple(_window(day, 18 * 60 + 30, 210) for day in evenings), (SUMMER,),
@@ -96,25 +97,24 @@ def hard_programme(seed: int = 20270302, facilitators: int = 12, groups: int = 2
     slots = pool + rng.sample(pool, twice)
     rng.shuffle(slots)
     result = []
-    used: dict[str, list[int]] = {}
+    days_of: dict[str, set[int]] = {}
     for g in range(groups):
         f = g % facilitators
-        ids = []
+        days = rng.sample(evenings_of[f], 2 if g % 2 == 0 else 1)
+        ids: list[str] = []
         while len(ids) < 5:
             pid = slots.pop() if slots else f"x{g}-{len(ids)}"
-            if pid in ids:
-                slots.insert(0, pid)
+            if pid in ids:  # drawn twice for one group: someone new instead
                 pid = f"x{g}-{len(ids)}"
             ids.append(pid)
-        for pid in ids:
-            used.setdefault(pid, []).append(f)
+            days_of.setdefault(pid, set()).update(days)
         result.append((f, ids))
-    members: dict[str, Person] = {}
-    for pid, facilitators_of in used.items():
-        days = sorted({day for f in facilitators_of for day in rng.sample(evenings_of[f], 1 if rng.random() < 0.5 else 2)})
-        members[pid] = Person(pid, "Europe/Amsterdam", Availability(
-            tuple(_window(day, 19 * 60 + rng.choice((0, 30)), 120) for day in days), (SUMMER,),
+    members = {
+        pid: Person(pid, "Europe/Amsterdam", Availability(
+            tuple(_window(day, 19 * 60 + rng.choice((0, 30)), 120) for day in sorted(days)), (SUMMER,),
         ))
+        for pid, days in days_of.items()
+    }
     return [
         CohortGroup(f"group-{g}", _request(people[f], tuple(members[pid] for pid in ids), tight if f % 2 == 0 else loose))
         for g, (f, ids) in enumerate(result)

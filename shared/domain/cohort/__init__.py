@@ -60,7 +60,7 @@ from ..planning import (
     series_space,
 )
 from . import model
-from .model import Column, build_rows, choose, relaxation, shared_people
+from .model import Column, build_rows, choose, relaxation, rounded, shared_people
 from .plans import CohortGroup, conflicts_of, cost, planned, planned_session_id, whole_plans
 from .pricing import Pricer, price
 
@@ -164,11 +164,11 @@ def plan_cohort(
     pricer = Pricer(spaces, people, lengths)
     with_series = [g for g in range(total) if active[g]]
 
-    bound, rounds = float(alone), 0
+    bound, rounds, values = float(alone), 0, [1.0] * len(batch.columns)
     rows = build_rows(batch.columns, people, lengths)
     while rounds < MAX_ROUNDS and rows:
         rounds += 1
-        value, prices, group_prices = relaxation(batch.columns, rows, total)
+        value, prices, group_prices, values = relaxation(batch.columns, rows, total)
         proven, new = price(pricer, rows, prices, group_prices, with_series)
         bound = min(bound, proven + free)
         added = sum(batch.add_indices(g, indices) for g, indices in new)
@@ -179,7 +179,11 @@ def plan_cohort(
             break
     upper_bound = min(alone, math.floor(bound + 1e-6))
 
-    chosen, _ = choose(batch.columns, rows, total, _remaining(deadline, 0.5))
+    values = [*values, *[0.0] * (len(batch.columns) - len(values))]  # the last round's new columns
+    start = rounded(batch.columns, rows, total, values)
+    chosen, _ = choose(batch.columns, rows, total, _remaining(deadline, 0.5), [c for c in start if c is not None])
+    if sum(c is not None for c in start) > sum(c is not None for c in chosen):
+        chosen = start
     count = free + sum(c is not None for c in chosen)
     for _ in range(IMPROVEMENT_ROUNDS):
         if count >= upper_bound or clock.monotonic() > deadline - 0.3 * time_limit:

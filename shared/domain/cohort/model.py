@@ -165,9 +165,9 @@ def _overlap_rows(p: int, person: Shared, sessions, columns, lengths) -> list[Ro
     return rows
 
 
-def relaxation(columns: Sequence[Column], rows: Sequence[Row], groups: int) -> tuple[float, list[float], list[float]]:
+def relaxation(columns: Sequence[Column], rows: Sequence[Row], groups: int) -> tuple[float, list[float], list[float], list[float]]:
     """The linear relaxation, counting planned groups only: its value, a price (dual value, at
-    least 0) per row, and one per group (of choosing at most one column)."""
+    least 0) per row, one per group (of choosing at most one column), and each column's value."""
     solver = pywraplp.Solver.CreateSolver("GLOP")
     x = [solver.NumVar(0.0, 1.0, "") for _ in columns]
     of_group: dict[int, list[int]] = defaultdict(list)
@@ -192,7 +192,26 @@ def relaxation(columns: Sequence[Column], rows: Sequence[Row], groups: int) -> t
         raise RuntimeError("the relaxation of a batch has no optimum")
     prices = [max(0.0, constraint.dual_value()) for constraint in constraints]
     group_prices = [max(0.0, one_each[g].dual_value()) if g in one_each else 0.0 for g in range(groups)]
-    return objective.Value(), prices, group_prices
+    return objective.Value(), prices, group_prices, [variable.solution_value() for variable in x]
+
+
+def rounded(columns: Sequence[Column], rows: Sequence[Row], groups: int, values: Sequence[float]) -> list[int | None]:
+    """A choice from the relaxation's values: columns by value (then by cost), each taken when
+    its group has none yet and every row it is in has room left."""
+    rows_of: dict[int, list[int]] = defaultdict(list)
+    for r, row in enumerate(rows):
+        for c in row.members:
+            rows_of[c].append(r)
+    used = [0] * len(rows)
+    chosen: list[int | None] = [None] * groups
+    for c in sorted(range(len(columns)), key=lambda c: (-values[c], columns[c].cost, c)):
+        column = columns[c]
+        if chosen[column.group] is not None or any(used[r] >= rows[r].room for r in rows_of[c]):
+            continue
+        chosen[column.group] = c
+        for r in rows_of[c]:
+            used[r] += 1
+    return chosen
 
 
 def choose(columns: Sequence[Column], rows: Sequence[Row], groups: int, time_limit: float,

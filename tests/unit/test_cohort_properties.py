@@ -10,7 +10,9 @@ the engine (``oracle.py`` and the checks below use ``zoneinfo`` and plain dateti
   the rules of a plan.
 * On small cohorts the batch plans as many groups as an exhaustive search over every series of
   every group — also far from UTC, where groups meet at the turn of their facilitator's week and
-  she takes one session a week.
+  she takes one session a week — and proves it: ``optimal`` is true and ``upper_bound`` equals
+  the groups planned. Wherever it is not proven, the exhaustive search confirms that no choice
+  plans more than ``upper_bound``.
 
 The edges are drawn on purpose: sessions at any minute (one minute into another, one minute
 apart), breaks that are no multiple of the 15-minute grid, and people far from UTC on either side
@@ -399,6 +401,8 @@ def test_together_plans_at_least_as_many_groups_as_one_by_one_and_never_more_tha
     together = planned_together(tuple(groups))
     alone = sum(isinstance(r, Plan) for r in one_by_one(groups))
     assert alone <= together.planned <= together.upper_bound <= len(groups)
+    assert together.optimal == (together.planned == together.upper_bound)
+    assert together.upper_bound == together.planned or not more_groups_possible(groups, together.upper_bound)
     assert plan_cohort(groups) == together  # deterministic
     event(f"together {together.planned}, one by one {alone}")
 
@@ -512,9 +516,12 @@ def test_far_from_utc_a_weekly_limit_holds_in_her_own_weeks_together_or_one_by_o
 
 
 def assert_as_many_as_an_exhaustive_search(groups: list[CohortGroup]) -> None:
+    """The batch plans the most any choice of series can, says so (``optimal``), and its
+    ``upper_bound`` is one: no choice plans more."""
     together = planned_together(tuple(groups))
     assert_nobody_booked_twice(groups, together.results)
     assert together.planned == len(groups) or not more_groups_possible(groups, together.planned)
+    assert together.optimal and together.upper_bound == together.planned
     alone = sum(isinstance(r, Plan) for r in one_by_one(groups))
     event(f"{together.planned} of {len(groups)} planned; optimal claimed: {together.optimal}")
     event("one by one plans fewer" if alone < together.planned else "one by one plans as many")

@@ -27,6 +27,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.core import get_global
 from babel import dates as _dates
 
 LANGUAGES: tuple[str, ...] = ("nl", "en")
@@ -192,9 +193,89 @@ def zone_name(timezone: str | tzinfo, language: str | None) -> str:
     return _dates.get_timezone_name(zone, "long", locale=locale_of(language))
 
 
-def when(start: datetime, end: datetime, language: str | None, timezone: str) -> str:
-    """``dinsdag 23 maart 2027, 19:30–21:30 (Midden-Europese tijd)``: a meeting from ``start``
-    to ``end`` on the wall clock of ``timezone``, which is named in words."""
+# -- time zones in words ----------------------------------------------------------------------
+
+_NO_PLACE = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Zulu", "Etc/Universal", "Etc/Zulu", "GMT", "Etc/GMT"})
+# Country names that take an article in running text ("in the Netherlands", "in het Verenigd
+# Koninkrijk"): grammar, which CLDR does not carry; the names themselves come from Babel.
+_ARTICLES = {
+    "en": dict.fromkeys(("AE", "BS", "CF", "DO", "GB", "GM", "KM", "MH", "MV", "NL", "PH", "SB", "SC", "US"), "the"),
+    "nl": {"GB": "het", **dict.fromkeys(("AE", "BS", "CF", "DO", "KM", "MH", "MV", "PH", "SB", "SC", "US"), "de")},
+}
+
+
+def _canonical(timezone: str | tzinfo) -> str:
+    key = timezone if isinstance(timezone, str) else getattr(timezone, "key", "")
+    return get_global("zone_aliases").get(key, key)
+
+
+def zone_city(timezone: str | tzinfo, language: str | None) -> str | None:
+    """The city a zone is named after, in ``language``: ``New York``, ``Calcutta`` (Dutch) /
+    ``Kolkata`` (English), ``Ho Chi Minhstad``; Babel's exemplar city, else the zone's last part
+    (``Port_of_Spain`` read as ``Port of Spain``). None for UTC and fixed offsets."""
+    key = _canonical(timezone)
+    if not key or key in _NO_PLACE or key.startswith("Etc/") or "/" not in key:
+        return None
+    try:
+        return _dates.get_timezone_location(key, locale=locale_of(language), return_city=True)
+    except LookupError:
+        return key.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def zone_place(timezone: str | tzinfo, language: str | None) -> str | None:
+    """Where a zone's clock is read, as running text can say "in …": the country when the whole
+    country keeps that one clock (``Nederland``, ``the Netherlands``, ``India``), otherwise its
+    city (``New York``). Names from Babel's territory data. None for UTC and fixed offsets."""
+    city = zone_city(timezone, language)
+    if city is None:
+        return None
+    key = _canonical(timezone)
+    territory = get_global("zone_territories").get(key)
+    if territory is None or len(get_global("territory_zones").get(territory, ())) != 1:
+        return city
+    language = language_of(language)
+    country = locale_of(language).territories.get(territory)
+    if not country:
+        return city
+    article = _ARTICLES[language].get(territory)
+    return f"{article} {country}" if article else country
+
+
+def zone_words(timezone: str | tzinfo, language: str | None) -> str:
+    """A zone as people say it after a time: ``tijd in New York`` / ``New York time``; ``UTC``
+    or an offset such as ``GMT-05:00`` for a zone without a place. Never a tz database id."""
+    city = zone_city(timezone, language)
+    if city is None:
+        return zone_name(timezone, language)
+    _ = translator(language)
+    return _("{city} time", city=city)
+
+
+def elsewhere(start: datetime, end: datetime | None, language: str | None, timezone: str, *, beside: str | None = None) -> str:
+    """The same moment on another zone's clock: ``19:00 in Nederland``, ``19:00–20:30 in the
+    Netherlands``, ``19:00 UTC``. When ``beside`` (the zone the reader saw the moment in) has
+    another date there, the weekday is named: ``woensdag 01:00 in Nederland``."""
+    zone = ZoneInfo(timezone)
+    there = start.astimezone(zone)
+    times = format_time(there, language) if end is None else format_interval(there, end.astimezone(zone), language)
+    if beside is not None and start.astimezone(ZoneInfo(beside)).date() != there.date():
+        times = f"{weekday_name(there.weekday(), language)} {times}"
+    place = zone_place(zone, language)
+    if place is None:
+        return f"{times} {zone_name(zone, language)}"
+    _ = translator(language)
+    return _("{times} in {place}", times=times, place=place)
+
+
+def same_clock(moment: datetime, timezone: str, other: str) -> bool:
+    """Whether ``timezone`` and ``other`` show ``moment`` as the same wall-clock time."""
+    return moment.astimezone(ZoneInfo(timezone)).replace(tzinfo=None) == moment.astimezone(ZoneInfo(other)).replace(tzinfo=None)
+
+
+def when(start: datetime, end: datetime, language: str | None, timezone: str, group_timezone: str | None = None) -> str:
+    """``dinsdag 23 maart 2027, 13:30–15:30 (tijd in New York; 19:30–21:30 in Nederland)``: a
+    meeting from ``start`` to ``end`` on the wall clock of ``timezone`` (the reader's), its city
+    named, and the time on the group's clock (``group_timezone``) too when that shows another."""
     zone = ZoneInfo(timezone)
     start, end = start.astimezone(zone), end.astimezone(zone)
     _ = translator(language)
@@ -202,7 +283,11 @@ def when(start: datetime, end: datetime, language: str | None, timezone: str) ->
         moment = _("{date}, {times}", date=format_date(start, language), times=format_interval(start, end, language))
     else:
         moment = format_interval(start, end, language)
-    return _("{moment} ({zone})", moment=moment, zone=zone_name(zone, language))
+    words = zone_words(zone, language)
+    if group_timezone and not (same_clock(start, timezone, group_timezone) and same_clock(end, timezone, group_timezone)):
+        there = elsewhere(start, end, language, group_timezone, beside=timezone)
+        return _("{moment} ({zone}; {elsewhere})", moment=moment, zone=words, elsewhere=there)
+    return _("{moment} ({zone})", moment=moment, zone=words)
 
 
 def _zone_of(moment: time | datetime) -> tzinfo | None:

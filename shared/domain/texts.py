@@ -220,9 +220,10 @@ def reminder_text(event: SessionEvent, recipient: Contact, *, timezone: str, ans
 
 
 def when(event: SessionEvent, language: str, timezone: str | None = None) -> str:
-    """``dinsdag 23 maart 2027, 19:30–21:30 (Midden-Europese tijd)``, in the session's own zone
-    or in ``timezone`` (a reader's own)."""
-    return i18n.when(event.start, event.end, language, timezone or event.timezone)
+    """``dinsdag 23 maart 2027, 19:30–21:30 (tijd in Amsterdam)``, in the session's own zone, or
+    in ``timezone`` (a reader's own) with the group's time beside it where its clock differs:
+    ``13:30–15:30 (tijd in New York; 19:30–21:30 in Nederland)``."""
+    return i18n.when(event.start, event.end, language, timezone or event.timezone, group_timezone=event.timezone)
 
 
 def _title(event: SessionEvent, language: str) -> str:

@@ -94,7 +94,7 @@ def test_the_page_shows_without_recording_and_the_form_records(admin, client, pl
     assert page.content_type == "text/html; charset=utf-8"
     html = page.get_data(as_text=True)
     assert '<html lang="nl">' in html
-    assert "IB-groep Utrecht 1" in html and "dinsdag 12 januari 2027, 19:00–20:30 (Midden-Europese tijd)" in html
+    assert "IB-groep Utrecht 1" in html and "dinsdag 12 januari 2027, 19:00–20:30 (tijd in Amsterdam)" in html
     assert "https://meet.example.org/ib-utrecht-1" in html
     assert '<dt>Thema</dt><dd id="theme">Ouderbetrokkenheid</dd>' in html
     assert_words_not_slugs(html)
@@ -241,7 +241,8 @@ def test_an_english_speaker_gets_the_page_in_english_and_her_own_time_zone(admin
     assert '<html lang="en">' in html and "Will you attend this session?" in html
     london = ZoneInfo("Europe/London")
     start, end = (datetime.fromisoformat(first[key]).astimezone(london) for key in ("start", "end"))
-    assert f"{start:%A}, {start.day} {start:%B %Y}, {start:%H:%M}–{end:%H:%M} (British Time)" in html
+    group_time = f"{start.astimezone(ZoneInfo('Europe/Amsterdam')):%H:%M}–{end.astimezone(ZoneInfo('Europe/Amsterdam')):%H:%M}"
+    assert f"{start:%A}, {start.day} {start:%B %Y}, {start:%H:%M}–{end:%H:%M} (London time; {group_time} in the Netherlands)" in html
     assert '<dt>Theme</dt><dd id="theme">Parental involvement</dd>' in html
     assert_words_not_slugs(html)
     assert first["start"].endswith("+01:00") and start.utcoffset().total_seconds() == 0  # an hour apart

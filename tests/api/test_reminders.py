@@ -53,7 +53,7 @@ def test_each_required_person_is_reminded_once_48_hours_before(planned, schedule
     assert {n.recipient_email for n in sent} == {planned["facilitator"]["email"], *(m["email"] for m in planned["member_list"][:3])}
     member = next(n for n in sent if n.recipient_email == planned["member_list"][0]["email"])
     assert member.subject == "Herinnering: bijeenkomst 1 van 3 (begeleid) van IB-groep Utrecht 1"
-    assert "Wanneer: dinsdag 12 januari 2027, 19:00–20:30 (Midden-Europese tijd)\n" in member.body
+    assert "Wanneer: dinsdag 12 januari 2027, 19:00–20:30 (tijd in Amsterdam)\n" in member.body
     assert "https://meet.example.org/ib-utrecht-1" in member.body
     assert "Laat weten of je erbij bent: http://intervisie.test/answer/" in member.body
     assert member.delivery_state == "stored"
@@ -82,6 +82,6 @@ def test_an_english_speaker_is_reminded_in_english_in_her_own_zone(planned, sche
     sweep(scheduler, clock, FIRST_START - timedelta(hours=1))
     notice = next(n for n in reminders(session_factory) if n.recipient_email == member["email"])
     assert notice.subject == "Reminder: session 1 of 3 (guided) of IB-groep Utrecht 1"
-    assert "When: Tuesday, 12 January 2027, 13:00–14:30 (Eastern Time)\n" in notice.body
+    assert "When: Tuesday, 12 January 2027, 13:00–14:30 (New York time; 19:00–20:30 in the Netherlands)\n" in notice.body
     assert "America/" not in notice.body
     assert [word for word in notice.body.split() if "_" in word and "://" not in word] == []

@@ -109,10 +109,10 @@ START = datetime(2027, 3, 23, 18, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("language", "timezone", "expected"), [
-    ("nl", "Europe/Amsterdam", "dinsdag 23 maart 2027, 19:30–21:30 (Midden-Europese tijd)"),
-    ("en", "Europe/Amsterdam", "Tuesday, 23 March 2027, 19:30–21:30 (Central European Time)"),
-    ("nl", "America/New_York", "dinsdag 23 maart 2027, 14:30–16:30 (Eastern-tijd)"),
-    ("en", "America/New_York", "Tuesday, 23 March 2027, 14:30–16:30 (Eastern Time)"),
+    ("nl", "Europe/Amsterdam", "dinsdag 23 maart 2027, 19:30–21:30 (tijd in Amsterdam)"),
+    ("en", "Europe/Amsterdam", "Tuesday, 23 March 2027, 19:30–21:30 (Amsterdam time)"),
+    ("nl", "America/New_York", "dinsdag 23 maart 2027, 14:30–16:30 (tijd in New York)"),
+    ("en", "America/New_York", "Tuesday, 23 March 2027, 14:30–16:30 (New York time)"),
     ("en", "UTC", "Tuesday, 23 March 2027, 18:30–20:30 (UTC)"),
     ("nl", "Etc/GMT+5", "dinsdag 23 maart 2027, 13:30–15:30 (GMT-05:00)"),
 ])
@@ -122,7 +122,7 @@ def test_when_in_words_in_the_readers_zone(language, timezone, expected):
 
 def test_when_over_midnight_names_both_days():
     assert i18n.when(START, START + timedelta(hours=5), "nl", "Europe/Amsterdam") == (
-        "dinsdag 23 maart 2027, 19:30 – woensdag 24 maart 2027, 00:30 (Midden-Europese tijd)"
+        "dinsdag 23 maart 2027, 19:30 – woensdag 24 maart 2027, 00:30 (tijd in Amsterdam)"
     )
 
 
@@ -146,3 +146,55 @@ def test_translator_fills_placeholders_after_translating():
     _ = i18n.translator("nl")
     assert _("{moment} ({zone})", moment="m", zone="z") == "m (z)"
     assert i18n.gettext("en", "{date}, {times}", date="d", times="t") == "d, t"
+
+
+@pytest.mark.parametrize(("timezone", "language", "city", "place"), [
+    ("America/New_York", "nl", "New York", "New York"),  # a country of several clocks: the city
+    ("America/New_York", "en", "New York", "New York"),
+    ("Europe/Amsterdam", "nl", "Amsterdam", "Nederland"),  # one clock for the country: its name
+    ("Europe/Amsterdam", "en", "Amsterdam", "the Netherlands"),
+    ("Asia/Kolkata", "nl", "Calcutta", "India"),  # Babel's Dutch exemplar city
+    ("Asia/Kolkata", "en", "Kolkata", "India"),
+    ("Asia/Calcutta", "en", "Kolkata", "India"),  # an old name of the same zone
+    ("America/Port_of_Spain", "nl", "Port of Spain", "Trinidad en Tobago"),  # an underscore in the city
+    ("America/Los_Angeles", "en", "Los Angeles", "Los Angeles"),
+    ("Asia/Ho_Chi_Minh", "nl", "Ho Chi Minhstad", "Vietnam"),
+    ("Europe/London", "nl", "Londen", "het Verenigd Koninkrijk"),
+    ("Europe/London", "en", "London", "the United Kingdom"),
+    ("UTC", "nl", None, None),
+    ("Etc/GMT+5", "en", None, None),
+])
+def test_a_zone_is_named_by_its_city_and_its_country(timezone, language, city, place):
+    assert i18n.zone_city(timezone, language) == city
+    assert i18n.zone_place(timezone, language) == place
+
+
+@pytest.mark.parametrize(("timezone", "language", "words"), [
+    ("America/New_York", "nl", "tijd in New York"),
+    ("America/New_York", "en", "New York time"),
+    ("Europe/Amsterdam", "nl", "tijd in Amsterdam"),
+    ("Asia/Kolkata", "en", "Kolkata time"),
+    ("America/Port_of_Spain", "en", "Port of Spain time"),
+    ("UTC", "nl", "UTC"),
+    ("Etc/GMT+5", "nl", "GMT-05:00"),  # Etc/GMT+5 is five hours behind: never the id's sign
+])
+def test_zone_words_say_the_city_never_a_tz_id(timezone, language, words):
+    assert i18n.zone_words(timezone, language) == words
+
+
+@pytest.mark.parametrize(("language", "timezone", "group", "expected"), [
+    ("nl", "America/New_York", "Europe/Amsterdam", "dinsdag 23 maart 2027, 14:30–16:30 (tijd in New York; 19:30–21:30 in Nederland)"),
+    ("en", "America/New_York", "Europe/Amsterdam", "Tuesday, 23 March 2027, 14:30–16:30 (New York time; 19:30–21:30 in the Netherlands)"),
+    ("nl", "Asia/Kolkata", "Europe/Amsterdam", "woensdag 24 maart 2027, 00:00–02:00 (tijd in Calcutta; dinsdag 19:30–21:30 in Nederland)"),
+    ("en", "Europe/Amsterdam", "America/New_York", "Tuesday, 23 March 2027, 19:30–21:30 (Amsterdam time; 14:30–16:30 in New York)"),
+    ("nl", "Europe/Amsterdam", "UTC", "dinsdag 23 maart 2027, 19:30–21:30 (tijd in Amsterdam; 18:30–20:30 UTC)"),
+    ("nl", "Europe/Amsterdam", "Europe/Amsterdam", "dinsdag 23 maart 2027, 19:30–21:30 (tijd in Amsterdam)"),
+    ("nl", "Europe/Brussels", "Europe/Amsterdam", "dinsdag 23 maart 2027, 19:30–21:30 (tijd in Brussel)"),  # the same clock
+])
+def test_when_adds_the_groups_time_where_its_clock_differs(language, timezone, group, expected):
+    assert i18n.when(START, START + timedelta(hours=2), language, timezone, group_timezone=group) == expected
+
+
+def test_the_same_moment_elsewhere_for_a_single_time():
+    assert i18n.elsewhere(START, None, "nl", "Europe/Amsterdam") == "19:30 in Nederland"
+    assert i18n.elsewhere(START, None, "en", "Europe/Amsterdam", beside="Pacific/Auckland") == "Tuesday 19:30 in the Netherlands"

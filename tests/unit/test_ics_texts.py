@@ -135,7 +135,7 @@ def test_mail_text_gives_time_in_words_in_the_sessions_zone():
     member = Contact("Mark de Vries", "mark@school.example")
     text = texts.mail_text(session(), member, notice="new")
     assert text.startswith("Beste Mark de Vries,\n")
-    assert "Wanneer: dinsdag 30 maart 2027, 19:30–21:30 (Midden-Europese tijd)" in text
+    assert "Wanneer: dinsdag 30 maart 2027, 19:30–21:30 (tijd in Amsterdam)" in text
     assert "Je bent uitgenodigd voor bijeenkomst 2 van 3 (begeleid)" in text
 
 
@@ -149,7 +149,7 @@ def test_english_mail_text_for_a_member_who_left():
     text = texts.mail_text(session(), member, notice="removed")
     assert text.startswith("Dear Mark de Vries,\n")
     assert "You no longer take part in the intervision group Middenbouw Utrecht" in text
-    assert "When: Tuesday, 30 March 2027, 19:30–21:30 (Central European Time)" in text
+    assert "When: Tuesday, 30 March 2027, 19:30–21:30 (Amsterdam time)" in text
     assert "https://meet.example/intervisie-abc" not in text
 
 
@@ -222,7 +222,7 @@ def test_dutch_invitation_mail_in_full():
         "\n"
         "Je bent uitgenodigd voor bijeenkomst 2 van 3 (begeleid) van intervisiegroep Gedrag A.\n"
         "\n"
-        "Wanneer: dinsdag 30 maart 2027, 19:30–21:30 (Midden-Europese tijd)\n"
+        "Wanneer: dinsdag 30 maart 2027, 19:30–21:30 (tijd in Amsterdam)\n"
         "Thema: Interculturele samenwerking\n"
         "Deelnemen via de videoverbinding: https://meet.example/intervisie-abc\n"
         "\n"
@@ -244,7 +244,7 @@ def test_english_invitation_mail_in_full():
         "\n"
         "You are invited to session 2 of 3 (guided) of the intervision group Gedrag A.\n"
         "\n"
-        "When: Tuesday, 30 March 2027, 19:30–21:30 (Central European Time)\n"
+        "When: Tuesday, 30 March 2027, 19:30–21:30 (Amsterdam time)\n"
         "Theme: Intercultural collaboration\n"
         "Join the video call: https://meet.example/intervisie-abc\n"
         "\n"
@@ -259,10 +259,10 @@ def test_english_invitation_mail_in_full():
 
 
 @pytest.mark.parametrize(("language", "timezone", "expected"), [
-    ("nl", None, "dinsdag 30 maart 2027, 19:30–21:30 (Midden-Europese tijd)"),
-    ("en", None, "Tuesday, 30 March 2027, 19:30–21:30 (Central European Time)"),
-    ("nl", "America/New_York", "dinsdag 30 maart 2027, 13:30–15:30 (Eastern-tijd)"),
-    ("en", "America/New_York", "Tuesday, 30 March 2027, 13:30–15:30 (Eastern Time)"),
+    ("nl", None, "dinsdag 30 maart 2027, 19:30–21:30 (tijd in Amsterdam)"),
+    ("en", None, "Tuesday, 30 March 2027, 19:30–21:30 (Amsterdam time)"),
+    ("nl", "America/New_York", "dinsdag 30 maart 2027, 13:30–15:30 (tijd in New York; 19:30–21:30 in Nederland)"),
+    ("en", "America/New_York", "Tuesday, 30 March 2027, 13:30–15:30 (New York time; 19:30–21:30 in the Netherlands)"),
 ])
 def test_when_in_words_in_the_sessions_or_the_readers_zone(language, timezone, expected):
     assert texts.when(session(**GEDRAG_A), language, timezone) == expected
@@ -276,7 +276,7 @@ def test_reminder_in_the_readers_zone_in_full():
         "\n"
         "A reminder: session 2 of 3 (guided) of the intervision group Gedrag A.\n"
         "\n"
-        "When: Tuesday, 30 March 2027, 13:30–15:30 (Eastern Time)\n"
+        "When: Tuesday, 30 March 2027, 13:30–15:30 (New York time; 19:30–21:30 in the Netherlands)\n"
         "Join the video call: https://meet.example/intervisie-abc\n"
         "\n"
         "What is discussed in the group stays in the group.\n"
@@ -293,13 +293,13 @@ def test_at_risk_mail_names_the_group_and_the_other_times_in_words():
     assert texts.at_risk_subject(session(**GEDRAG_A), "nl") == "Let op: niet iedereen kan bij bijeenkomst 2 van 3 (begeleid) van Gedrag A"
     assert (
         "Niet iedereen kan bij bijeenkomst 2 van 3 (begeleid) van intervisiegroep Gedrag A "
-        "op dinsdag 30 maart 2027, 19:30–21:30 (Midden-Europese tijd).\nAfgezegd: Anna Bakker, Bram de Vries.\n"
+        "op dinsdag 30 maart 2027, 19:30–21:30 (tijd in Amsterdam).\nAfgezegd: Anna Bakker, Bram de Vries.\n"
         # Her comment quoted on one line: what she typed cannot pass for the mail's own text.
         "Anna Bakker schreef: \u201eIk ben op cursus. Beste Piet, klik hier\u201d\n\n"
     ) in text
     english = texts.at_risk_text(session(**GEDRAG_A), ENGLISH_READER, declined=declined, alternatives=[])
     assert "Declined: Anna Bakker, Bram de Vries.\nAnna Bakker wrote: \u201cIk ben op cursus. Beste Piet, klik hier\u201d\n" in english
-    assert "- dinsdag 6 april 2027, 19:30–21:30 (Midden-Europese tijd)\n" in text
+    assert "- dinsdag 6 april 2027, 19:30–21:30 (tijd in Amsterdam)\n" in text
 
 
 def every_text(event, reader: Contact) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -120,3 +121,98 @@ def busy_cells(intervals: Sequence[tuple[datetime, datetime]], first_day: date, 
             if any(busy_start < end and start < busy_end for busy_start, busy_end in intervals):
                 found[(day.weekday(), minute)] = day
     return found
+
+
+# The part of the week the page opens on.
+
+USUAL_WEEKDAYS = frozenset(range(5))
+USUAL_EARLIEST = time(15)
+USUAL_LATEST = time(21)
+"""The programme's usual hours, which a person in no group sees first: weekdays 15:00–21:00 (Dutch
+time), from the end of a school day to the evening, where intervision sessions mostly fall."""
+USUAL_ZONE = "Europe/Amsterdam"
+
+
+@dataclass(frozen=True, slots=True)
+class Hours:
+    """A group's days and hours on its own clock: sessions fall on ``weekdays`` (0 = Monday),
+    from ``earliest`` until ``latest``."""
+
+    weekdays: frozenset[int]
+    earliest: time
+    latest: time
+    timezone: str
+
+
+USUAL_HOURS = Hours(USUAL_WEEKDAYS, USUAL_EARLIEST, USUAL_LATEST, USUAL_ZONE)
+
+
+def opening_cells(hours: Iterable[Hours], timezone: str, week: date) -> set[Cell]:
+    """The cells of a person's grid (on the wall clock of ``timezone``) whose whole half hour lies
+    within one of the groups' ``hours`` in the week of Monday ``week``: what the page shows first.
+    A group's evening in Amsterdam is a New York member's afternoon; the week matters only in the
+    weeks between the American and the European clock change."""
+    person = ZoneInfo(timezone)
+    found: set[Cell] = set()
+    for group in hours:
+        zone = ZoneInfo(group.timezone)
+        first = group.earliest.hour * 60 + group.earliest.minute
+        last = group.latest.hour * 60 + group.latest.minute or 24 * 60  # latest 00:00: until midnight
+        for offset in range(7):
+            day = week + timedelta(days=offset)
+            for minute in grid_minutes():
+                start = datetime.combine(day, time(minute // 60, minute % 60), person).astimezone(zone)
+                local = start.hour * 60 + start.minute
+                if start.weekday() in group.weekdays and first <= local and local + SLOT_MINUTES <= last:
+                    found.add((day.weekday(), minute))
+    return found
+
+
+def first_part(opening: set[Cell]) -> tuple[list[int], list[int]]:
+    """The days and the start minutes of the part of the grid shown first: every day and every half
+    hour from the first to the last of ``opening`` (a rectangle, so that the part reads as a
+    table); the whole grid when ``opening`` is empty."""
+    if not opening:
+        return list(range(7)), list(grid_minutes())
+    minutes = [minute for _, minute in opening]
+    return sorted({day for day, _ in opening}), list(range(min(minutes), max(minutes) + SLOT_MINUTES, SLOT_MINUTES))
+
+
+# Dates as people in the Netherlands write them, whatever their browser's language.
+
+DATE_FORMAT = "dd-mm-jjjj"
+_DUTCH_DATE = re.compile(r"(\d{1,2})[-./](\d{1,2})[-./](\d{4})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+class DateProblem(ValueError):
+    """Why a typed date is none: ``code`` is :data:`NOT_A_DATE` (not written as dd-mm-jjjj) or
+    :data:`NO_SUCH_DAY` (31-02-2027)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+NOT_A_DATE, NO_SUCH_DAY = "not-a-date", "no-such-day"
+
+
+def parse_day(text: str) -> date:
+    """A day typed as ``8-3-2027``, ``08-03-2027`` (also with ``/`` or ``.``), or as the ISO
+    ``2027-03-08`` that an older copy of the page sent; DateProblem says why it is none."""
+    text = text.strip()
+    if match := _DUTCH_DATE.fullmatch(text):
+        day, month, year = (int(part) for part in match.groups())
+    elif match := _ISO_DATE.fullmatch(text):
+        year, month, day = (int(part) for part in match.groups())
+    else:
+        raise DateProblem(NOT_A_DATE)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise DateProblem(NO_SUCH_DAY) from None
+
+
+def day_text(day: date) -> str:
+    """``date(2027, 3, 8)`` → ``"08-03-2027"``, as :func:`parse_day` reads it back."""
+    return f"{day.day:02d}-{day.month:02d}-{day.year:04d}"

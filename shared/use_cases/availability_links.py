@@ -87,6 +87,16 @@ def resolve(session: DbSession, token: str, now: datetime, *, lock: bool = False
     return session.get(Participant, link.participant_id, with_for_update=lock)
 
 
+def language_of_expired(session: DbSession, token: str) -> str | None:
+    """The language of the participant whose link ``token`` was until it expired (its row is kept
+    until the participant's next link), so that the page saying so speaks it; None otherwise."""
+    if not token or len(token) > 100:
+        return None
+    link = session.get(AvailabilityLink, _hash(token))
+    participant = None if link is None else session.get(Participant, link.participant_id)
+    return None if participant is None else participant.language
+
+
 def save(session: DbSession, token: str, availability: Mapping[str, Any], now: datetime) -> Participant | None:
     """Store the availability filled in on the page, exactly as the API's PUT stores it (the
     caller validated it with the same schema); None when the link died meanwhile."""

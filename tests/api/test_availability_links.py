@@ -82,10 +82,10 @@ def test_ticked_cells_are_stored_as_windows_like_the_api_stores_them(client, pla
     before = platform.get(f"/v1/participants/{person['id']}")
     page = client.get(path).get_data(as_text=True)
     slots = ["tue 19:00", "tue 19:30", "tue 20:00", "tue 20:30", "tue 21:00", "thu 09:00", "thu 09:30"]
-    response = post_form(client, path, page, slots, unavailable_start="2027-05-03", unavailable_end="2027-05-07", unavailable_note="meivakantie")
+    response = post_form(client, path, page, slots, unavailable_start="3-5-2027", unavailable_end="07-05-2027", unavailable_note="meivakantie")
     assert response.status_code == 200, response.get_data(as_text=True)
     assert "Je week is opgeslagen" in response.get_data(as_text=True)
-    assert checked(response.get_data(as_text=True)) == [s for s in sorted(slots, key=lambda s: (s[4:], "montuewedthufrisatsun".index(s[:3])))]
+    assert sorted(checked(response.get_data(as_text=True))) == sorted(slots)
     after = platform.get(f"/v1/participants/{person['id']}")
     assert after.json["availability"] == {
         "weekly": [{"day": "tue", "start": "19:00", "end": "21:30"}, {"day": "thu", "start": "09:00", "end": "10:00"}],
@@ -105,24 +105,35 @@ def test_a_period_is_removed_by_ticking_it(client, platform, person):
     assert platform.get(f"/v1/participants/{person['id']}").json["availability"]["unavailable"] == []
 
 
-@pytest.mark.parametrize(("fields", "slots", "reason"), [
-    ({}, [], "vink minstens één half uur aan"),
-    ({}, ["tue 23:00"], "geen half uur"),
-    ({}, ["tue 19:00", "wed 19:00", "tue 19:00"], "twee keer verstuurd"),
-    ({"unavailable_start": "2027-05-07", "unavailable_end": "2027-05-03"}, ["tue 19:00"], "must not be before start"),
-    ({"unavailable_start": "7 mei"}, ["tue 19:00"], "periode"),
-    ({"unavailable_end": "2027-05-03"}, ["tue 19:00"], "eerste dag"),
-    ({"remove": "5"}, ["tue 19:00"], "niet meer op deze pagina"),
-    ({"unavailable_start": "2027-05-03", "unavailable_note": "x" * 201}, ["tue 19:00"], "periode"),
+@pytest.mark.parametrize(("fields", "slots", "field", "reason"), [
+    ({}, [], "week", "Vink minstens één half uur aan waarop je kunt."),
+    ({}, ["tue 23:00"], "week", "Een aangevinkte tijd is geen half uur van de week op deze pagina."),
+    ({}, ["tue 19:00", "wed 19:00", "tue 19:00"], "week", "Een half uur is twee keer verstuurd."),
+    ({"unavailable_start": "07-05-2027", "unavailable_end": "03-05-2027"}, ["tue 19:00"], "unavailable_end",
+     "De laatste dag kan niet vóór de eerste dag (07-05-2027) liggen."),
+    ({"unavailable_start": "7 mei"}, ["tue 19:00"], "unavailable_start", "Schrijf de datum als dd-mm-jjjj, bijvoorbeeld 08-03-2027."),
+    ({"unavailable_start": "31-02-2027"}, ["tue 19:00"], "unavailable_start", "31-02-2027 bestaat niet in de kalender."),
+    ({"unavailable_start": "05/03/2027", "unavailable_end": "2027-13-01"}, ["tue 19:00"], "unavailable_end", "2027-13-01 bestaat niet in de kalender."),
+    ({"unavailable_end": "03-05-2027"}, ["tue 19:00"], "unavailable_start", "Vul de eerste dag in waarop je niet kunt, als dd-mm-jjjj."),
+    ({"remove": "5"}, ["tue 19:00"], "remove", "Een periode die je wilde verwijderen, staat niet meer op deze pagina."),
+    ({"unavailable_start": "03-05-2027", "unavailable_note": "x" * 201}, ["tue 19:00"], "unavailable_note", "De opmerking mag hooguit 200 tekens lang zijn."),
 ])
-def test_a_post_that_cannot_be_stored_says_why_and_changes_nothing(client, platform, person, fields, slots, reason):
+def test_a_post_that_cannot_be_stored_says_why_next_to_the_field_keeps_what_was_sent_and_changes_nothing(
+    client, platform, person, fields, slots, field, reason,
+):
     path = path_of(link_for(platform, person["id"]))
     before = platform.get(f"/v1/participants/{person['id']}")
     page = client.get(path).get_data(as_text=True)
     response = post_form(client, path, page, slots, **fields)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert 'role="alert"' in html and "Niet opgeslagen" in html and reason in html, html[:3000]
+    assert 'role="alert"' in html and "Niet opgeslagen." in html, html[:3000]
+    assert re.search(f'<p class="field-error" id="{field}-error">{re.escape(reason)}', html), html
+    # Everything sent is on the page again, as it was sent.
+    assert sorted(checked(html)) == sorted(set(slots) - {"tue 23:00"})
+    for name in ("unavailable_start", "unavailable_end", "unavailable_note"):
+        assert f'name="{name}" value="{fields.get(name, "")}"' in html
+    assert "must not be before start" not in html and "dates are inclusive" not in html
     after = platform.get(f"/v1/participants/{person['id']}")
     assert after.json == before.json and after.headers["ETag"] == before.headers["ETag"]
 
@@ -148,8 +159,8 @@ def test_a_revoked_expired_changed_or_erased_link_is_404(client, platform, perso
     assert client.get(path).status_code == 200
     assert platform.delete(f"/v1/participants/{person['id']}/availability-link").status_code == 204
     assert client.get(path).status_code == 404  # revoked
-    gone = client.get(path)
-    assert "Deze link werkt niet meer" in gone.get_data(as_text=True)
+    gone = client.get(path, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "Deze link werkt niet meer" in gone.get_data(as_text=True)  # Dutch, whatever the browser's language
     path = path_of(link_for(platform, person["id"]))
     assert platform.delete(f"/v1/participants/{person['id']}").status_code == 204
     assert client.get(path).status_code == 404  # erased

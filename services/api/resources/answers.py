@@ -57,10 +57,12 @@ def page(template: str, status: int, *, scripted: bool = False, **values) -> Res
     return Response(render_template(template, **values), status=status, content_type="text/html; charset=utf-8")
 
 
-def link_gone(reason: str) -> Response:
-    """404 for a dead personal link, in the language the browser asks for; ``reason`` is an
-    English msgid, marked with ``N_`` where it is written."""
-    _ = i18n.translator(request.accept_languages.best_match(["nl", "en"]) or "nl")
+def link_gone(reason: str, language: str | None = None) -> Response:
+    """404 for a dead personal link, in the ``language`` of the person it was for when it is
+    known, else in Dutch (the browser's language says nothing about the reader: a Dutch teacher's
+    browser often speaks English); ``reason`` is an English msgid, marked with ``N_`` where it is
+    written."""
+    _ = i18n.translator(language or "nl")
     return page("link_gone.html", 404, reason=_(reason), **_.template_context())
 
 

@@ -20,6 +20,7 @@ marked in the grid for the seven days from today.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -45,6 +46,7 @@ from shared.domain.webhooks import NOT_ALLOWED
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.use_cases import availability_links, busy_time
 from shared.use_cases import calendar_sources as sources
+from shared.use_cases.scheduling import constraints_of
 
 availability_pages = Blueprint(
     "availability-pages", __name__, url_prefix="/availability", idempotent_posts=False,
@@ -52,6 +54,9 @@ availability_pages = Blueprint(
 )
 
 NOTE_LENGTH = 200
+MAX_WINDOWS = 50
+MAX_PERIODS = 366
+"""The limits of :class:`AvailabilityInputSchema`, said in words before it would refuse."""
 FORM_SCHEMA = {
     "type": "object", "required": ["slot", "csrf"], "additionalProperties": {"type": "string"},
     "properties": {
@@ -61,9 +66,11 @@ FORM_SCHEMA = {
             "description": "The ticked half hours, `DAY HH:MM` from `mon 07:00` to `sun 22:30`",
         },
         "remove": {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{1,3}$"}, "description": "Positions of listed periods to remove"},
-        # A browser sends a date field left empty as an empty value.
-        "unavailable_start": {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]},
-        "unavailable_end": {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]},
+        # Dutch dates whatever the browser's language; a field left empty is sent as an empty value.
+        "unavailable_start": {"type": "string", "maxLength": 40, "example": "08-03-2027",
+                              "description": "The first day of a period the participant cannot meet, `dd-mm-jjjj` (or empty)"},
+        "unavailable_end": {"type": "string", "maxLength": 40, "example": "12-03-2027",
+                            "description": "Its last day, `dd-mm-jjjj`; empty: the first day"},
         "unavailable_note": {"type": "string", "maxLength": NOTE_LENGTH},
         "csrf": {"type": "string"},
     },
@@ -88,30 +95,60 @@ REMOVAL_FORM_SCHEMA = {
 
 
 class Refused(Exception):
-    """What the page says when a post cannot be stored."""
+    """What the page says when a post cannot be stored: ``field`` (one of :data:`FIELDS`) is
+    where the page shows ``reason``."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
 
 
-def _gone() -> Response:
-    return link_gone(N_("The link has expired or has been replaced. Ask the organiser of your intervision programme for a new one."))
+WEEK, REMOVE, START, END, NOTE = "week", "remove", "unavailable_start", "unavailable_end", "unavailable_note"
+FIELDS = (WEEK, REMOVE, START, END, NOTE)
+"""Where a refused post's reason stands: the week's grid, the periods to remove, the new period's fields."""
+
+
+def _gone(session: Session, token: str) -> Response:
+    return link_gone(
+        N_("The link has expired or has been replaced. Ask the organiser of your intervision programme for a new one."),
+        availability_links.language_of_expired(session, token),
+    )
 
 
 def _csrf(token: str) -> str:
     return availability_links.csrf(state().settings.secret(), token)
 
 
+@dataclass(frozen=True)
+class Posted:
+    """What a refused post sent, shown again as it was: the ticked cells, the periods ticked for
+    removal and the typed period."""
+
+    cells: frozenset[grid.Cell]
+    removed: frozenset[str]
+    start: str
+    end: str
+    note: str
+
+
 def _show(
     session: Session, participant: Participant, token: str, *, status: int = 200, saved: bool = False,
-    problem: str | None = None, calendar_done: str | None = None, calendar_problem: str | None = None, typed_url: str = "",
+    problem: str | None = None, errors: dict[str, str] | None = None, posted: Posted | None = None,
+    calendar_done: str | None = None, calendar_problem: str | None = None, typed_url: str = "",
     calendar_alert: str | None = None,
 ) -> Response:
-    """The page. ``calendar_done``: ``added`` or ``removed`` after the redirect of a calendar
-    post; ``calendar_problem`` why a typed address was not added, shown next to the field that
-    keeps ``typed_url``; ``calendar_alert`` why a removal was refused."""
+    """The page. ``problem`` why the week was not saved, ``errors`` the reasons by field
+    (:data:`FIELDS`) and ``posted`` what was sent, which the page shows instead of what is stored;
+    ``calendar_done``: ``added`` or ``removed`` after the redirect of a calendar post;
+    ``calendar_problem`` why a typed address was not added, shown next to the field that keeps
+    ``typed_url``; ``calendar_alert`` why a removal was refused."""
     translator = i18n.translator(participant.language)
+    _ = translator
     language = translator.language
     now = state().clock()
     document = participant.availability
-    ticked = grid.ticked(grid.windows_from(document.get("weekly", [])))
+    ticked = posted.cells if posted else grid.ticked(grid.windows_from(document.get("weekly", [])))
     calendars = _calendars(session, participant, now, language)
     busy = _busy_cells(session, participant, now) if calendars else {}
     abbreviated = translator.locale.days["format"]["abbreviated"]
@@ -120,44 +157,70 @@ def _show(
         for number, slug in enumerate(WEEKDAYS)
     ]
     busy_days = sorted(set(busy.values()))
-    rows = [
-        {
-            "time": f"{minute // 60:02d}:{minute % 60:02d}",
-            "cells": [
-                {"value": grid.slot_value((day, minute)), "checked": (day, minute) in ticked,
-                 "label": f"{days[day]['name']} {grid.slot_value((day, minute))[4:]}",
-                 "busy": f"busy-{WEEKDAYS[day]}" if (day, minute) in busy else None}
-                for day in range(7)
-            ],
-        }
-        for minute in grid.grid_minutes()
-    ]
+
+    def cell(day: int, minute: int) -> dict:
+        value = grid.slot_value((day, minute))
+        return {"value": value, "checked": (day, minute) in ticked, "label": f"{days[day]['name']} {value[4:]}",
+                "busy": f"busy-{WEEKDAYS[day]}" if (day, minute) in busy else None}
+
+    def rows(shown_days: list[int], minutes, skipped=frozenset()) -> list[dict]:
+        return [
+            {"time": grid.slot_value((0, minute))[4:],
+             "cells": [None if (day, minute) in skipped else cell(day, minute) for day in shown_days]}
+            for minute in minutes
+        ]
+
+    first_days, first_minutes = grid.first_part(grid.opening_cells(
+        _hours_of(participant), participant.timezone, _today(participant, now) + timedelta(days=7 - _today(participant, now).weekday()),
+    ))
+    in_first = frozenset((day, minute) for day in first_days for minute in first_minutes)
+    whole = len(in_first) == 7 * len(grid.grid_minutes())
+    others_ticked = sum(1 for item in ticked if item not in in_first)
     for calendar in calendars:
         calendar["remove_action"] = url_for(
             "availability-pages.AvailabilityCalendarRemoval", token=token, source_id=calendar["id"], _anchor="calendars",
         )
-    _ = translator
+    stored_periods = document.get("unavailable", [])
     return page(
         "availability.html", status, scripted=True,
         **translator.template_context(),
         name=participant.name,
         zone=i18n.zone_name(participant.timezone, language),
+        grouped=bool(participant.memberships),
         unrestricted=not document.get("weekly"),
-        days=days, rows=rows,
+        days=days,
+        first={"days": [days[day] for day in first_days], "rows": rows(first_days, first_minutes)},
+        others=None if whole else {
+            "days": days, "rows": rows(list(range(7)), grid.grid_minutes(), in_first), "ticked": others_ticked,
+        },
         busy_days=[
             {"id": f"busy-{WEEKDAYS[day.weekday()]}", "text": _("busy in your calendar on {date}", date=i18n.format_date(day, language))}
             for day in busy_days
         ],
         busy_from=i18n.format_date(_today(participant, now), language, weekday=False),
         busy_to=i18n.format_date(_today(participant, now) + timedelta(days=6), language, weekday=False),
-        unavailable=[_range_text(item, participant.timezone, language) for item in document.get("unavailable", [])],
-        saved=saved, problem=problem, csrf=_csrf(token),
+        unavailable=[
+            {"text": _range_text(item, participant.timezone, language), "removed": posted is not None and str(number) in posted.removed}
+            for number, item in enumerate(stored_periods)
+        ],
+        typed=posted or Posted(frozenset(), frozenset(), "", "", ""),
+        date_example=grid.day_text(_today(participant, now) + timedelta(days=30)),
+        saved=saved, problem=problem, errors=errors or {}, csrf=_csrf(token),
         calendars=calendars, calendar_done=calendar_done, calendar_problem=calendar_problem, typed_url=typed_url,
         calendar_alert=calendar_alert,
         max_calendars=calendar_rules.MAX_SOURCES, max_url_length=calendar_rules.MAX_URL_LENGTH,
         calendar_action=url_for("availability-pages.AvailabilityCalendars", token=token),
         page_action=url_for("availability-pages.AvailabilityPage", token=token),
     )
+
+
+def _hours_of(participant: Participant) -> list[grid.Hours]:
+    """The days and hours of the participant's groups; the programme's usual hours when she is in none."""
+    hours = []
+    for membership in participant.memberships:
+        rules = constraints_of(membership.group.constraints)
+        hours.append(grid.Hours(rules.weekdays, rules.earliest, rules.latest, membership.group.timezone))
+    return hours or [grid.USUAL_HOURS]
 
 
 def _owner(participant: Participant) -> Actor:
@@ -206,61 +269,81 @@ def _range_text(item: dict, timezone: str, language: str) -> str:
     return f"{text} ({item['note']})" if item.get("note") else text
 
 
+def _posted() -> Posted:
+    """What the form sent, as far as the page can show it again (a value that is no half hour of
+    the page is dropped: the reason says so)."""
+    form = request.form
+    cells = set()
+    for value in form.getlist("slot"):
+        try:
+            cells |= grid.parse_slots([value])
+        except ValueError:
+            pass
+    return Posted(
+        frozenset(cells), frozenset(form.getlist("remove")),
+        form.get(START, "")[:40], form.get(END, "")[:40], form.get(NOTE, "")[: NOTE_LENGTH * 2],
+    )
+
+
 def _posted_availability(participant: Participant) -> dict:
-    """The availability the form asks for; Refused says why it cannot be stored."""
+    """The availability the form asks for; Refused says why it cannot be stored, and where."""
     _ = i18n.translator(participant.language)
     form = request.form
     slots = form.getlist("slot")
     try:
         cells = grid.parse_slots(slots)
     except ValueError:
-        raise Refused(_("a ticked time is not a half hour of the week on this page")) from None
+        raise Refused(WEEK, _("A ticked time is not a half hour of the week on this page.")) from None
     if len(cells) != len(slots):  # as the form's schema says (uniqueItems); the page sends each once
-        raise Refused(_("a half hour was sent twice"))
-    current = participant.availability
-    kept = [w for w in grid.windows_from(current.get("weekly", []))]
+        raise Refused(WEEK, _("A half hour was sent twice."))
+    kept = grid.windows_from(participant.availability.get("weekly", []))
     windows = grid.windows_of(cells, kept)
     if not windows:
-        raise Refused(_("tick at least one half hour at which you can meet"))
-    unavailable = list(current.get("unavailable", []))
+        raise Refused(WEEK, _("Tick at least one half hour at which you can meet."))
+    if len(windows) > MAX_WINDOWS:
+        raise Refused(WEEK, _("Your week has more than {count} separate stretches: join some of them.", count=MAX_WINDOWS))
+    unavailable = list(participant.availability.get("unavailable", []))
     removed = set(form.getlist("remove"))
     if not removed <= {str(i) for i in range(len(unavailable))}:
-        raise Refused(_("a period to remove is no longer on this page"))
+        raise Refused(REMOVE, _("A period to remove is no longer on this page. Reload the page to see the current list."))
     unavailable = [item for i, item in enumerate(unavailable) if str(i) not in removed]
-    start, end = form.get("unavailable_start", "").strip(), form.get("unavailable_end", "").strip()
-    note = " ".join(form.get("unavailable_note", "").split())
+    start, end = form.get(START, "").strip(), form.get(END, "").strip()
+    note = " ".join(form.get(NOTE, "").split())
     if start or end or note:
-        if not start:
-            raise Refused(_("give the first day you cannot meet"))
-        item = {"start": start, "end": end or start}
+        first = _day(start, START, _, _("Give the first day you cannot meet, as {format}.", format=_date_format(_)))
+        last = _day(end, END, _) if end else first
+        if last < first:
+            raise Refused(END, _("The last day cannot be before the first day ({date}).", date=grid.day_text(first)))
+        if len(note) > NOTE_LENGTH:
+            raise Refused(NOTE, _("The note can be at most {count} characters long.", count=NOTE_LENGTH))
+        if len(unavailable) >= MAX_PERIODS:
+            raise Refused(START, _("You have {count} periods already: remove one before you add another.", count=MAX_PERIODS))
+        item = {"start": first.isoformat(), "end": last.isoformat()}
         if note:
             item["note"] = note
         unavailable.append(item)
     document = {"weekly": grid.weekly_of(windows), "unavailable": unavailable}
     try:
         return AvailabilityInputSchema().load(document)
-    except ma.ValidationError as error:
-        raise Refused(_explain(error.normalized_messages(), _)) from None
+    except ma.ValidationError:  # checked above, field by field, in words; the schema is the last word
+        raise Refused(WEEK, _("Your week could not be stored like this.")) from None
 
 
-def _explain(messages: dict, _) -> str:
-    """The first reason of the schema, with where it applies in words of the page."""
-    field, reasons = next(iter(_flatten(messages)))
-    where = _("the period you cannot meet") if field.startswith("unavailable") else _("your week")
-    return f"{where}: {reasons}"
+def _date_format(_: i18n.Translator) -> str:
+    """``dd-mm-jjjj`` (Dutch), ``dd-mm-yyyy`` (English)."""
+    return _("dd-mm-yyyy")
 
 
-def _flatten(messages, prefix: str = ""):
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            yield from _flatten(value, f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
-        yield prefix, " ".join(messages)
-    elif isinstance(messages, list):
-        for value in messages:
-            yield from _flatten(value, prefix)
-    else:
-        yield prefix, str(messages)
+def _day(text: str, field: str, _: i18n.Translator, missing: str | None = None) -> date:
+    """The day typed in ``field``; Refused says why it is none."""
+    if not text:
+        raise Refused(field, missing or "")
+    try:
+        return grid.parse_day(text)
+    except grid.DateProblem as problem:
+        if problem.code == grid.NO_SUCH_DAY:
+            raise Refused(field, _("{date} is not a day in the calendar.", date=text)) from None
+        raise Refused(field, _("Write the date as {format}, for example {example}.", format=_date_format(_), example="08-03-2027")) from None
 
 
 @availability_pages.route("/<token>")
@@ -277,7 +360,7 @@ class AvailabilityPage(MethodView):
         with transaction() as session:
             participant = availability_links.resolve(session, token, state().clock())
             if participant is None:
-                return _gone()
+                return _gone(session, token)
             done = request.args.get(CALENDAR)
             return _show(session, participant, token, calendar_done=done if done in ("added", "removed") else None)
 
@@ -293,20 +376,20 @@ class AvailabilityPage(MethodView):
         with transaction() as session:
             participant = availability_links.resolve(session, token, now)
             if participant is None:
-                return _gone()
+                return _gone(session, token)
             _ = i18n.translator(participant.language)
-            problem = forged(_csrf(token), _)
-            if not problem:
-                try:
-                    availability = _posted_availability(participant)
-                    problem = None
-                except Refused as refused:
-                    problem = str(refused)
-            if problem:
-                return _show(session, participant, token, status=400, problem=_("Not saved: {reason}.", reason=problem))
+            expired = forged(_csrf(token), _)
+            try:
+                if expired:
+                    raise Refused("", _("Not saved: {reason}.", reason=expired))
+                availability = _posted_availability(participant)
+            except Refused as refused:
+                errors = {refused.field: refused.reason} if refused.field else {}
+                problem = _("Not saved. {reason}", reason=refused.reason) if refused.field else refused.reason
+                return _show(session, participant, token, status=400, problem=problem, errors=errors, posted=_posted())
             saved = availability_links.save(session, token, availability, now)
             if saved is None:
-                return _gone()
+                return _gone(session, token)
             return _show(session, saved, token, saved=True)
 
 
@@ -375,7 +458,7 @@ class AvailabilityCalendars(MethodView):
         with transaction() as session:
             participant = availability_links.resolve(session, token, now)
             if participant is None:
-                return _gone()
+                return _gone(session, token)
             session.expunge(participant)
         typed = request.form.get("url", "")
         _ = i18n.translator(participant.language)
@@ -385,7 +468,7 @@ class AvailabilityCalendars(MethodView):
         with transaction() as session:
             participant = availability_links.resolve(session, token, now)
             if participant is None:
-                return _gone()
+                return _gone(session, token)
             count = len(sources.list_sources(session, _owner(participant), calendar_rules.PARTICIPANT, participant.id))
             return _show(
                 session, participant, token, status=400, typed_url=typed[: calendar_rules.MAX_URL_LENGTH],
@@ -406,7 +489,7 @@ class AvailabilityCalendarRemoval(MethodView):
         with transaction() as session:
             participant = availability_links.resolve(session, token, now)
             if participant is None:
-                return _gone()
+                return _gone(session, token)
             _ = i18n.translator(participant.language)
             if forged(_csrf(token), _):
                 return _show(session, participant, token, status=400, calendar_alert=_(

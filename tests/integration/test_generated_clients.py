@@ -213,10 +213,10 @@ def test_walkthrough_runs_against_a_live_server_and_passes_mypy_strict(python_cl
     assert summary["stale_write"] == "/problems/precondition-failed"
 
 
-def test_readme_shows_the_walkthrough_as_it_is():
-    """The README's excerpts of the walkthrough are the walkthrough's own lines, in order."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Integrating with a generated client", 1)[1].split("\n## ", 1)[0]
+def test_the_integration_guide_shows_the_walkthrough_as_it_is():
+    """The integration guide's excerpts of the client walkthrough are its own lines, in order."""
+    guide = (ROOT / "docs/integration.md").read_text(encoding="utf-8")
+    section = guide.split("## Generated clients", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     assert len(blocks) == 5
     script = [line.strip() for line in (ROOT / "examples/client_walkthrough.py").read_text(encoding="utf-8").splitlines()]

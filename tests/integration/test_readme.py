@@ -1,23 +1,47 @@
-"""The README's curl walkthrough works when pasted into a shell, against a real server."""
+"""Every runnable command block of the README and of the documentation site works when pasted
+into a shell, against a real server.
+
+A block fenced as ```sh is runnable: each file's blocks run in order, as one bash script
+(``set -euo pipefail``), from the checkout, against an ``intervisie serve`` of their own on a free
+port with a fresh database (``BASE`` names it, as a reader on another port would export it).
+Blocks fenced otherwise (```console, ```text, ```json) are examples and are not run. The blocks
+write their files into ``mktemp -d`` folders (here under the test's own temporary folder): they
+run in a private copy of the checkout (its tracked and untracked files, with ``.venv`` and the npm
+tools linked), whose files are the same before and after — a copy, so that others' edits in a
+shared working tree cannot make the test fail or pass."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import secrets
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.integration.servers import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
+RUNNABLE = re.compile(r"^```sh\n(.*?)^```", flags=re.S | re.M)
+# How many runnable blocks each document has: a new one elsewhere is run too, and counted here.
+EXPECTED_BLOCKS = {"README.md": 1, "docs/integration.md": 1, "docs/walkthrough.md": 9}
+
+
+def documents() -> list[str]:
+    return ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").rglob("*.md"))]
+
+
+def runnable_blocks(document: str) -> list[str]:
+    return RUNNABLE.findall((ROOT / document).read_text(encoding="utf-8"))
 
 
 def walkthrough_blocks() -> list[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Walkthrough with curl", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+    """The full walkthrough's blocks, in order (the observability test runs them too)."""
+    return runnable_blocks("docs/walkthrough.md")
 
 
 def _json_lines(text: str) -> list:
@@ -29,24 +53,86 @@ def _json_lines(text: str) -> list:
     return found
 
 
-def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
-    blocks = walkthrough_blocks()
-    assert len(blocks) == 9
-    (tmp_path / ".venv").symlink_to(Path(sys.executable).parents[1])
+def private_checkout(destination: Path) -> Path:
+    """A copy of the checkout's files as git sees them (tracked and untracked, not ignored), with
+    the virtualenv and the npm tools linked in."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    (destination / ".venv").symlink_to(Path(sys.executable).parents[1])
+    node_modules = ROOT / "tests/browser/node_modules"
+    if node_modules.is_dir():
+        (destination / "tests/browser/node_modules").symlink_to(node_modules)
+    return destination
+
+
+def files_of(checkout: Path) -> set[str]:
+    """Every file and folder in the copy, without the linked tools and Python's byte-code caches."""
+    found = set()
+    for folder, folders, names in os.walk(checkout):
+        folders[:] = [f for f in folders if f != "__pycache__" and not (Path(folder) / f).is_symlink()]
+        found |= {str((Path(folder) / name).relative_to(checkout)) for name in [*folders, *names]}
+    return found
+
+
+def run_document(document: str, tmp_path: Path, *, timeout: int = 180) -> tuple[subprocess.CompletedProcess[str], str]:
+    """Run a document's blocks as one script against a fresh server; return the result and the base URL."""
+    checkout = private_checkout(tmp_path / "checkout")
+    (tmp_path / "tmp").mkdir()
     port = free_port()
     env = {
         "INTERVISIE_DATABASE_URL": f"sqlite:///{tmp_path}/walkthrough.db",
         "INTERVISIE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "INTERVISIE_SECRET_KEY": secrets.token_hex(32),
     }
+    before = files_of(checkout)
     with serving(env, cwd=tmp_path, port=port) as base:
-        script = "set -euo pipefail\n" + "\n".join(blocks).replace("http://127.0.0.1:8000", base)
+        script = "set -euo pipefail\n" + "\n".join(runnable_blocks(document))
         result = subprocess.run(
-            ["bash", "-c", script], cwd=tmp_path, env={**os.environ, **env},
-            capture_output=True, text=True, timeout=120, check=False,
+            ["bash", "-c", script], cwd=checkout, env={**os.environ, **env, "BASE": base, "TMPDIR": str(tmp_path / "tmp")},
+            capture_output=True, text=True, timeout=timeout, check=False,
         )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, f"{document}:\n{result.stdout}\n{result.stderr}"
+    assert files_of(checkout) - before == set(), "the blocks left files in the checkout"
+    assert files_of(checkout) == before
+    return result, base
+
+
+def test_every_runnable_block_is_counted():
+    found = {document: len(runnable_blocks(document)) for document in documents() if runnable_blocks(document)}
+    assert found == EXPECTED_BLOCKS
+
+
+def check_readme(result: subprocess.CompletedProcess[str], base: str, tmp_path: Path) -> None:
+    lines = result.stdout.splitlines()
+    slot, first_start, events, answered, at_risk, alternative = lines[:6]
+    assert "dinsdag" in slot and slot.endswith("19:00–20:30")
+    assert first_start == "2028-01-11T19:00:00+01:00"
+    assert int(events) == 9  # three guided sessions and six self-directed ones
+    assert answered == "Je antwoord is opgeslagen: Nee, ik kan niet"
+    assert at_risk == "True"
+    assert alternative.startswith("2028-01-") and alternative != first_start
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("## A first walkthrough", 1)[1].split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    assert shown == lines[:6]
+
+
+def check_integration_guide(result: subprocess.CompletedProcess[str], base: str, tmp_path: Path) -> None:
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["run_status"] == "succeeded" and summary["idempotent_replay"] is True
+    assert summary["feed_url"].startswith(base + "/feeds/")
+    assert (next(tmp_path.glob("tmp/tmp.*/intervisie_client")) / "__init__.py").exists()
+    assert "createParticipant" in next(tmp_path.glob("tmp/tmp.*/intervisie.d.ts")).read_text(encoding="utf-8")
+
+
+def check_walkthrough(result: subprocess.CompletedProcess[str], base: str, tmp_path: Path) -> None:
     outputs = _json_lines(result.stdout)
-    participants = (tmp_path / "participants.txt").read_text().split()
+    participants = next(tmp_path.glob("tmp/tmp.*/participants.txt")).read_text().split()
 
     memberships, group = outputs[:3], outputs[3]
     assert [m["participant_id"] for m in memberships] == participants
@@ -72,7 +158,10 @@ def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
     assert infeasible["diagnostics"]["blockers"] == [facilitator]
     january = infeasible["diagnostics"]["months"][0]
     assert january["month"] == "2028-01"
-    assert january["best_slots"][0] == {
+    best = dict(january["best_slots"][0])
+    explanations = best.pop("explanations")
+    assert {e["name"] for e in explanations} == {"Fien Jansen"}  # why she cannot come, in words
+    assert best == {
         "start": "2028-01-11T18:30:00+01:00", "end": "2028-01-11T20:00:00+01:00",
         "attendees": 3, "required": 4, "absent_ids": [facilitator], "booked": [],
     }
@@ -125,3 +214,13 @@ def test_readme_walkthrough_runs_against_a_real_server(tmp_path):
             {"start": "2028-04-24", "end": "2028-04-28", "note": "meivakantie"},
         ],
     }
+
+
+CHECKS = {"README.md": check_readme, "docs/integration.md": check_integration_guide, "docs/walkthrough.md": check_walkthrough}
+
+
+@pytest.mark.parametrize("document", [d for d in documents() if runnable_blocks(d)])
+def test_runnable_blocks_run_against_a_real_server_and_leave_the_checkout_clean(document, tmp_path):
+    result, base = run_document(document, tmp_path, timeout=240)
+    if document in CHECKS:
+        CHECKS[document](result, base, tmp_path)

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-calendars lint lock openapi system-deps clean
+.PHONY: run test bench bench-calendars lint lock openapi docs system-deps clean
 
 # The exact versions come from the lock file (the Dockerfile uses requirements.lock, the same
 # resolution without the test extra); the project itself is installed on top, without
@@ -50,6 +50,11 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	cd tests/browser && npm ci --no-audit --no-fund --silent
 	touch $@
 
+# The documentation site (mkdocs.yml, docs/) into site/; `make test` builds it the same way
+# (tests/unit/test_docs.py), so a broken link fails there too.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 lint: $(STAMP)
 	$(BIN)/ruff check shared services tests bench
 
@@ -75,4 +80,4 @@ system-deps:
 	fi
 
 clean:
-	rm -rf $(VENV) var build *.egg-info
+	rm -rf $(VENV) var build site *.egg-info

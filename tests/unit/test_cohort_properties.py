@@ -205,10 +205,13 @@ def requests_with_bookings(draw) -> PlanRequest:
 
 
 def _without_booked(result: Plan | Infeasible) -> Plan | Infeasible:
+    """The result without who is booked and why each absentee is absent (written as
+    unavailability, a booking reads as time away)."""
     if isinstance(result, Plan):
         return result
     months = tuple(
-        replace(month, best_slots=tuple(replace(slot, booked=()) for slot in month.best_slots)) for month in result.months
+        replace(month, best_slots=tuple(replace(slot, booked=(), absences=()) for slot in month.best_slots))
+        for month in result.months
     )
     return replace(result, months=months)
 
@@ -228,12 +231,16 @@ def test_bookings_plan_exactly_like_the_same_time_written_as_unavailability(requ
     )
     with_bookings = find_plan(request)
     event(type(with_bookings).__name__)
-    assert _without_booked(with_bookings) == find_plan(as_unavailable)
+    assert _without_booked(with_bookings) == _without_booked(find_plan(as_unavailable))
     if isinstance(with_bookings, Infeasible):
         for month in with_bookings.months:
             for slot in month.best_slots:
                 assert {conflict.person_id for conflict in slot.booked} <= set(slot.absent_ids)
                 assert {conflict.session_id for conflict in slot.booked} <= {b.session_id for b in request.bookings}
+                # Every absentee has a reason; the booked ones the reason of their booking, and its session.
+                assert [absence.person_id for absence in slot.absences] == list(slot.absent_ids)
+                booked = {conflict.person_id: conflict.session_id for conflict in slot.booked if conflict.source == "session"}
+                assert {a.person_id: a.session_id for a in slot.absences if a.session_id is not None} == booked
 
 
 # -- cohorts ----------------------------------------------------------------------------------------

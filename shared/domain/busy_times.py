@@ -4,7 +4,10 @@ a window, and nothing else — no title, description, attendee or location leave
 
 The expansion is the libraries': icalendar reads the feed, x-wr-timezone gives floating and UTC
 times the feed's ``X-WR-TIMEZONE``, recurring-ical-events expands RRULE/RDATE/EXDATE and moved or
-cancelled occurrences (RECURRENCE-ID, RANGE=THISANDFUTURE) with dateutil. What is decided here:
+cancelled occurrences (RECURRENCE-ID, RANGE=THISANDFUTURE) with dateutil. Plain single events
+(most of a feed, and most of its cost) are read from their text by :mod:`.busy_fast` with the
+same rules and the same results; only the calendar's head, the series with their overrides and
+what the fast path does not know go through the libraries. What is decided here:
 
 * Time zones. A ``TZID`` is read as an IANA name, else as a Windows name (Outlook's
   ``W. Europe Standard Time``, through icalendar's Windows-to-IANA table), else from the feed's
@@ -26,8 +29,10 @@ cancelled occurrences (RECURRENCE-ID, RANGE=THISANDFUTURE) with dateutil. What i
   repetitions between its start and the window's end, or that never occurs is refused (dateutil
   would look for its next occurrence until the year 9999), and so is a VTIMEZONE whose clock
   rule is not yearly or never occurs. While expanding, more than :data:`MAX_OCCURRENCES`
-  occurrences or more than ``time_limit`` seconds stop it. Every refusal is a
-  :class:`FeedError` whose reason a person can read.
+  occurrences or more than ``time_limit`` seconds of the thread's CPU time stop it (CPU time, so
+  that a loaded machine does not fail a feed that needs little; a wall-clock guard of
+  :data:`WALL_FACTOR` times that still ends a starved run). Every refusal is a :class:`FeedError`
+  whose reason a person can read.
 """
 
 from __future__ import annotations
@@ -50,7 +55,8 @@ from icalendar.timezone import tzp
 from recurring_ical_events import CalendarQuery, ComponentsWithName, EventAdapter, Occurrence
 
 from .availability import merge
-from .feed_text import FeedError, known_zone, read, select, zoneinfo_or_none
+from .busy_fast import SESSION_UID_SUFFIX, FloatingIn, NotPlain, instant, own_session, single_occurrence
+from .feed_text import FeedError, known_zone, read, split, zoneinfo_or_none
 
 HORIZON_MONTHS = 15
 """How far ahead busy times are kept."""
@@ -62,8 +68,11 @@ MAX_RULE_STEPS = 100_000
 MAX_OCCURRENCES = 50_000
 """Occurrences in the window, before merging: a full-time timetable has a few thousand."""
 MAX_SECONDS = 10.0
-SESSION_UID_SUFFIX = "@intervisie"
-"""How the calendar UIDs of this service's sessions end (shared.use_cases.scheduling)."""
+"""CPU seconds of the expanding thread (a five-year timetable needs about half a second)."""
+WALL_FACTOR = 6
+"""The wall-clock guard, as a multiple of the CPU limit: 60 s, inside the worker's 120 s."""
+_SPAN_MARGIN = timedelta(days=1)
+"""Around the window, where recurring-ical-events is asked for occurrences (they all count)."""
 
 _READ_PROPERTIES = ("DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", "SEQUENCE")
 _SINGLE_PROPERTIES = ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SEQUENCE", "STATUS", "TRANSP")
@@ -95,63 +104,95 @@ def horizon(now: datetime) -> tuple[datetime, datetime]:
 
 def busy_intervals(
     feed: bytes | str, *, window_start: datetime, window_end: datetime, default_timezone: str,
-    time_limit: float = MAX_SECONDS,
+    time_limit: float = MAX_SECONDS, singles_by_text: bool = True,
 ) -> list[Interval]:
     """The busy times of ``feed`` (the bytes a calendar's ICS link serves) within
     ``[window_start, window_end)`` (aware; usually :func:`horizon`): sorted, in UTC, clipped to the
     window, overlapping and touching ones joined. Floating times and all-day dates without the
     feed's X-WR-TIMEZONE are read in ``default_timezone`` (the person's IANA zone). Raises
     :class:`FeedError` for a feed that cannot or may not be read (see the module), after at most
-    about ``time_limit`` seconds of expanding."""
+    about ``time_limit`` seconds of this thread's CPU time expanding (or :data:`WALL_FACTOR` times
+    as many seconds on the clock). ``singles_by_text=False`` reads plain single events through
+    icalendar and recurring-ical-events too (what :mod:`.busy_fast` is checked against)."""
     if window_start.tzinfo is None or window_end.tzinfo is None or window_end <= window_start:
         raise ValueError("the window needs two aware datetimes, the start before the end")
-    deadline = time.monotonic() + time_limit
+    limit = _Limit(time_limit)
     window = (window_start.astimezone(UTC), window_end.astimezone(UTC))
     try:
-        found = _busy(feed, window, default_timezone, deadline, time_limit)
+        found = _busy(feed, window, default_timezone, limit, singles_by_text)
     except OverflowError:
         raise FeedError("a date of the feed lies too close to the year 1 or 9999 to be read") from None
     low, high = window
     return [Interval(*pair) for pair in merge([(max(start, low), min(end, high)) for start, end in found])]
 
 
+class _Limit:
+    """The time an expansion may take: CPU seconds of this thread, so that a busy machine does
+    not fail a feed that needs little, and a wall-clock guard :data:`WALL_FACTOR` times as long,
+    so that a starved one still ends."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.cpu_deadline = time.thread_time() + seconds
+        self.wall_deadline = time.monotonic() + WALL_FACTOR * seconds
+
+    def check(self) -> None:
+        if time.thread_time() > self.cpu_deadline:
+            raise FeedError(f"the feed takes more than {self.seconds:g} s to expand")
+        if time.monotonic() > self.wall_deadline:
+            raise FeedError(f"the feed takes more than {WALL_FACTOR * self.seconds:g} s on the clock to expand "
+                            "(the server is busy; it is tried again at the next refresh)")
+
+
 def _busy(
-    feed: bytes | str, window: tuple[datetime, datetime], default_timezone: str, deadline: float, time_limit: float,
+    feed: bytes | str, window: tuple[datetime, datetime], default_timezone: str, limit: _Limit, singles_by_text: bool,
 ) -> list[Interval]:
-    calendar = _parse(select(read(feed), window))
-    calendar.subcomponents = [part for part in calendar.subcomponents if not _own_session(part)]
+    selection = split(read(feed), window)
+    # The head (the calendar's own properties, its VTIMEZONEs and VFREEBUSYs) first: the zones
+    # are needed to read the single events.
+    calendar = _parse(selection.text([]))
     zones = _Zones({str(tz["TZID"]): tz for tz in calendar.walk("VTIMEZONE") if "TZID" in tz})
-    for event in calendar.walk("VEVENT"):
-        _check_event(event)
-        _resolve_tzids(event, zones)
     named = calendar.get("X-WR-TIMEZONE")
     feed_zone = zones.resolve(str(named)) if named is not None else None
     floating = feed_zone or ZoneInfo(default_timezone)
+    walker = x_wr_timezone.UTCChangingWalker(feed_zone) if feed_zone is not None else FloatingIn(floating)
+    found: list[Interval] = []
+    rest = [event for event in selection.events if not (singles_by_text and event.single)]
+    count = 0
+    for event in selection.events if singles_by_text else ():
+        if not event.single:
+            continue
+        try:
+            occurrence = single_occurrence(event.lines, zones.resolve, walker, floating)
+        except NotPlain:
+            rest.append(event)
+            continue
+        if occurrence is not None:
+            start, end, busy = occurrence
+            count += start < window[1] + _SPAN_MARGIN and end > window[0] - _SPAN_MARGIN
+            if busy and start < window[1] and end > window[0]:
+                found.append(Interval(start, end))
+    if rest:
+        events = _parse("\r\n".join(["BEGIN:VCALENDAR", *(line for event in rest for line in event.lines), "END:VCALENDAR", ""]))
+        calendar.subcomponents.extend(events.subcomponents)
+    calendar.subcomponents = [part for part in calendar.subcomponents if not _own_session(part)]
+    for event in calendar.walk("VEVENT"):
+        _check_event(event)
+        _resolve_tzids(event, zones)
     if feed_zone is not None:
         # Google's convention: UTC and floating times of the feed are in its zone (so a series
         # written in UTC keeps its wall-clock time over the clock changes).
         calendar = x_wr_timezone.to_standard(calendar, timezone=feed_zone)
     else:
-        calendar = _FloatingIn(floating).walk(calendar)
+        calendar = FloatingIn(floating).walk(calendar)
     for event in calendar.walk("VEVENT"):
         _check_rules(event, window[1])
-    found = list(_occurrences(calendar, window, floating, deadline, time_limit))
+    found += _occurrences(calendar, window, floating, limit, count)
     return found + _free_busy(calendar, floating)
 
 
-_VCAL_UID = b"vCal-Uid\x01\x00\x00\x00"
-_HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
-
-
 def _own_session(component) -> bool:
-    if component.name != "VEVENT":
-        return False
-    uid = str(component.get("UID", "")).strip()
-    if _HEX.fullmatch(uid) and _VCAL_UID in (raw := bytes.fromhex(uid)):
-        # Exchange publishes an invitation from outside under its GlobalObjectId: hex, with the
-        # organiser's UID after the "vCal-Uid" marker.
-        uid = raw.split(_VCAL_UID, 1)[1].split(b"\x00", 1)[0].decode("utf-8", "replace")
-    return uid.lower().endswith(SESSION_UID_SUFFIX)
+    return component.name == "VEVENT" and own_session(str(component.get("UID", "")))
 
 
 def _parse(text: str) -> Calendar:
@@ -292,17 +333,6 @@ def _in_zone(value, zone: tzinfo | None):
     return value
 
 
-class _FloatingIn(x_wr_timezone.CalendarWalker):
-    """x-wr-timezone's walk over the events, giving floating times a zone and leaving UTC as it is
-    (a feed without X-WR-TIMEZONE means UTC by UTC)."""
-
-    def __init__(self, zone: tzinfo) -> None:
-        self.zone = zone
-
-    def walk_value_datetime(self, dt: datetime) -> datetime:
-        return dt.replace(tzinfo=self.zone) if dt.tzinfo is None else dt
-
-
 # -- rules -------------------------------------------------------------------------------------
 
 
@@ -412,39 +442,28 @@ class _Occurrence(Occurrence):
 
 
 def _occurrences(
-    calendar: Calendar, window: tuple[datetime, datetime], floating: tzinfo, deadline: float, time_limit: float,
+    calendar: Calendar, window: tuple[datetime, datetime], floating: tzinfo, limit: _Limit, count: int,
 ) -> Iterator[Interval]:
     try:
         query = CalendarQuery(calendar, components=[ComponentsWithName("VEVENT", _Event, occurrence=_Occurrence)])
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise FeedError(f"the feed's events cannot be expanded ({type(error).__name__}: {str(error)[:160]})") from None
-    low, high = window[0] - timedelta(days=1), window[1] + timedelta(days=1)
-    count = 0
+    low, high = window[0] - _SPAN_MARGIN, window[1] + _SPAN_MARGIN
     for series in query.series:
-        if time.monotonic() > deadline:
-            raise FeedError(f"the feed takes more than {time_limit:g} s to expand")
+        limit.check()
         try:
             for occurrence in series.between(low, high):
                 count += 1
                 if count > MAX_OCCURRENCES:
                     raise FeedError(f"the feed has more than {MAX_OCCURRENCES:,} occurrences of events in the months read")
                 if occurrence.busy:
-                    start, end = _instant(occurrence.start, floating), _instant(occurrence.end, floating)
+                    start, end = instant(occurrence.start, floating), instant(occurrence.end, floating)
                     if start < window[1] and end > window[0]:
                         yield Interval(start, end)
         except FeedError:
             raise
         except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
             raise FeedError(f"an event of the feed cannot be expanded ({type(error).__name__}: {str(error)[:160]})") from None
-
-
-def _instant(value: date, floating: tzinfo) -> datetime:
-    """A moment in UTC: a date is the start of that day in the floating zone."""
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, clock())
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=floating)
-    return value.astimezone(UTC)
 
 
 def _free_busy(calendar: Calendar, floating: tzinfo) -> list[Interval]:
@@ -460,8 +479,8 @@ def _free_busy(calendar: Calendar, floating: tzinfo) -> list[Interval]:
             if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], datetime)):
                 raise FeedError("a FREEBUSY period of the feed cannot be read")
             start, end = value
-            start = _instant(start, floating)
-            end = start + end if isinstance(end, timedelta) else _instant(end, floating)
+            start = instant(start, floating)
+            end = start + end if isinstance(end, timedelta) else instant(end, floating)
             found.append(Interval(start, end))
             if len(found) > MAX_OCCURRENCES:
                 raise FeedError(f"the feed has more than {MAX_OCCURRENCES:,} FREEBUSY periods")

@@ -10,14 +10,17 @@ provably lies outside the window: those whose first start, last UNTIL and length
 text with a margin of two days, miss it, together with every other VEVENT of their UID (an
 override elsewhere can move an occurrence in or out). Anything the text alone does not bound
 (COUNT, no UNTIL, RDATE, DURATION, RANGE, an unreadable date) is kept for the expansion to
-decide. Most of a five-year timetable is left out this way, and icalendar's parsing is most of
-the cost of what remains.
+decide. Most of a five-year timetable is left out this way. :func:`split` hands over the same
+selection as blocks of lines, each VEVENT marked when it is a plain single event (no RRULE,
+RDATE, EXDATE or RECURRENCE-ID, nothing nested, and no other VEVENT of its UID), which
+:mod:`.busy_fast` can read without icalendar.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -62,6 +65,8 @@ _VALUE = re.compile(r'(?:[^":]|"[^"]*")*:')
 _DAY = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _UNTIL = re.compile(r"UNTIL=(\d{8})", re.IGNORECASE)
 _COUNT = re.compile(r"COUNT=", re.IGNORECASE)
+_BLOCK_PROPERTIES = frozenset({"UID", "TZID", "DTSTART", "DTEND", "RECURRENCE-ID", "RDATE", "DURATION", "EXDATE", "RRULE"})
+"""What :func:`_read_block_line` reads."""
 
 
 class FeedError(ValueError):
@@ -102,6 +107,10 @@ class _Block:
     unknown: bool = False
     """Something the text alone does not bound: RDATE, DURATION, RANGE, COUNT, no UNTIL, an
     unreadable date."""
+    plain: bool = True
+    """No RRULE, RDATE, EXDATE, RECURRENCE-ID or nested component: at most one occurrence."""
+    single: bool = False
+    """Plain, and the only VEVENT of its UID (set by :func:`split`)."""
 
     def may_touch(self, low: date, high: date) -> bool:
         if self.unknown or self.start is None:
@@ -115,11 +124,35 @@ class _Block:
             return True
 
 
+@dataclass
+class Selection:
+    """What :func:`split` keeps of a feed: the calendar's own lines with its VTIMEZONEs and
+    VFREEBUSYs (``head``, unfolded, up to its closing ``END:VCALENDAR``) and the VEVENTs that can
+    matter."""
+
+    head: list[str]
+    closing: list[str]
+    events: list[_Block] = field(default_factory=list)
+
+    def text(self, events: list[_Block] | None = None) -> str:
+        """The calendar for icalendar: the head with ``events`` (all of them by default)."""
+        chosen = self.events if events is None else events
+        return "\r\n".join([*self.head, *(line for event in chosen for line in event.lines), *self.closing]) + "\r\n"
+
+
 def select(text: str, window: tuple[datetime, datetime]) -> str:
     """The feed with its shape checked, only :data:`_KEPT_PROPERTIES` of the components that
     matter, no VTIMEZONE that an IANA or Windows name makes unnecessary, and no VEVENT whose every
     occurrence (with every other VEVENT of its UID) provably lies outside ``window``."""
-    components = len(_BEGIN.findall(text))
+    return split(text, window).text()
+
+
+def split(text: str, window: tuple[datetime, datetime]) -> Selection:
+    """What :func:`select` keeps, as the head and the VEVENT blocks (see :class:`Selection`)."""
+    # Counted before anything else is looked at; every "BEGIN:" anywhere is an upper bound.
+    components = text.upper().count("BEGIN:")
+    if components > MAX_COMPONENTS:
+        components = len(_BEGIN.findall(text))
     if components > MAX_COMPONENTS:
         raise FeedError(f"the feed has {components:,} components; at most {MAX_COMPONENTS:,} are read")
     kept: list[str] = []
@@ -128,7 +161,8 @@ def select(text: str, window: tuple[datetime, datetime]) -> str:
     skipping = timezones = listed = 0
     block: _Block | None = None
     for match in _WANTED_LINE.finditer(text):
-        line, name = match.group(), match.group(1).upper()
+        line, name = match.group(0, 1)
+        name = name.upper()
         if "\n" in line:
             line = _UNFOLD.sub("", line)
         if name == "BEGIN":
@@ -145,6 +179,8 @@ def select(text: str, window: tuple[datetime, datetime]) -> str:
             elif len(stack) == 2 and component in ("VEVENT", "VTIMEZONE"):
                 block = _Block(component, [line])
             else:
+                if block is not None:
+                    block.plain = False  # a component inside the event
                 (block.lines if block is not None else kept).append(line)
         elif name == "END":
             ended = line[4:].strip().upper()
@@ -183,8 +219,12 @@ def select(text: str, window: tuple[datetime, datetime]) -> str:
     low, high = (window[0] - _MARGIN).date(), (window[1] + _MARGIN).date()
     wanted = {_series_key(event) for event in events if event.may_touch(low, high)}
     closing = [kept.pop()] if kept and kept[-1].upper().startswith("END:VCALENDAR") else []
-    lines = [line for event in events if _series_key(event) in wanted for line in event.lines]
-    return "\r\n".join([*kept, *lines, *closing]) + "\r\n"
+    # Grouped more widely than recurring-ical-events does (escapes, case and spaces aside), so
+    # that an event called single surely stands alone there.
+    uids = Counter(_uid_key(event) for event in events)
+    for event in events:
+        event.single = event.plain and (event.uid is None or uids[_uid_key(event)] == 1)
+    return Selection(kept, closing, [event for event in events if _series_key(event) in wanted])
 
 
 def _series_key(block: _Block) -> object:
@@ -192,7 +232,13 @@ def _series_key(block: _Block) -> object:
     return block.uid if block.uid is not None else id(block)
 
 
+def _uid_key(block: _Block) -> object:
+    return block.uid.replace("\\", "").strip().lower() if block.uid is not None else id(block)
+
+
 def _read_block_line(block: _Block, name: str, line: str) -> None:
+    if name not in _BLOCK_PROPERTIES:
+        return
     value_at = _VALUE.match(line)
     value = line[value_at.end():] if value_at else ""
     if name in ("UID", "TZID"):
@@ -202,10 +248,15 @@ def _read_block_line(block: _Block, name: str, line: str) -> None:
         block.unknown |= day is None
         setattr(block, "start" if name == "DTSTART" else "end", day)
     elif name == "RECURRENCE-ID":
+        block.plain = False
         block.unknown |= value_at is not None and "RANGE=" in value_at.group().upper()
     elif name in ("RDATE", "DURATION"):
+        block.plain &= name == "DURATION"
         block.unknown = True
+    elif name == "EXDATE":
+        block.plain = False
     elif name == "RRULE":
+        block.plain = False
         block.repeats = True
         until = _UNTIL.search(value)
         bound = _day_of(until.group(1)) if until and not _COUNT.search(value) else None

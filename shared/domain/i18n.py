@@ -65,7 +65,7 @@ def translations(language: str | None) -> _gettext.GNUTranslations:
     except FileNotFoundError:
         raise CatalogueMissing(
             f"{path} is missing: the catalogues are compiled when the package is installed "
-            "(run `pip install -e .` or `make`), see README 'Texts and translations'"
+            "(run `pip install -e .` or `make`), see docs/translations.md"
         ) from None
 
 
@@ -114,7 +114,7 @@ class Translator:
         if self._strict and key not in self._catalogue._catalog:
             raise MessageMissing(
                 f"{message!r} is not in the {self.language} catalogue: mark it with _() or N_(), run "
-                "pybabel extract and update, translate it (README 'Texts and translations')"
+                "pybabel extract and update, translate it (docs/translations.md)"
             )
 
 

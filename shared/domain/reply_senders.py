@@ -19,7 +19,7 @@ A REPLY by mail therefore counts only when the mail comes from that attendee:
   and Exim do.
 
 Without a receiving MTA the first two checks are all there is, and they stop a stranger's mail
-and a colleague's, not a forger who writes the attendee's address in both places; the README says
+and a colleague's, not a forger who writes the attendee's address in both places; docs/people.md says
 so. The parsing of the headers is authres's.
 """
 

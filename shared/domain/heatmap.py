@@ -9,7 +9,10 @@ alone. The group's planned sessions are outlined, half hours outside the group's
 hours hatched, and a legend explains all three.
 
 The SVG has no external CSS, fonts or scripts, so that a page can inline it as it is; its
-``viewBox`` is 390 units wide (a phone's width) and it scales to its container.
+``viewBox`` is 390 units wide (a phone's width) and it scales to its container. Its smallest
+text is :data:`FONT_SIZE` units, so that it still reads at 12 px when a phone's page shrinks it to
+:data:`NARROWEST` px wide. The planned outline is dark, light and dark again (black, white,
+black), so that one of them stands out on every colour of the scale.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from datetime import date, datetime, timedelta
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 
 from . import i18n
 from .week_grid import SLOT_MINUTES, Cell, WeekGrid
@@ -34,10 +37,15 @@ NOBODY = "#e6e6e6"
 LIGHTEST = 0.85  # where on viridis (reversed) one person lies; all of them is its dark end
 
 WIDTH = 390
-LEFT = 38
+LEFT = 46
 COLUMN = 49
-HEADER = 32
+HEADER = 42
 ROW = 12
+FONT_SIZE = 15
+"""The smallest text, in viewBox units."""
+NARROWEST = 312
+"""The narrowest width (px) at which the map's text is at least 12 px: 390 × 12 / 15."""
+OUTLINE_DARK, OUTLINE_LIGHT = 6, 2  # stroke widths: 2 units of black either side of 2 of white
 FIRST_SLOT, STOP_SLOT = 14, 46  # 07:00 and 23:00
 BEST_RUNS_NAMED = 4
 
@@ -119,6 +127,19 @@ def _rows(cells: Sequence[Cell], planned_slots: set[int]) -> tuple[int, int]:
     return first, stop
 
 
+def drawn(grid: WeekGrid, planned: Sequence[PlannedSession]) -> tuple[int, int, set[tuple[date, int]]]:
+    """The half hours the map draws (``first_slot``, ``stop_slot``) and the ``(day, slot)`` of
+    every half hour a planned session takes."""
+    zone = ZoneInfo(grid.timezone)
+    in_session = {
+        (grid.week + timedelta(days=day), slot)
+        for session in planned
+        for day, first, stop in _segments(session, grid.week, zone)
+        for slot in range(first, stop)
+    }
+    return (*_rows(grid.cells, {slot for _, slot in in_session}), in_session)
+
+
 def _best_runs(cells: Sequence[Cell], best: int, language: str) -> list[str]:
     """The stretches of the week in which ``best`` people can come, as "dinsdag 19:00–21:00"."""
     runs: list[list] = []
@@ -151,14 +172,11 @@ def render_heatmap(
     by_position = {(cell.local_date, cell.slot): cell for cell in grid.cells}
 
     segments = [(session, _segments(session, grid.week, zone)) for session in planned]
-    in_session = {
-        (days[day], slot) for _, found in segments for day, first, stop in found for slot in range(first, stop)
-    }
-    first_slot, stop_slot = _rows(grid.cells, {slot for _, slot in in_session})
+    first_slot, stop_slot, in_session = drawn(grid, planned)
     rows = stop_slot - first_slot
     grid_bottom = HEADER + rows * ROW
-    legend_top = grid_bottom + 14
-    height = legend_top + 62
+    legend_top = grid_bottom + 16
+    height = legend_top + 104
 
     def x_of(day: int) -> int:
         return LEFT + day * COLUMN
@@ -184,7 +202,7 @@ def render_heatmap(
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
         f'role="img" aria-labelledby="{p}-title" aria-describedby="{p}-desc" style="max-width:100%;height:auto" '
-        'font-family="system-ui, -apple-system, \'Segoe UI\', Roboto, Helvetica, Arial, sans-serif" font-size="9">',
+        f'font-family="system-ui, -apple-system, \'Segoe UI\', Roboto, Helvetica, Arial, sans-serif" font-size="{FONT_SIZE}">',
         f'<title id="{p}-title">{escape(title)}</title>',
         f'<desc id="{p}-desc">{escape(" ".join(summary))}</desc>',
         "<defs>",
@@ -197,13 +215,13 @@ def render_heatmap(
     out.append('<g class="days" text-anchor="middle" fill="#1a1a1a">')
     for n, day in enumerate(days):
         centre = x_of(n) + COLUMN // 2
-        out.append(f'<text x="{centre}" y="13" font-size="10" font-weight="bold">{escape(format_date(day, "EEE", locale=_.locale))}</text>')
-        out.append(f'<text x="{centre}" y="26">{escape(format_date(day, "d MMM", locale=_.locale))}</text>')
+        out.append(f'<text x="{centre}" y="16" font-weight="bold">{escape(format_date(day, "EEE", locale=_.locale))}</text>')
+        out.append(f'<text x="{centre}" y="34">{escape(format_skeleton("Md", day, locale=_.locale))}</text>')
     out.append("</g>")
     out.append('<g class="hours" text-anchor="end" fill="#1a1a1a">')
     for slot in range(first_slot, stop_slot):
         if slot % 2 == 0:
-            out.append(f'<text x="{LEFT - 4}" y="{y_of(slot) + 4}">{_hhmm(slot)}</text>')
+            out.append(f'<text x="{LEFT - 4}" y="{y_of(slot) + 11}">{_hhmm(slot)}</text>')
     out.append("</g>")
 
     cells_out, hatched = ['<g class="cells" stroke="#ffffff" stroke-width="1">'], []
@@ -244,12 +262,9 @@ def render_heatmap(
         label = _("Planned: session {number}, {when}", number=session.number, when=when) if session.number else _("Planned: {when}", when=when)
         for day, first, stop in found:
             first, stop = max(first, first_slot), min(stop, stop_slot)
-            x, y, h = x_of(day) + 1.5, y_of(first) + 1.5, (stop - first) * ROW - 3
-            out.append(
-                f'<g class="session"><title>{escape(label)}</title>'
-                f'<rect x="{x}" y="{y}" width="{COLUMN - 3}" height="{h}" stroke="#000000" stroke-width="3"/>'
-                f'<rect x="{x}" y="{y}" width="{COLUMN - 3}" height="{h}" stroke="#ffffff" stroke-width="1"/></g>'
-            )
+            inset = OUTLINE_DARK / 2
+            x, y, h = x_of(day) + inset, y_of(first) + inset, (stop - first) * ROW - 2 * inset
+            out.append(f'<g class="session"><title>{escape(label)}</title>{_outline(x, y, COLUMN - 2 * inset, h)}</g>')
     out.append("</g>")
 
     out.extend(_legend(_, total, legend_top, p))
@@ -257,27 +272,37 @@ def render_heatmap(
     return "\n".join(out) + "\n"
 
 
+def _outline(x: float, y: float, width: float, height: float) -> str:
+    """The planned mark: a wide black stroke under a narrow white one, so that a line of black,
+    of white and of black again runs round the cells, and one of them shows on any colour."""
+    box = f'x="{x}" y="{y}" width="{width}" height="{height}"'
+    return (
+        f'<rect {box} stroke="#000000" stroke-width="{OUTLINE_DARK}"/>'
+        f'<rect {box} stroke="#ffffff" stroke-width="{OUTLINE_LIGHT}"/>'
+    )
+
+
 def _legend(_: i18n.Translator, total: int, top: int, p: str) -> list[str]:
-    step = min(28, (WIDTH - LEFT - 8) // (total + 1))
+    step = min(34, (WIDTH - LEFT - 8) // (total + 1))
     legend, planned, outside = _("How many can come"), _("planned"), _("outside the group's days and hours")
-    out = [f'<g class="legend" fill="#1a1a1a"><text x="{LEFT}" y="{top + 8}" font-size="10">{escape(legend)}</text>']
+    out = [f'<g class="legend" fill="#1a1a1a"><text x="{LEFT}" y="{top + 15}" font-weight="bold">{escape(legend)}</text>']
     for count in range(total + 1):
         fill = colour(count, total)
         x = LEFT + count * step
         out.append(
-            f'<rect x="{x}" y="{top + 13}" width="{step - 3}" height="16" fill="{fill}" stroke="#bdbdbd" stroke-width="0.5"/>'
-            f'<text x="{x + (step - 3) / 2}" y="{top + 24}" text-anchor="middle" fill="{_ink(fill)}">{count}</text>'
+            f'<rect x="{x}" y="{top + 22}" width="{step - 3}" height="22" fill="{fill}" stroke="#bdbdbd" stroke-width="0.5"/>'
+            f'<text x="{x + (step - 3) / 2}" y="{top + 38}" text-anchor="middle" fill="{_ink(fill)}">{count}</text>'
         )
-    line = top + 38
+    line = top + 54
     out.append(
-        f'<rect x="{LEFT + 1.5}" y="{line + 1.5}" width="21" height="11" fill="none" stroke="#000000" stroke-width="3"/>'
-        f'<text x="{LEFT + 28}" y="{line + 10}">{escape(planned)}</text>'
+        f'<g fill="none">{_outline(LEFT + 3, line + 3, 22, 12)}</g>'
+        f'<text x="{LEFT + 34}" y="{line + 14}">{escape(planned)}</text>'
     )
-    hatch_x = LEFT + 90
+    line += 26
     out.append(
-        f'<rect x="{hatch_x}" y="{line}" width="24" height="14" fill="{NOBODY}"/>'
-        f'<rect x="{hatch_x}" y="{line}" width="24" height="14" fill="url(#{p}-hatch)"/>'
-        f'<text x="{hatch_x + 28}" y="{line + 10}">{escape(outside)}</text>'
+        f'<rect x="{LEFT}" y="{line}" width="28" height="18" fill="{NOBODY}"/>'
+        f'<rect x="{LEFT}" y="{line}" width="28" height="18" fill="url(#{p}-hatch)"/>'
+        f'<text x="{LEFT + 34}" y="{line + 14}">{escape(outside)}</text>'
     )
     out.append("</g>")
     return out

@@ -1,6 +1,6 @@
 """What a facilitator's own page shows: her groups by name, each one's coming sessions with who
 answered what (by name, with their comment, for those who cannot come), and who can when in the
-week of its next session.
+week of its next session or in a week she chose, with the weeks before and after it within reach.
 
 Reached through her feed token (the subscribe page of her feed), so it may name the members of
 the groups she guides — nobody else's.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from shared.db.models import Attendance, Facilitator, Group, Participant
 from shared.db.models import Session as GroupSession
 from shared.domain.attendance import ACCEPTED, DECLINED, TENTATIVE
 from shared.domain.ics import Contact, SessionEvent
-from shared.domain.week_grid import coming_monday
+from shared.domain.week_grid import coming_monday, is_within_reach
 from shared.use_cases import attendance
 from shared.use_cases.group_availability import GroupWeek, week_of
 from shared.use_cases.invitations import session_event
@@ -63,11 +63,20 @@ class GroupOverview:
     members: int
     sessions: tuple[Coming, ...]
     week: GroupWeek
+    previous_week: date | None = None  # the Monday before, when within reach
+    next_week: date | None = None
 
 
-def overview(session: DbSession, facilitator_id: uuid.UUID, programme: Contact, now: datetime) -> list[GroupOverview]:
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def overview(
+    session: DbSession, facilitator_id: uuid.UUID, programme: Contact, now: datetime, week: date | None = None,
+) -> list[GroupOverview]:
     """Her groups by name, each with its next sessions (cancelled ones too, marked) and the
-    week of its next scheduled session (the coming week when none is planned)."""
+    week of Monday ``week`` (by default the week of its next scheduled session, the coming week
+    when none is planned), with the Mondays before and after it that lie within reach."""
     facilitator = session.get(Facilitator, facilitator_id)
     groups = list(session.scalars(select(Group).where(Group.facilitator_id == facilitator_id).order_by(Group.name, Group.id)))
     if facilitator is None or not groups:
@@ -92,12 +101,18 @@ def overview(session: DbSession, facilitator_id: uuid.UUID, programme: Contact, 
             for row in own
         )
         next_start = next((row.start for row in own if row.status == "scheduled"), None)
-        if next_start is None:
+        if week is not None:
+            monday = monday_of(week)
+        elif next_start is None:
             monday = coming_monday(now, group.timezone)
         else:
-            local = next_start.astimezone(ZoneInfo(group.timezone)).date()
-            monday = local - timedelta(days=local.weekday())
-        found.append(GroupOverview(group.id, group.name, group.theme, len(group.memberships), coming, week_of(session, group, monday)))
+            monday = monday_of(next_start.astimezone(ZoneInfo(group.timezone)).date())
+        before, after = monday - timedelta(days=7), monday + timedelta(days=7)
+        found.append(GroupOverview(
+            group.id, group.name, group.theme, len(group.memberships), coming, week_of(session, group, monday),
+            before if is_within_reach(before, now, group.timezone) else None,
+            after if is_within_reach(after, now, group.timezone) else None,
+        ))
     return found
 
 

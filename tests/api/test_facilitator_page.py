@@ -91,12 +91,12 @@ def test_her_page_names_who_cannot_come_with_what_they_wrote(client, admin, work
 
     html, _ = page_of(client, admin, f"/v1/facilitators/{planned['facilitator']['id']}/feed")
     items = html.split(f'id="group-{planned["id"]}"', 1)[1].split('<li class="scheduled">')[1:]
-    declined = [re.search(r'<div class="declined">(.*?)</div>', item, flags=re.S) for item in items]
+    declined = [re.search(r'<div class="declined" id="declined-[0-9a-f-]+-\d+">(.*?)</div>', item, flags=re.S) for item in items]
     assert declined[0].group(1) == (
-        "Afgemeld:<ul><li>Fien Jansen</li>"  # she herself, first, with nothing written
-        "<li>Deelnemer 2: <q>Ouderavond &lt;script&gt;alert(1)&lt;/script&gt; &amp; rapporten</q></li></ul>"
+        'Afgemeld:<ul><li><strong>Fien Jansen</strong> <span class="note">(geen toelichting)</span></li>'  # she herself, first
+        "<li><strong>Deelnemer 2</strong>: <q>Ouderavond &lt;script&gt;alert(1)&lt;/script&gt; &amp; rapporten</q></li></ul>"
     )
-    assert declined[1].group(1) == "Afgemeld:<ul><li>Deelnemer 1: <q>Ziek</q></li></ul>"
+    assert declined[1].group(1) == "Afgemeld:<ul><li><strong>Deelnemer 1</strong>: <q>Ziek</q></li></ul>"
     assert all(match is None for match in declined[2:])  # nobody declined those
     assert "<script>alert(1)</script>" not in html
 
@@ -112,3 +112,46 @@ def test_a_facilitator_without_groups_is_told_so(client, admin):
     facilitator = admin.post("/v1/facilitators", json=payloads.facilitator(availability=TUESDAY_EVENING)).json
     html, _ = page_of(client, admin, f"/v1/facilitators/{facilitator['id']}/feed")
     assert 'id="no-groups"' in html
+
+
+def test_she_goes_from_week_to_week_by_links_and_reads_each_week_as_a_table(client, admin, planned):
+    html, _ = page_of(client, admin, f"/v1/facilitators/{planned['facilitator']['id']}/feed")
+    section = html.split(f'id="group-{planned["id"]}"', 1)[1]
+    previous = re.search(r'<a rel="prev" href="([^"]+)">', section).group(1)
+    following = re.search(r'<a rel="next" href="([^"]+)">', section).group(1)
+    assert previous.endswith(f"?week=2027-01-04#group-{planned['id']}-week")  # around Monday 11 January 2027
+    assert following.endswith(f"?week=2027-01-18#group-{planned['id']}-week")
+
+    response = client.get(following.split("#")[0].removeprefix("http://intervisie.test"))
+    assert response.status_code == 200
+    section = response.get_data(as_text=True).split(f'id="group-{planned["id"]}"', 1)[1]
+    assert "Wie kan wanneer in de week van maandag 18 januari 2027" in section
+    assert re.search(r'<a rel="prev" href="[^"]+\?week=2027-01-11#', section)
+    # The table: seven days, each a disclosure with its stretches of half hours in words.
+    assert section.count("<details>") == 7
+    tuesday = section.split("<details>")[2]
+    assert "dinsdag 19 januari 2027 — hoogstens 5 van 5" in tuesday
+    assert re.search(r'<th scope="row">19:00–2\d:\d0</th>\s*<td>5 van 5: ', tuesday)
+    assert '<th scope="col">Kan niet komen</th>' in tuesday
+
+
+@pytest.mark.parametrize(("week", "field_reason"), [
+    ("2031-01-06", "must lie within two years of today"),
+    ("next-week", None),
+])
+def test_a_week_out_of_reach_or_not_a_date_is_a_problem(client, admin, planned, week, field_reason):
+    path = admin.get(f"/v1/facilitators/{planned['facilitator']['id']}/feed").json["page_url"].removeprefix("http://intervisie.test")
+    response = client.get(f"{path}?week={week}")
+    assert response.status_code in (400, 422)
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json["errors"][0]["field"] == "week"
+    if field_reason:
+        assert field_reason in response.json["errors"][0]["reason"]
+
+
+def test_any_day_of_a_week_shows_that_week_and_the_ends_of_reach_have_no_link_beyond(client, admin, planned):
+    path = admin.get(f"/v1/facilitators/{planned['facilitator']['id']}/feed").json["page_url"].removeprefix("http://intervisie.test")
+    html = client.get(f"{path}?week=2027-01-14").get_data(as_text=True)  # a Thursday
+    assert "Wie kan wanneer in de week van maandag 11 januari 2027" in html
+    far = client.get(f"{path}?week=2028-11-20").get_data(as_text=True)  # the last Monday within two years
+    assert '<a rel="prev"' in far and '<a rel="next"' not in far  # 2028-11-27 lies past two years of 2026-11-24

@@ -42,7 +42,7 @@ def _expected(session: dict) -> dict[str, str]:
     return {
         "title": f"Intervisie Groep — {label}",
         "date": _dutch_date(start),
-        "when": f"{DAYS[start.weekday()]} {_dutch_date(start)}, {start:%H:%M}–{end:%H:%M} (Midden-Europese tijd)",
+        "when": f"{DAYS[start.weekday()]} {_dutch_date(start)}, {start:%H:%M}–{end:%H:%M} (tijd in Amsterdam)",
     }
 
 
@@ -103,7 +103,7 @@ def test_subscribe_page_in_chromium_lists_the_planned_sessions_with_links_to_the
     first_title = _first(text, expected[0]["title"])
     first_date = _first(text, expected[0]["date"])
     assert heading < first_title < first_date, text
-    assert text[first_date].startswith(_plain(expected[0]["when"].removesuffix(" (Midden-Europese tijd)"))), text[first_date]
+    assert text[first_date].startswith(_plain(expected[0]["when"].removesuffix(" (tijd in Amsterdam)"))), text[first_date]
     # The window is tall enough for the whole list: every session is in the picture, in order.
     dates = [_first(text, f"{e['date']}, 19:00") for e in expected]
     assert dates == sorted(dates), text

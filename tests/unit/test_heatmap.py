@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from shared.domain.bookings import Booking
-from shared.domain.heatmap import PlannedSession, colour, render_heatmap
+from shared.domain.heatmap import FONT_SIZE, NARROWEST, WIDTH, PlannedSession, colour, render_heatmap
 from shared.domain.model import Availability, GroupConstraints, Person, WeeklyWindow
 from shared.domain.week_grid import FACILITATOR, MEMBER, Attendee, week_grid
 
@@ -108,8 +108,8 @@ def test_planned_sessions_are_outlined_and_said_in_the_cells_they_take():
     outline = session.findall(f"{SVG}rect")
     assert {r.get("stroke") for r in outline} == {"#000000", "#ffffff"}
     first = next(r for r in cells(root) if title_of(r).startswith("dinsdag 19:30"))
-    assert float(outline[0].get("y")) - float(first.get("y")) == 1.5
-    assert float(outline[0].get("height")) == 3 * 12 - 3  # three half hours
+    assert float(outline[0].get("y")) - float(first.get("y")) == 3
+    assert float(outline[0].get("height")) == 3 * 12 - 6  # three half hours
     assert sum(title_of(r).endswith("; gepland") for r in cells(root)) == 3
     without = parsed(render_heatmap(GRID, [], "nl"))
     assert group(without, "planned").findall(f"{SVG}g") == []
@@ -158,3 +158,54 @@ def test_a_group_without_people_draws_an_empty_week():
     root = parsed(render_heatmap(empty, [], "nl"))
     assert len(cells(root)) == 7 * 32
     assert root.find(f"{SVG}desc").text.endswith("Niemand kan deze week.")
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_planned_outline_stands_out_at_3_to_1_on_every_colour_of_every_scale():
+    root = parsed(render_heatmap(GRID, PLANNED, "nl"))
+    (session,) = group(root, "planned").findall(f"{SVG}g")
+    dark, light = session.findall(f"{SVG}rect")
+    assert (dark.get("stroke"), light.get("stroke")) == ("#000000", "#ffffff")
+    # The white line lies on the black one; what shows of the black is the rest, on each side.
+    visible_dark = (float(dark.get("stroke-width")) - float(light.get("stroke-width"))) / 2
+    assert visible_dark >= 2 and float(light.get("stroke-width")) >= 2
+    fills = {colour(count, total) for total in range(1, 16) for count in range(total + 1)}
+    for fill in fills:
+        assert max(contrast("#000000", fill), contrast("#ffffff", fill)) >= 3, fill
+    # Both are needed: the darkest fill hides black, the lightest hides white.
+    assert contrast("#000000", colour(4, 4)) < 3 and contrast("#ffffff", colour(1, 4)) < 3
+
+
+def _font_sizes(root: ET.Element) -> list[float]:
+    """The font size every text of the SVG is drawn at, inherited as SVG inherits it."""
+    sizes = []
+
+    def walk(element: ET.Element, inherited: float) -> None:
+        size = float(element.get("font-size", inherited))
+        if element.tag == f"{SVG}text":
+            sizes.append(size)
+        for child in element:
+            walk(child, size)
+
+    walk(root, 16.0)
+    return sizes
+
+
+def test_every_text_reads_at_12_px_on_a_phone_width():
+    for language in ("nl", "en"):
+        root = parsed(render_heatmap(GRID, PLANNED, language))
+        sizes = _font_sizes(root)
+        assert len(sizes) == 7 * 2 + 16 + 1 + 5 + 2  # days, hours, legend title, counts, two marks
+        assert min(sizes) == FONT_SIZE
+        assert float(root.get("viewBox").split()[2]) == WIDTH
+        assert min(sizes) * NARROWEST / WIDTH >= 12

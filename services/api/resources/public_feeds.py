@@ -13,7 +13,7 @@ import logging
 from email.utils import format_datetime
 from urllib.parse import quote
 
-from flask import Response, render_template, request
+from flask import Response, render_template, request, url_for
 from flask.views import MethodView
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -22,11 +22,16 @@ from services.api.context import state
 from services.api.page_headers import script_nonce
 from services.api.problems import problem_response
 from services.api.resources.calendar import CALENDAR_MEDIA_TYPE, feed_links
+from services.api.schemas.public_feeds import FeedPageQuerySchema
 from services.api.spec import Blueprint, documented
 from shared.domain import i18n, texts
 from shared.domain.ics import Contact, SessionEvent, build_feed, feed_last_modified, memoised_vevent
 from shared.domain.themes import theme_label
+from shared.domain.week_grid import is_within_reach
+from shared.domain.week_table import week_table
+from shared.errors import InvalidInput
 from shared.use_cases import facilitator_page, feeds
+from shared.use_cases.group_availability import TOO_FAR
 
 log = logging.getLogger(__name__)
 
@@ -112,22 +117,27 @@ def contact_of_programme() -> Contact:
 @calendar_feeds.route("/<token>")
 class FeedPage(MethodView):
     @calendar_feeds.doc(security=[])
+    @calendar_feeds.arguments(FeedPageQuerySchema, location="query")
     @calendar_feeds.response(
         200, documented.text, description="A small HTML page with subscribe links", content_type="text/html",
         headers=documented.page_headers,
     )
     @calendar_feeds.alt_response(404, **{**documented.feed_not_found, "headers": documented.page_headers})
-    def get(self, token: str):
+    def get(self, query: dict, token: str):
         """The subscribe page of a feed (HTML); a facilitator's also shows her groups, their answers and who can when"""
         app_state = state()
         now = app_state.clock()
+        week = query.get("week")
         with app_state.read_session_factory() as session:
             owner = feeds.resolve(session, token)
             if owner is None:
                 return _not_found()
             translator = i18n.translator(owner.language)
             if owner.kind == feeds.FACILITATOR:
-                groups = [_group(g, translator, owner.timezone) for g in facilitator_page.overview(session, owner.id, contact_of_programme(), now)]
+                if week is not None and not is_within_reach(facilitator_page.monday_of(week), now, owner.timezone):
+                    raise InvalidInput.field("week", TOO_FAR, "query")
+                found = facilitator_page.overview(session, owner.id, contact_of_programme(), now, week)
+                groups = [_group(g, translator, owner.timezone, token) for g in found]
                 sessions = []
             else:
                 groups = None
@@ -163,9 +173,16 @@ def _shown(event: SessionEvent, language: str, timezone: str) -> dict[str, objec
     }
 
 
-def _group(group: facilitator_page.GroupOverview, _: i18n.Translator, timezone: str) -> dict[str, object]:
+def _week_link(token: str, week, group: facilitator_page.GroupOverview) -> str | None:
+    if week is None:
+        return None
+    return url_for("calendar-feeds.FeedPage", token=token, week=week.isoformat(), _anchor=f"group-{group.id}-week")
+
+
+def _group(group: facilitator_page.GroupOverview, _: i18n.Translator, timezone: str, token: str) -> dict[str, object]:
     """One of her groups: name, theme in words, its coming sessions with their answers (who
-    cannot come by name, with their comments), and the heat map of the week of its next session."""
+    cannot come by name, with their comments), and who can when in the week shown, as a heat map
+    and as a table, with links to the weeks before and after."""
     sessions = []
     for coming in group.sessions:
         shown = _shown(coming.event, _.language, timezone)
@@ -192,4 +209,8 @@ def _group(group: facilitator_page.GroupOverview, _: i18n.Translator, timezone: 
         "sessions": sessions,
         "week_caption": _("Who can when in the week of {date}", date=i18n.format_date(week, _.language)),
         "heatmap": Markup(group.week.svg(id_prefix=f"heatmap-{group.id}")),
+        "table": week_table(group.week.grid, group.week.planned, _.language),
+        "people": len(group.week.grid.people),
+        "previous_week": _week_link(token, group.previous_week, group),
+        "next_week": _week_link(token, group.next_week, group),
     }

@@ -20,13 +20,17 @@ of all groups at once:
    on the groups *any* choice of series can plan (see :mod:`.pricing`), the columns never
    generated included: ``upper_bound`` is the best of these, rounded down, and never more than
    the groups that could be planned each on its own.
-3. **Choice.** A mixed-integer program (HiGHS through OR-Tools MathOpt) picks at most one
-   column per group. The objective is lexicographic: first the number of groups planned, then
-   the engine's own preference summed over the groups (a fixed slot before none, the earliest
-   first session, the same week of the month, the earlier time of day).
+3. **Choice.** The relaxation's values, rounded greedily, give a first choice; a mixed-integer
+   program (HiGHS through OR-Tools MathOpt) starts from it and picks at most one column per
+   group — among every column up to :data:`WHOLE_PROGRAM_UP_TO` of them, else among those the
+   relaxation used (a restricted program that 500 groups build and solve in a second, where the
+   whole one took half a minute to build). The objective is lexicographic: first the number of
+   groups planned, then the engine's own preference summed over the groups (a fixed slot before
+   none, the earliest first session, the same week of the month, the earlier time of day).
 4. **Improvement.** When fewer groups are planned than the bound, a large-neighbourhood round
-   gives the groups left out, and the groups that share someone with them, many more
-   candidates (without a fixed slot too) and solves again from the choice so far.
+   gives the groups left out, and the groups that share someone with them, more candidates
+   (without a fixed slot too) and solves again from the choice so far — when the neighbourhood
+   is narrow enough to search more deeply than the start did.
 5. **The rest of each plan.** In the order of the batch, each group with a chosen series gets its
    whole plan (:func:`planning.plan_with_series`): the self-directed sessions are planned around
    everything chosen so far. A group without a series is planned by the engine alone around
@@ -70,7 +74,11 @@ FIXED_PER_GROUP = 60
 """Candidate series a group starts with (fixed-slot ones where it has any): the same for every
 size of batch; column generation adds what the batch needs."""
 MORE_PER_GROUP = 400
-"""Candidates for a group in the neighbourhood of one left out, in an improvement round."""
+"""Candidates for a group in the neighbourhood of one left out, in an improvement round..."""
+NEIGHBOURHOOD_COLUMNS = 12_000
+"""... and for the whole neighbourhood together."""
+WHOLE_PROGRAM_UP_TO = 5_000
+"""Columns up to which the integer program chooses among all of them."""
 MAX_ROUNDS = 60
 """Rounds of column generation: the limit that keeps the result the same from run to run."""
 IMPROVEMENT_ROUNDS = 2
@@ -181,7 +189,9 @@ def plan_cohort(
 
     values = [*values, *[0.0] * (len(batch.columns) - len(values))]  # the last round's new columns
     start = rounded(batch.columns, rows, total, values)
-    chosen, _ = choose(batch.columns, rows, total, _remaining(deadline, 0.5), [c for c in start if c is not None])
+    hint = [c for c in start if c is not None]
+    support = {c for c, v in enumerate(values) if v > 1e-6}
+    chosen = _choose(batch, support | set(hint), hint, people, lengths, _remaining(deadline, 0.5))
     if sum(c is not None for c in start) > sum(c is not None for c in chosen):
         chosen = start
     count = free + sum(c is not None for c in chosen)
@@ -193,14 +203,19 @@ def plan_cohort(
         for person in people:
             if left_out & set(person.groups):
                 around.update(person.groups)
+        more = min(MORE_PER_GROUP, NEIGHBOURHOOD_COLUMNS // len(around))
+        if more <= per_group:
+            break  # too wide a neighbourhood to search more deeply than the start did
+        before = len(batch.columns)
         for g in sorted(around):
-            batch.candidates(g, MORE_PER_GROUP, by_need=False)
-        rows = build_rows(batch.columns, people, lengths)
+            batch.candidates(g, more, by_need=False)
         hint = [c for c in chosen if c is not None]
-        better, _ = choose(batch.columns, rows, total, _remaining(deadline, 0.5), hint)
+        better = _choose(batch, support | set(hint) | set(range(before, len(batch.columns))), hint, people, lengths,
+                         _remaining(deadline, 0.5))
         better_count = free + sum(c is not None for c in better)
         if better_count >= count:
             chosen, count = better, better_count
+
     series = [batch.columns[c].series if c is not None else None for c in chosen]
     results = whole_plans(groups, series, (lambda done: progress(done, total)) if progress else None)
     if planned(results) < upper_bound and total <= ONE_BY_ONE_UP_TO:
@@ -214,6 +229,18 @@ def plan_cohort(
         candidates=len(batch.columns),
         rounds=rounds,
     )
+
+
+def _choose(batch: _Batch, keep: set[int], hint: list[int], people, lengths, seconds: float) -> list[int | None]:
+    """The integer program over every column (up to :data:`WHOLE_PROGRAM_UP_TO` of them), else
+    over those the relaxation used, the hint and ``keep``'s others: the restricted program that
+    a programme of hundreds of groups can build and solve in seconds."""
+    chosen = sorted(keep) if len(batch.columns) > WHOLE_PROGRAM_UP_TO else list(range(len(batch.columns)))
+    columns = [batch.columns[c] for c in chosen]
+    position = {c: index for index, c in enumerate(chosen)}
+    picked, _ = choose(columns, build_rows(columns, people, lengths), len(batch.groups), seconds,
+                       [position[c] for c in hint if c in position])
+    return [chosen[c] if c is not None else None for c in picked]
 
 
 def _remaining(deadline: float, share: float) -> float:

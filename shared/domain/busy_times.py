@@ -68,9 +68,10 @@ MAX_RULE_STEPS = 100_000
 MAX_OCCURRENCES = 50_000
 """Occurrences in the window, before merging: a full-time timetable has a few thousand."""
 MAX_SECONDS = 10.0
-"""CPU seconds of the expanding thread (a five-year timetable needs about half a second)."""
+"""CPU seconds of the expanding thread (a five-year Outlook timetable needs about one)."""
 WALL_FACTOR = 6
-"""The wall-clock guard, as a multiple of the CPU limit: 60 s, inside the worker's 120 s."""
+"""The wall-clock guard, as a multiple of the CPU limit: 60 s, which with the fetch's 30 s stays
+inside the worker's 120 s for the job."""
 _SPAN_MARGIN = timedelta(days=1)
 """Around the window, where recurring-ical-events is asked for occurrences (they all count)."""
 

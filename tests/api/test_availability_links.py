@@ -66,7 +66,7 @@ def test_the_page_shows_the_week_in_the_participants_language_and_zone(client, p
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     html = page.get_data(as_text=True)
     assert '<html lang="nl">' in html and 'name="viewport"' in html
-    assert "Deelnemer 1" in html and "Midden-Europese" in html and "Europe/Amsterdam" not in html
+    assert "Deelnemer 1" in html and "tijdzone: tijd in Amsterdam." in html and "Europe/Amsterdam" not in html
     assert checked(html) == ["tue 19:00", "tue 19:30", "tue 20:00", "tue 20:30", "tue 21:00"]
     assert html.count('name="slot"') == 7 * 32
     assert 'aria-label="dinsdag 19:30"' in html
@@ -74,7 +74,7 @@ def test_the_page_shows_the_week_in_the_participants_language_and_zone(client, p
 
     english = platform.post("/v1/participants", json=payloads.participant(2, language="en", timezone="America/New_York")).json
     html = client.get(path_of(link_for(platform, english["id"]))).get_data(as_text=True)
-    assert '<html lang="en">' in html and "When can you meet?" in html and "Eastern" in html
+    assert '<html lang="en">' in html and "When can you meet?" in html and "time zone: New York time." in html
 
 
 def test_ticked_cells_are_stored_as_windows_like_the_api_stores_them(client, platform, person):
@@ -164,6 +164,17 @@ def test_a_revoked_expired_changed_or_erased_link_is_404(client, platform, perso
     path = path_of(link_for(platform, person["id"]))
     assert platform.delete(f"/v1/participants/{person['id']}").status_code == 204
     assert client.get(path).status_code == 404  # erased
+
+
+def test_an_expired_link_says_so_in_its_persons_language_and_an_unknown_one_in_dutch(client, platform, clock):
+    english = platform.post("/v1/participants", json=payloads.participant(3, language="en")).json
+    path = path_of(link_for(platform, english["id"]))
+    clock.now += timedelta(days=31)
+    gone = client.get(path, headers={"Accept-Language": "nl-NL"})
+    assert gone.status_code == 404 and "This link no longer works" in gone.get_data(as_text=True)
+    unknown = client.get("/availability/" + "A" * 43, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert unknown.status_code == 404 and "Deze link werkt niet meer" in unknown.get_data(as_text=True)
+    assert '<html lang="nl">' in unknown.get_data(as_text=True)
 
 
 def test_a_filled_in_week_raises_the_same_webhook_as_a_put(client, platform, person, worker, clock):

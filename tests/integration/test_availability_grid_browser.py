@@ -116,6 +116,7 @@ def test_the_week_opens_on_the_groups_evenings_on_each_persons_own_clock_and_the
             page.set_viewport_size(viewport)
             assert not overflows_horizontally(page)
             assert accessibility_violations(page) == []
+            page.evaluate("() => window.scrollTo(0, 0)")
             page.screenshot(path=str(folder / name), full_page=True)
         others.locator("summary").click()
         assert accessibility_violations(page) == []
@@ -129,6 +130,10 @@ def test_the_week_opens_on_the_groups_evenings_on_each_persons_own_clock_and_the
         days, times = first_part(page)
         assert days == ["dinsdag", "donderdag"]
         assert times == sorted({grid.slot_value(cell)[4:] for cell in opening}) and times[0] in ("13:00", "14:00")
+        assert page.locator("#first-hint").inner_text() == (
+            "De dagen en uren van je groep, in je eigen tijd (tijd in New York); voor je groep is dat 19:00–22:00 in Nederland:"
+        )
+        assert "De tijden staan in je eigen tijdzone: tijd in New York." in page.locator("main > p").first.inner_text()
 
         # No group: the programme's usual hours, weekdays 15:00-21:00.
         page.goto(links["loner"])
@@ -317,6 +322,7 @@ def test_a_refused_save_keeps_everything_and_says_why_in_dutch_next_to_the_field
             page.set_viewport_size(viewport)
             assert not overflows_horizontally(page)
             assert accessibility_violations(page) == []
+        page.evaluate("() => window.scrollTo(0, 0)")  # the day names stick to the top of the view, not midway
         page.screenshot(path=str(folder / "availability-refused-390.png"), full_page=True)
         page.fill("#unavailable_start", "1-3-2027")
         page.fill("#unavailable_end", "3-3-2027")

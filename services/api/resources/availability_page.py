@@ -4,9 +4,17 @@ No key: the token is the secret (see :mod:`shared.use_cases.availability_links`)
 plain form that works without JavaScript: checkboxes ``name="slot"`` with values ``DAY HH:MM``
 for the half hours from 07:00 to 23:00 in the participant's own zone, their unavailable date
 ranges to remove (``name="remove"``, the range's position) or add (``unavailable_start``,
-``unavailable_end``, ``unavailable_note``), and a CSRF field derived from the token. What is
-posted is validated by the same schema as ``PUT /v1/participants/{id}/availability`` and stored
-the same way (version, ETag, webhook).
+``unavailable_end`` as Dutch dates ``dd-mm-jjjj``, ``unavailable_note``), and a CSRF field
+derived from the token. What is posted is checked field by field in words, then by the same
+schema as ``PUT /v1/participants/{id}/availability``, and stored the same way (version, ETag,
+webhook); a refusal is 400 with the page showing everything as sent and the reason next to its
+field.
+
+The week opens on the days and hours of the participant's groups on her own clock
+(:func:`shared.domain.week_form.opening_cells`; the programme's usual hours for a person in no
+group); the rest of the week is in a closed ``<details>`` of the same form. The page's one
+script makes each table a single tab stop that the keyboard moves through and lets a pointer
+drag a rectangle; the form does not depend on it.
 
 The page also lists the participant's own published calendars (their status in words, the
 address masked), takes a new one (``POST …/calendars``, field ``url``) and removes one (``POST
@@ -170,9 +178,7 @@ def _show(
             for minute in minutes
         ]
 
-    first_days, first_minutes = grid.first_part(grid.opening_cells(
-        _hours_of(participant), participant.timezone, _today(participant, now) + timedelta(days=7 - _today(participant, now).weekday()),
-    ))
+    first_days, first_minutes = grid.first_part(grid.opening_cells(_hours_of(participant), participant.timezone, _next_monday(participant, now)))
     in_first = frozenset((day, minute) for day in first_days for minute in first_minutes)
     whole = len(in_first) == 7 * len(grid.grid_minutes())
     others_ticked = sum(1 for item in ticked if item not in in_first)
@@ -185,8 +191,9 @@ def _show(
         "availability.html", status, scripted=True,
         **translator.template_context(),
         name=participant.name,
-        zone=i18n.zone_name(participant.timezone, language),
+        zone=i18n.zone_words(participant.timezone, language),
         grouped=bool(participant.memberships),
+        group_clock=_group_clock(participant, _next_monday(participant, now), language),
         unrestricted=not document.get("weekly"),
         days=days,
         first={"days": [days[day] for day in first_days], "rows": rows(first_days, first_minutes)},
@@ -212,6 +219,26 @@ def _show(
         calendar_action=url_for("availability-pages.AvailabilityCalendars", token=token),
         page_action=url_for("availability-pages.AvailabilityPage", token=token),
     )
+
+
+def _next_monday(participant: Participant, now: datetime) -> date:
+    """The week whose clocks the page's first part follows: the coming one (as the heat map's)."""
+    today = _today(participant, now)
+    return today + timedelta(days=7 - today.weekday())
+
+
+def _group_clock(participant: Participant, monday: date, language: str) -> str | None:
+    """The first group's hours on its own clock where that clock differs from the participant's
+    (``19:00–22:00 in Nederland``), else None."""
+    for hours in _hours_of(participant)[:1] if participant.memberships else ():
+        day = monday + timedelta(days=min(hours.weekdays))
+        zone = ZoneInfo(hours.timezone)
+        start = datetime.combine(day, hours.earliest, zone)
+        end = datetime.combine(day, hours.latest, zone) if hours.latest != time(0) else datetime.combine(day + timedelta(days=1), time(0), zone)
+        mine = start.astimezone(ZoneInfo(participant.timezone))
+        if (mine.date(), mine.time()) != (start.date(), start.time()):
+            return i18n.elsewhere(start, end, language, hours.timezone)
+    return None
 
 
 def _hours_of(participant: Participant) -> list[grid.Hours]:

@@ -123,9 +123,11 @@ def mail_subject(event: SessionEvent, *, language: str, notice: str) -> str:
 
 def mail_text(
     event: SessionEvent, recipient: Contact, *, notice: str, role: str = "REQ-PARTICIPANT", answer_url: str | None = None,
+    timezone: str | None = None,
 ) -> str:
     """The plain-text part of the invitation mail, in the recipient's language (with their own
-    answer link, when given)."""
+    answer link, when given); times on the recipient's clock (``timezone``) with the group's
+    beside them where it differs, else on the group's."""
     _check_notice(notice)
     language = language_of(recipient.language)
     _ = i18n.translator(language)
@@ -133,7 +135,7 @@ def mail_text(
     opening = _OPENINGS["new_chair" if notice == "new" and role == "CHAIR" else notice]
     lines = [_("Dear {name},", name=recipient.name), ""]
     lines += [_(opening, session=session, Session=session[:1].upper() + session[1:], group=event.group_name), ""]
-    lines.append(_("When: {when}", when=when(event, language)))
+    lines.append(_("When: {when}", when=when(event, language, timezone)))
     if event.theme:
         lines.append(_("Theme: {theme}", theme=theme_label(event.theme, language)))
     if event.kind != "guided":
@@ -158,18 +160,18 @@ def at_risk_subject(event: SessionEvent, language: str) -> str:
 
 def at_risk_text(
     event: SessionEvent, recipient: Contact, *, declined: list[tuple[str, str | None]], alternatives: list[datetime],
-    busy: Sequence[str] = (),
+    busy: Sequence[str] = (), timezone: str | None = None,
 ) -> str:
     """The mail to the facilitator (or the chair) of a session that not everyone can attend:
     who declined (``(name, comment)``, their comments quoted), whose own calendar is busy during
-    it (``busy``: names; a calendar conflict), and the best other times (each a session long, in
-    the session's zone)."""
+    it (``busy``: names; a calendar conflict), and the best other times (each a session long), on
+    the recipient's clock (``timezone``) with the group's beside them, else on the group's."""
     language = language_of(recipient.language)
     _ = i18n.translator(language)
     lines = [_("Dear {name},", name=recipient.name), ""]
     lines.append(_(
         "Not everyone can attend {session} of the intervision group {group} on {when}.",
-        session=session_label(event, language), group=event.group_name, when=when(event, language),
+        session=session_label(event, language), group=event.group_name, when=when(event, language, timezone),
     ))
     if declined:
         lines.append(_("Declined: {names}.", names=", ".join(name for name, _comment in declined)))
@@ -180,7 +182,7 @@ def at_risk_text(
     if alternatives:
         length = event.end - event.start
         lines.append(_("Times at which everyone can attend and nobody is booked twice:"))
-        lines += [f"- {when(replace(event, start=start, end=start + length), language)}" for start in alternatives]
+        lines += [f"- {when(replace(event, start=start, end=start + length), language, timezone)}" for start in alternatives]
         lines += ["", _("Would you like to move the session? Ask the programme's organiser to choose one of these times.")]
     else:
         lines.append(_("Around this date there is no time at which everyone can attend."))

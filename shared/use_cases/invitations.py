@@ -298,13 +298,16 @@ def email_for(
     answer_url = _answer_url(session, links, row, invitation.recipient_id, invitation.method, now)
     recipient = Contact(invitation.recipient_name, invitation.recipient_email, invitation.language)
     role = "CHAIR" if invitation.recipient_kind == FACILITATOR else "REQ-PARTICIPANT"
+    person = session.get(Facilitator if invitation.recipient_kind == FACILITATOR else Participant, invitation.recipient_id) if invitation.recipient_id else None
     return build_invitation_email(
         ics=invitation.ics.encode("utf-8"),
         method=invitation.method,
         sender=programme,
         recipient=recipient,
         subject=texts.mail_subject(event, language=invitation.language, notice=invitation.notice),
-        text=texts.mail_text(event, recipient, notice=invitation.notice, role=role, answer_url=answer_url),
+        text=texts.mail_text(
+            event, recipient, notice=invitation.notice, role=role, answer_url=answer_url, timezone=person.timezone if person else None,
+        ),
         identity=invitation_identity(
             method=invitation.method, session_id=str(invitation.session_id), sequence=invitation.sequence,
             person=f"{invitation.recipient_kind}:{invitation.recipient_id or invitation.recipient_email}",

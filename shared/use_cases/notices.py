@@ -77,7 +77,7 @@ def issue_at_risk(
         subject=texts.at_risk_subject(event, contact.language),
         body=texts.at_risk_text(
             event, contact, declined=_names_and_comments(session, group, row, declined), alternatives=[c.start for c in found],
-            busy=[name for name, _comment in _names_and_comments(session, group, row, busy)],
+            busy=[name for name, _comment in _names_and_comments(session, group, row, busy)], timezone=recipient.timezone,
         ),
         now=now, mail=mail,
     )

@@ -139,6 +139,21 @@ def test_mail_text_gives_time_in_words_in_the_sessions_zone():
     assert "Je bent uitgenodigd voor bijeenkomst 2 van 3 (begeleid)" in text
 
 
+def test_mail_text_in_the_readers_own_city_with_the_groups_time_beside_it():
+    member = Contact("Mark de Vries", "mark@school.example", "en")
+    text = texts.mail_text(session(), member, notice="new", timezone="Asia/Kolkata")
+    assert "When: Tuesday, 30 March 2027, 23:00 – Wednesday, 31 March 2027, 01:00 (Kolkata time; 19:30–21:30 in the Netherlands)" in text
+    same = texts.mail_text(session(), member, notice="new", timezone="Europe/Amsterdam")
+    assert "When: Tuesday, 30 March 2027, 19:30–21:30 (Amsterdam time)\n" in same
+
+
+def test_at_risk_mail_gives_the_other_times_on_the_readers_clock_and_the_groups():
+    alternative = datetime(2027, 4, 6, 17, 30, tzinfo=UTC)
+    text = texts.at_risk_text(session(**GEDRAG_A), DUTCH_READER, declined=[], alternatives=[alternative], timezone="Europe/London")
+    assert "op dinsdag 30 maart 2027, 18:30–20:30 (tijd in Londen; 19:30–21:30 in Nederland)." in text
+    assert "- dinsdag 6 april 2027, 18:30–20:30 (tijd in Londen; 19:30–21:30 in Nederland)\n" in text
+
+
 def test_mail_text_for_the_facilitator_says_she_guides_it():
     text = texts.mail_text(session(), FACILITATOR, notice="new", role="CHAIR")
     assert "Je begeleidt bijeenkomst 2 van 3 (begeleid)" in text

@@ -12,7 +12,7 @@ form that still posts. axe-core finds nothing at a phone's and a desktop's width
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest

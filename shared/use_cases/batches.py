@@ -11,6 +11,7 @@ by :func:`batches_to_resume`; its runs are never resumed on their own.
 from __future__ import annotations
 
 import uuid
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -141,13 +142,17 @@ def record(session: DbSession, batch_id: uuid.UUID, owner: str, result: CohortRe
     requests = scheduling.plan_requests_for(session, [groups[key] for key in planned], now, replacing=pending)
     unchanged = not conflicts_of([(request, outcomes[key]) for key, request in zip(planned, requests, strict=True)])
     replanned = False
-    for key in planned:
-        group, outcome = groups[key], outcomes[key]
-        if not unchanged:  # someone was booked meanwhile: check, and plan again, group by group
-            outcome, again = scheduling.current_result(session, group, outcome, now, replacing=pending)
-            replanned = replanned or again
-        scheduling.write_outcome(session, runs[key], group, outcome, now)
-        pending.discard(group.id)
+    # Plans checked together touch only their own group's rows: written without a flush per
+    # group, they go to the database in a few statements (500 groups: seconds, not half a minute).
+    with session.no_autoflush if unchanged else nullcontext():
+        for key in planned:
+            group, outcome = groups[key], outcomes[key]
+            if not unchanged:  # someone was booked meanwhile: check, and plan again, group by group
+                outcome, again = scheduling.current_result(session, group, outcome, now, replacing=pending)
+                replanned = replanned or again
+            scheduling.write_outcome(session, runs[key], group, outcome, now)
+            pending.discard(group.id)
+    session.flush()
     # Diagnostics may name sessions planned just now, by their key in the batch.
     planned_ids = {
         planned_session_id(str(group_id), number): str(session_id)

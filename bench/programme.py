@@ -50,7 +50,7 @@ def in_process() -> None:
 
 def through_the_api() -> None:
     from bench.support import ApiClient, availability_document, running_stack
-    from shared.domain.model import WEEKDAYS
+    from tests.integration.programme import constraints_document
 
     groups = programme()
     with running_stack(api_workers=2, api_threads=4, worker_count=2, worker_threads=None) as stack:
@@ -77,19 +77,11 @@ def through_the_api() -> None:
                         "role": "leerkracht", "themes": [], "school_holiday_region": None,
                         "availability": availability_document(member),
                     }).json()["id"]
-            constraints = request.constraints
             group_id = api.request("POST", "/v1/groups", 201, {
                 "name": f"Groep {number}", "facilitator_id": ids[request.facilitator.id],
                 "timezone": request.timezone, "language": "nl", "session_minutes": request.session_minutes,
                 "guided_sessions": request.guided_sessions, "follow_up_sessions": request.follow_up_sessions,
-                "starts_on": request.starts_on.isoformat(),
-                "constraints": {
-                    "weekdays": [WEEKDAYS[day] for day in sorted(constraints.weekdays)],
-                    "earliest": constraints.earliest.strftime("%H:%M"), "latest": constraints.latest.strftime("%H:%M"),
-                    "skip_public_holidays": constraints.skip_public_holidays,
-                    "school_holiday_region": constraints.school_holiday_region,
-                    "self_directed_quorum": constraints.self_directed_quorum,
-                },
+                "starts_on": request.starts_on.isoformat(), "constraints": constraints_document(request.constraints),
             }).json()["id"]
             for member in request.members:
                 api.request("PUT", f"/v1/groups/{group_id}/members/{ids[member.id]}", 200)

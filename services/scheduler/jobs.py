@@ -8,8 +8,8 @@ nothing the second time.
 from __future__ import annotations
 
 import logging
-import time
 import smtplib
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -124,8 +124,8 @@ PROGRESS_EVERY_SECONDS = 1.0
 
 
 def _progress_of(runtime: Runtime, batch_id: uuid.UUID):
-    """A batch's progress reporter: at most once a second (and at the end), in a short
-    transaction of its own, renewing the lease."""
+    """A batch's progress reporter: at most once a second (and when every group has a plan), in
+    a short transaction of its own, renewing the lease. The outcome's record sets the final figure."""
     last = [0.0]
 
     def report(planned: int, total: int) -> None:

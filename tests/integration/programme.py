@@ -20,9 +20,8 @@ from sqlalchemy import select
 
 from shared.db.models import Group, Membership
 from shared.db.models import Session as GroupSession
-
 from shared.domain.cohort import CohortGroup
-from shared.domain.model import WEEKDAYS, Person
+from shared.domain.model import WEEKDAYS, GroupConstraints, Person
 from shared.use_cases import groups as group_cases
 from shared.use_cases import people as people_cases
 
@@ -36,6 +35,16 @@ def _availability(person: Person) -> dict:
         "unavailable": [
             {"start": u.start.isoformat(), "end": u.end.isoformat(), "note": u.note} for u in person.availability.unavailable
         ],
+    }
+
+
+def constraints_document(constraints: GroupConstraints) -> dict:
+    return {
+        "weekdays": [WEEKDAYS[day] for day in sorted(constraints.weekdays)],
+        "earliest": constraints.earliest.strftime("%H:%M"), "latest": constraints.latest.strftime("%H:%M"),
+        "skip_public_holidays": constraints.skip_public_holidays,
+        "school_holiday_region": constraints.school_holiday_region,
+        "self_directed_quorum": constraints.self_directed_quorum,
     }
 
 
@@ -70,19 +79,12 @@ def seed_programme(session_factory, admin, programme: list[CohortGroup]) -> tupl
                     })
                     ids[member.id] = str(created.id)
                     people[str(created.id)] = member
-            constraints = request.constraints
             created_group = group_cases.create_group(session, admin, {
                 "name": f"Groep {number}", "theme": "gedrag", "facilitator_id": uuid.UUID(ids[request.facilitator.id]),
                 "timezone": request.timezone, "language": "nl", "meeting_url": None,
                 "session_minutes": request.session_minutes, "guided_sessions": request.guided_sessions,
                 "follow_up_sessions": request.follow_up_sessions, "starts_on": request.starts_on,
-                "constraints": {
-                    "weekdays": [WEEKDAYS[day] for day in sorted(constraints.weekdays)],
-                    "earliest": constraints.earliest.strftime("%H:%M"), "latest": constraints.latest.strftime("%H:%M"),
-                    "skip_public_holidays": constraints.skip_public_holidays,
-                    "school_holiday_region": constraints.school_holiday_region,
-                    "self_directed_quorum": constraints.self_directed_quorum,
-                },
+                "constraints": constraints_document(request.constraints),
             })
             for member in request.members:
                 group_cases.add_member(session, admin, created_group.id, uuid.UUID(ids[member.id]), datetime.now(UTC))

@@ -12,26 +12,14 @@ import time
 import pytest
 
 from bench.programmes import programme
-from shared.config import Settings
 from tests.integration.programme import seed_programme, violations
-from tests.integration.workers import REDIS_URL, Stack, redis_namespace, wait_for, workers
+from tests.integration.test_cohort_workers import stack  # noqa: F401 - the same stack of real servers
+from tests.integration.workers import wait_for, workers
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def stack(database, tmp_path):
-    url, session_factory = database
-    with redis_namespace() as namespace:
-        settings = Settings(database_url=url, broker_url=REDIS_URL, broker_namespace=namespace, sweep_seconds=2)
-        env = {
-            "INTERVISIE_DATABASE_URL": url, "INTERVISIE_BROKER_URL": REDIS_URL,
-            "INTERVISIE_BROKER_NAMESPACE": namespace, "INTERVISIE_SWEEP_SECONDS": "2",
-        }
-        yield Stack(settings, env, session_factory, tmp_path)
-
-
-def test_a_programme_of_500_groups_is_planned_as_one_batch_near_its_bound(stack):
+def test_a_programme_of_500_groups_is_planned_as_one_batch_near_its_bound(stack):  # noqa: F811
     groups = programme()
     group_ids, people = seed_programme(stack.session_factory, stack.admin, groups)
     capacities = {}

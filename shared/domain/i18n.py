@@ -27,8 +27,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.core import get_global
 from babel import dates as _dates
+from babel.core import get_global
 
 LANGUAGES: tuple[str, ...] = ("nl", "en")
 """The languages people read; the first is the default."""

@@ -199,3 +199,14 @@ def test_both_operations_are_in_the_openapi_document(client):
     assert "application/json" in json_get["responses"]["200"]["content"]
     assert list(svg_get["responses"]["200"]["content"]) == ["image/svg+xml"]
     assert {"403", "404", "422"} <= json_get["responses"].keys()
+
+
+def test_both_answers_link_to_the_weeks_before_and_after_within_reach(admin, group):
+    for path in ("availability", "availability.svg"):
+        response = admin.get(f"/v1/groups/{group['id']}/{path}?week=2027-03-15")
+        assert response.status_code == 200
+        assert response.headers["Link"] == (
+            f'</v1/groups/{group["id"]}/{path}?week=2027-03-08>; rel="prev", </v1/groups/{group["id"]}/{path}?week=2027-03-22>; rel="next"'
+        )
+        last = admin.get(f"/v1/groups/{group['id']}/{path}?week=2028-11-20")  # two years from 24 November 2026
+        assert last.headers["Link"] == f'</v1/groups/{group["id"]}/{path}?week=2028-11-13>; rel="prev"'

@@ -17,7 +17,7 @@ from icalendar import Calendar
 
 from tests.integration.pages import PHONE, accessibility_violations, chromium, overflows_horizontally, screenshots
 from tests.integration.servers import free_port, serving
-from tests.integration.workers import first_of_month_after_next, wait_for
+from tests.integration.workers import planned_group_over_http, wait_for, weekly
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -49,10 +49,6 @@ MEASURE_TEXT = """() => {
 }"""
 
 
-def weekly(windows) -> dict:
-    return {"weekly": [{"day": d, "start": s, "end": e} for d, s, e in windows]}
-
-
 def _answer(base: str, link: str, response: str, comment: str = "") -> None:
     """Answer as the member does on the page of her invitation link (the form's own post)."""
     browser = requests.Session()
@@ -72,30 +68,10 @@ def served(sqlite, tmp_path):
     base = f"http://127.0.0.1:{port}"
     env = {"INTERVISIE_DATABASE_URL": url, "INTERVISIE_PUBLIC_URL": base, "INTERVISIE_SECRET_KEY": "browser-test"}
     with serving(env, port=port, log_path=tmp_path / "serve.log"):
-        def post(path, body):
-            response = requests.post(base + path, json=body, headers=auth, timeout=10)
-            assert response.status_code in (201, 202), response.text
-            return response.json()
-
-        facilitator = post("/v1/facilitators", {
+        group, members, facilitator, run = planned_group_over_http(base, key, EVENINGS, {
             "name": "Fien Jansen", "email": "fien@example.org", "timezone": "Europe/London",
             "availability": weekly([(d, "18:00", "21:00") for d in ("mon", "tue", "wed", "thu")]),
         })
-        group = post("/v1/groups", {
-            "name": "IB-groep Utrecht", "theme": "passend_onderwijs", "facilitator_id": facilitator["id"],
-            "starts_on": first_of_month_after_next().isoformat(), "meeting_url": "https://meet.example.org/ib-utrecht",
-        })
-        members = []
-        for n, (name, windows) in enumerate(EVENINGS.items()):
-            member = post("/v1/participants", {
-                "name": name, "email": f"lid{n}@example.org", "organization": f"School {n}", "role": "intern_begeleider",
-                "availability": weekly(windows),
-            })
-            assert requests.put(f"{base}/v1/groups/{group['id']}/members/{member['id']}", headers=auth, timeout=10).ok
-            members.append(member)
-        run = post(f"/v1/groups/{group['id']}/scheduling-runs", None)
-        run = wait_for(lambda: (r := requests.get(f"{base}/v1/scheduling-runs/{run['id']}", headers=auth, timeout=10).json())["status"] in ("succeeded", "failed") and r, 60, "the plan")
-        assert run["status"] == "succeeded", run
         first = min(run["plan"]["sessions"], key=lambda s: s["start"])
 
         def link_of(email):

@@ -159,6 +159,40 @@ def plan_over_http(base: str, key: str, group_id: str, timeout: float = 60) -> d
     return wait_for(finished, timeout, "the worker to finish the run")
 
 
+def weekly(windows) -> dict:
+    """An availability of weekly windows: ``[("tue", "19:00", "21:30"), …]``."""
+    return {"weekly": [{"day": d, "start": s, "end": e} for d, s, e in windows]}
+
+
+def planned_group_over_http(base: str, key: str, evenings: dict, facilitator: dict) -> tuple[dict, list[dict], dict, dict]:
+    """Through a served API: ``facilitator`` (a facilitator's body), the group "IB-groep
+    Utrecht" she guides, its members ``evenings`` (name: weekly windows), and a plan; returns
+    ``(group, members, facilitator, run)``."""
+    auth = {"Authorization": f"Bearer {key}"}
+
+    def post(path, body):
+        response = requests.post(base + path, json=body, headers=auth, timeout=10)
+        assert response.status_code in (201, 202), response.text
+        return response.json()
+
+    facilitator = post("/v1/facilitators", facilitator)
+    group = post("/v1/groups", {
+        "name": "IB-groep Utrecht", "theme": "passend_onderwijs", "facilitator_id": facilitator["id"],
+        "starts_on": first_of_month_after_next().isoformat(), "meeting_url": "https://meet.example.org/ib-utrecht",
+    })
+    members = []
+    for n, (name, windows) in enumerate(evenings.items()):
+        member = post("/v1/participants", {
+            "name": name, "email": f"lid{n}@example.org", "organization": f"School {n}", "role": "intern_begeleider",
+            "availability": weekly(windows),
+        })
+        assert requests.put(f"{base}/v1/groups/{group['id']}/members/{member['id']}", headers=auth, timeout=10).ok
+        members.append(member)
+    run = plan_over_http(base, key, group["id"])
+    assert run["status"] == "succeeded", run
+    return group, members, facilitator, run
+
+
 def run_status(session_factory, run_id) -> str:
     with session_factory() as session:
         return session.get(SchedulingRun, uuid.UUID(str(run_id))).status

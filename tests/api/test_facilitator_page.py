@@ -61,7 +61,7 @@ def test_her_page_lists_her_groups_by_name_with_answers_and_who_can_when(client,
     assert "Nog geen bijeenkomsten gepland" in html.split(f'id="group-{second["id"]}"', 1)[1].split("</section>", 1)[0]
 
     # The heat map of the week of the group's next session (Monday 11 January 2027), inline.
-    assert "Wie kan wanneer in de week van maandag 11 januari 2027" in section
+    assert "Wie kan wanneer in de week van maandag 11 januari 2027</figcaption>" in section  # her clock is the group's
     svg = ET.fromstring(re.search(r"<svg.*?</svg>", section, flags=re.S).group(0))
     titles = [t.text for t in svg.iter(f"{SVG}title")]
     assert any(t.startswith("dinsdag 19:00 — 5 van 5") for t in titles), titles[:20]

@@ -111,6 +111,8 @@ def test_she_reads_who_declined_with_their_words_and_the_time_in_her_city_and_th
         here = f"{london:%H:%M}–{end.astimezone(LONDON):%H:%M}"
         there = f"{amsterdam:%H:%M}–{end.astimezone(AMSTERDAM):%H:%M}"
         assert when.endswith(f", {here} (tijd in Londen; {there} in Nederland)"), when
+        # The map keeps the group's clock, and says so to her in London.
+        assert page.locator("figcaption").first.inner_text().endswith("(Tijden in Nederland)")
 
 
 def _tab_to(page, selector: str, limit: int = 60) -> int:

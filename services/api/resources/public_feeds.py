@@ -10,8 +10,10 @@ size. Rendered feeds are kept in a small per-process cache keyed by the fingerpr
 from __future__ import annotations
 
 import logging
+from datetime import datetime, time
 from email.utils import format_datetime
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from flask import Response, render_template, request, url_for
 from flask.views import MethodView
@@ -201,6 +203,11 @@ def _group(group: facilitator_page.GroupOverview, _: i18n.Translator, timezone: 
             shown["declined"] = coming.declined_by
         sessions.append(shown)
     week = group.week.grid.week
+    group_zone = group.week.grid.timezone
+    noon = datetime.combine(week, time(12), ZoneInfo(group_zone))
+    clock = None
+    if not i18n.same_clock(noon, timezone, group_zone):  # the map keeps the group's clock, not hers
+        clock = _("Times in {place}", place=i18n.zone_place(group_zone, _.language) or i18n.zone_name(group_zone, _.language))
     return {
         "id": group.id,
         "name": group.name,
@@ -208,6 +215,7 @@ def _group(group: facilitator_page.GroupOverview, _: i18n.Translator, timezone: 
         "members": _.ngettext("{count} member", "{count} members", group.members),
         "sessions": sessions,
         "week_caption": _("Who can when in the week of {date}", date=i18n.format_date(week, _.language)),
+        "clock": clock,
         "heatmap": Markup(group.week.svg(id_prefix=f"heatmap-{group.id}")),
         "table": week_table(group.week.grid, group.week.planned, _.language),
         "people": len(group.week.grid.people),

@@ -48,10 +48,13 @@ def clipped(intervals, window: tuple[datetime, datetime]) -> list[tuple[datetime
 
 
 def refused(feed: bytes | str, within: float = 2.0, **options) -> str:
-    started = time.monotonic()
+    """The reason a feed is refused, which must take less than ``within`` seconds of this
+    process's CPU time: the work done, not the wall clock, which a loaded machine stretches."""
+    started = time.process_time()
     with pytest.raises(FeedError) as caught:
         busy(feed, **options)
-    assert time.monotonic() - started < within, f"took {time.monotonic() - started:.1f} s to refuse"
+    spent = time.process_time() - started
+    assert spent < within, f"took {spent:.1f} s of CPU to refuse"
     return caught.value.reason
 
 
@@ -615,14 +618,14 @@ def mangled_feeds():
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(mangled_feeds())
 def test_a_mangled_feed_gives_busy_times_or_a_reason_never_another_error(feed):
-    started = time.monotonic()
+    started = time.process_time()
     try:
         found = busy(feed)
     except FeedError as error:
         assert error.reason and not any(word in error.reason for word in SECRET_WORDS)
     else:
         assert all(WINDOW[0] <= start < end <= WINDOW[1] for start, end in found)
-    assert time.monotonic() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 @pytest.mark.parametrize("event", [

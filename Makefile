@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-calendars lint lock openapi docs system-deps clean
+.PHONY: run test bench bench-calendars bench-programme lint lock openapi docs system-deps clean
 
 # The exact versions come from the lock file (the Dockerfile uses requirements.lock, the same
 # resolution without the test extra); the project itself is installed on top, without
@@ -67,6 +67,11 @@ bench: $(STAMP)
 # 1,000 people's published calendars refreshed by two workers (several minutes: not in `make bench`).
 bench-calendars: $(STAMP)
 	$(BIN)/python -m bench.calendar_refresh
+
+# A 500-group programme and the hard 200-group one as batches; --api through PostgreSQL and two
+# workers (about a minute: not in `make bench`).
+bench-programme: $(STAMP)
+	$(BIN)/python -m bench.programme --api
 
 # Debian packages that tests use as independent readers and real peers: libical (RFC 5546
 # checks), Chromium and tesseract (the subscribe page, read back from a screenshot).

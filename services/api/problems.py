@@ -79,7 +79,9 @@ class ProblemExplanationSchema(Schema):
     """Why a person cannot come, in words (the shape of a run's diagnostics explanations)."""
 
     class Meta:
-        json_schema = {"required": ["person_id", "role", "reason_code", "text"]}
+        json_schema = {"required": [
+            "person_id", "name", "role", "reason_code", "text", "session_id", "group_id", "date", "time", "limit",
+        ]}
 
     person_id = fields.UUID(allow_none=True)
     name = fields.String(allow_none=True)

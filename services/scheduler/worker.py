@@ -6,6 +6,7 @@ recorded as sent, not sent again), and exits."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -34,6 +35,7 @@ def run_worker(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    settle_heap()
     scheduler.start_consuming()
     heartbeat = Path(settings.worker_heartbeat_file) if settings.worker_heartbeat_file else None
     while not stopping.wait(HEARTBEAT_SECONDS if heartbeat else None):
@@ -44,6 +46,17 @@ def run_worker(settings: Settings) -> None:
 
 
 HEARTBEAT_SECONDS = 10
+
+
+def settle_heap() -> None:
+    """Put what the process holds after its boot (modules, the broker, the engine) beyond the
+    garbage collector: it lives as long as the process, and every full collection would walk it
+    again. A job that makes many objects (a calendar feed's expansion makes hundreds of thousands)
+    triggers full collections; with the boot heap walked each time they took a sixth of a
+    five-year timetable's expansion (bench/busy_times.py). CPython's ``gc.freeze``, after one last
+    collection of the boot's garbage."""
+    gc.collect()
+    gc.freeze()
 
 
 def beat(scheduler: Scheduler, heartbeat: Path) -> bool:

@@ -18,7 +18,7 @@ what the fast path does not know go through the libraries. What is decided here:
 * What counts as busy. An occurrence is busy unless it is ``TRANSP:TRANSPARENT`` (or Outlook's
   ``X-MICROSOFT-CDO-BUSYSTATUS:FREE``) or ``STATUS:CANCELLED``; an all-day one blocks its whole
   local days. An event of this service's own sessions (its UID ends in
-  :data:`SESSION_UID_SUFFIX`, also inside the GlobalObjectId under which Exchange publishes an
+  :data:`.busy_fast.SESSION_UID_SUFFIX`, also inside the GlobalObjectId under which Exchange publishes an
   invitation: an accepted invitation, or a subscribed feed, shown in the person's calendar) is
   not busy time: it is the session itself, not something that clashes with it. ``VFREEBUSY`` periods count unless ``FBTYPE=FREE`` (an unknown type counts as BUSY,
   RFC 5545 3.2.9).
@@ -55,7 +55,7 @@ from icalendar.timezone import tzp
 from recurring_ical_events import CalendarQuery, ComponentsWithName, EventAdapter, Occurrence
 
 from .availability import merge
-from .busy_fast import SESSION_UID_SUFFIX, FloatingIn, NotPlain, instant, own_session, single_occurrence
+from .busy_fast import FloatingIn, NotPlain, calendar_of, instant, own_session, single_occurrence
 from .feed_text import FeedError, known_zone, read, split, zoneinfo_or_none
 
 HORIZON_MONTHS = 15
@@ -151,7 +151,7 @@ def _busy(
     selection = split(read(feed), window)
     # The head (the calendar's own properties, its VTIMEZONEs and VFREEBUSYs) first: the zones
     # are needed to read the single events.
-    calendar = _parse(selection.text([]))
+    calendar = _parse([*selection.head, *selection.closing])
     zones = _Zones({str(tz["TZID"]): tz for tz in calendar.walk("VTIMEZONE") if "TZID" in tz})
     named = calendar.get("X-WR-TIMEZONE")
     feed_zone = zones.resolve(str(named)) if named is not None else None
@@ -174,7 +174,7 @@ def _busy(
             if busy and start < window[1] and end > window[0]:
                 found.append(Interval(start, end))
     if rest:
-        events = _parse("\r\n".join(["BEGIN:VCALENDAR", *(line for event in rest for line in event.lines), "END:VCALENDAR", ""]))
+        events = _parse(["BEGIN:VCALENDAR", *(line for event in rest for line in event.lines), "END:VCALENDAR"])
         calendar.subcomponents.extend(events.subcomponents)
     calendar.subcomponents = [part for part in calendar.subcomponents if not _own_session(part)]
     for event in calendar.walk("VEVENT"):
@@ -196,9 +196,9 @@ def _own_session(component) -> bool:
     return component.name == "VEVENT" and own_session(str(component.get("UID", "")))
 
 
-def _parse(text: str) -> Calendar:
+def _parse(lines: list[str]) -> Calendar:
     try:
-        calendar = Calendar.from_ical(text)
+        calendar = calendar_of(lines)
     except (ValueError, IndexError, KeyError, TypeError, AttributeError) as error:
         # icalendar's message repeats the offending text after a colon; only its kind is told.
         kind = str(error).split(":", 1)[0].strip()[:100] or type(error).__name__

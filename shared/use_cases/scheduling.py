@@ -24,7 +24,7 @@ from shared.actor import Actor
 from shared.db.models import Facilitator, Group, Participant, SchedulingRun, Session
 from shared.domain import availability as av
 from shared.domain.bookings import CALENDAR, Booking, Capacity
-from shared.domain.busy_times import SESSION_UID_SUFFIX
+from shared.domain.busy_fast import SESSION_UID_SUFFIX
 from shared.domain.cohort import conflicts_of
 from shared.domain.model import (
     WEEKDAYS,

@@ -11,9 +11,12 @@ from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from icalendar import Calendar
+from icalendar.parser import Contentline
 
 from shared.domain import busy_fast, busy_times
 from shared.domain.busy_times import FeedError, busy_intervals
+from shared.domain.feed_text import read, split
 from tests import feeds
 
 WINDOW = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 4, 1, tzinfo=UTC))
@@ -222,3 +225,67 @@ def test_own_session_uids_are_recognised_plainly_and_inside_exchanges_global_obj
     assert busy_fast.own_session(OWN_GLOBAL_ID)
     assert not busy_fast.own_session("1234@intervisie.example.org")
     assert not busy_fast.own_session("040000008200E00074C5B7101A82E008")
+
+
+# -- content lines split by a regular expression ------------------------------------------------
+
+DELICATE = 'aZ09 -./+()"\\,;:=^%\'nNé\t\x01'
+"""Characters that change how icalendar splits a content line, or that it refuses."""
+
+
+@st.composite
+def content_lines(draw):
+    """A content line, most of them in the plain shape, many just outside it."""
+    if draw(st.integers(0, 5)) == 0:
+        return draw(st.text(alphabet=DELICATE + "DTSTAR", max_size=40))
+    name = draw(st.sampled_from(("DTSTART", "dtstart", "RRULE", "X-MS-OLK-X", "EXDATE", "UID", "BAD NAME", "", "A_B")))
+    parameters = ""
+    for _ in range(draw(st.integers(0, 3))):
+        key = draw(st.sampled_from(("TZID", "tzid", "VALUE", "X-P", "K Y", "")))
+        value = draw(st.one_of(st.sampled_from(("W. Europe Standard Time", "Europe/Amsterdam", "DATE", " Eigen tijd",
+                                                "Eigen tijd ", "a,b", "", "(UTC+01:00) Amsterdam", "a^nb", "Eigen^'tijd",
+                                                "a^^b", "a%3Ab", "a\\,b", "a b")),
+                               st.text(alphabet=DELICATE, max_size=12)))
+        parameters += f";{key}=" + (f'"{value}"' if draw(st.integers(0, 4)) == 0 else value)
+    value = draw(st.one_of(st.sampled_from(("20260302T090000", "20260302T090000Z,20260309T090000Z",
+                                            "FREQ=WEEKLY;UNTIL=20260701T000000Z;BYDAY=MO", "a:b", "x\\,y"))
+                           , st.text(alphabet=DELICATE, max_size=20)))
+    return f"{name}{parameters}:{value}"
+
+
+def split_parts(line):
+    try:
+        name, parameters, value = line.parts()
+    except ValueError:
+        return "refused"
+    return name, type(parameters), list(parameters.items()), value
+
+
+@settings(max_examples=600, deadline=None, derandomize=True, database=None)
+@given(content_lines())
+def test_a_line_is_split_exactly_as_icalendar_splits_it(line):
+    assert split_parts(busy_fast.PlainLine(line)) == split_parts(Contentline(line))
+
+
+def test_the_publishers_lines_are_split_without_icalendars_scan():
+    lines = ["DTSTART;TZID=W. Europe Standard Time:20260302T090000", "DTEND;VALUE=DATE:20260303",
+             "RRULE:FREQ=WEEKLY;UNTIL=20260701T215959Z;INTERVAL=2;BYDAY=MO,TH;WKST=MO",
+             "EXDATE;TZID=Europe/Amsterdam:20260309T090000,20260316T090000", "UID:040000008200E00074C5B7101A82E008",
+             "RECURRENCE-ID;TZID=(UTC+01:00) Amsterdam/Berlin:20260309T090000", "X-MICROSOFT-CDO-BUSYSTATUS:BUSY"]
+    with mock.patch.object(Contentline, "raw_parts", autospec=True, side_effect=Contentline.raw_parts) as scanned:
+        split = [split_parts(busy_fast.PlainLine(line)) for line in lines]
+    assert scanned.call_count == 0
+    assert split == [split_parts(Contentline(line)) for line in lines]
+    # A quoted TZID, an escaped value: icalendar's own scan.
+    with mock.patch.object(Contentline, "raw_parts", autospec=True, side_effect=Contentline.raw_parts) as scanned:
+        busy_fast.PlainLine('DTSTART;TZID="Eigen tijd":20260302T090000').parts()
+        busy_fast.PlainLine("UID:a\\,b").parts()
+    assert scanned.call_count == 2
+
+
+def test_a_calendar_of_split_lines_is_the_calendar_icalendar_reads_from_the_text():
+    feed, _ = feeds.school_timetable(first_year=2025, years=1)
+    selection = split(read(feed), WINDOW)
+    lines = [*selection.head, *(line for event in selection.events for line in event.lines), *selection.closing]
+    assert len(lines) > 1000
+    assert busy_fast.calendar_of(lines).to_ical() == Calendar.from_ical(selection.text()).to_ical()

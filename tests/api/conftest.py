@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
 
 from services.api.app import create_app
+from services.api.context import EXTENSION
 from services.scheduler.scheduler import Scheduler
 from shared.config import Settings
 from shared.db.session import make_session_factory
@@ -131,6 +132,32 @@ def platform(app, session_factory) -> Caller:
 @pytest.fixture
 def other_platform(app, session_factory) -> Caller:
     return _caller(app, session_factory, "platform", "Schoolplatform B")
+
+
+@pytest.fixture
+def person(platform):
+    """One participant of the platform, in no group."""
+    return platform.post("/v1/participants", json=payloads.participant(1)).json
+
+
+PUBLIC_ADDRESS = "93.184.215.14"
+
+
+@pytest.fixture
+def public_dns(monkeypatch):
+    """Every host of a calendar address resolves to a public address where the API checks it (the
+    calendar-sources resource and the availability page's form), unless a test says otherwise."""
+    for where in ("calendar_sources", "availability_page"):
+        monkeypatch.setattr(f"services.api.resources.{where}.resolve", lambda host, port: [PUBLIC_ADDRESS])
+
+
+@pytest.fixture
+def allow_private(app, scheduler):
+    """INTERVISIE_CALENDAR_ALLOW_PRIVATE=1 for the API and the worker: feeds on 127.0.0.1."""
+    allowed = replace(app.extensions[EXTENSION].settings, calendar_allow_private=True)
+    app.extensions[EXTENSION].settings = allowed
+    scheduler.runtime.settings = allowed
+    return allowed
 
 
 @pytest.fixture

@@ -8,16 +8,16 @@ from __future__ import annotations
 import html as markup
 import logging
 import re
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.api.context import EXTENSION
 from shared.config import Settings
 from tests.api import payloads
 from tests.api.test_availability_links import csrf_of, link_for, path_of
 from tests.calendar_server import Feed, calendar_server, ics
+
+pytestmark = pytest.mark.usefixtures("public_dns")
 
 SECRET = "/rooster/4f9c2a/lessen.ics?token=Geheim77"
 # The tests' clock is Tuesday 24 November 2026, 12:00 UTC (13:00 in Amsterdam): Wednesday's
@@ -30,24 +30,7 @@ def settings(database_url) -> Settings:
     return Settings(database_url=database_url, public_url="http://intervisie.test", secret_key="test-secret")
 
 
-@pytest.fixture(autouse=True)
-def public_dns(monkeypatch):
-    """Every host resolves to a public address, unless a test says otherwise."""
-    monkeypatch.setattr("services.api.resources.availability_page.resolve", lambda host, port: ["93.184.215.14"])
 
-
-@pytest.fixture
-def allow_private(app, scheduler):
-    """INTERVISIE_CALENDAR_ALLOW_PRIVATE=1 for the API and the worker: feeds on 127.0.0.1."""
-    allowed = replace(app.extensions[EXTENSION].settings, calendar_allow_private=True)
-    app.extensions[EXTENSION].settings = allowed
-    scheduler.runtime.settings = allowed
-    return allowed
-
-
-@pytest.fixture
-def person(platform):
-    return platform.post("/v1/participants", json=payloads.participant(1)).json
 
 
 def page_of(client, path: str) -> str:

@@ -19,10 +19,6 @@ def settings(database_url) -> Settings:
     return Settings(database_url=database_url, public_url="http://intervisie.test", secret_key="test-secret", webhook_allow_private=True)
 
 
-@pytest.fixture
-def person(platform):
-    return platform.post("/v1/participants", json=payloads.participant(1)).json
-
 
 def link_for(caller, participant_id: str, **body) -> dict:
     response = caller.post(f"/v1/participants/{participant_id}/availability-link", json=body or None)

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from services.api.context import EXTENSION
 from services.scheduler import calendar_fetch
 from services.scheduler.actors import Actors
 from shared.db.models import BusyInterval, CalendarSource, IdempotencyRecord, OutboxMessage
@@ -24,29 +23,14 @@ from shared.use_cases.calendar_sources import SEALING_PURPOSE
 from tests.api import payloads
 from tests.calendar_server import Feed, calendar_server, ics
 
+pytestmark = pytest.mark.usefixtures("public_dns")
+
 SECRET_PATH = "/owa/calendar/7c2f0e5b9a/reachcalendar.ics?token=S3cr3tT0k3n"
 OUTLOOK = "https://outlook.office365.com" + SECRET_PATH
 DECEMBER = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # after the tests' clock (2026-11-24 12:00 UTC)
 
 
-@pytest.fixture(autouse=True)
-def public_dns(monkeypatch):
-    """Every host resolves to a public address, unless a test says otherwise."""
-    monkeypatch.setattr("services.api.resources.calendar_sources.resolve", lambda host, port: ["93.184.215.14"])
 
-
-@pytest.fixture
-def allow_private(app, scheduler):
-    """INTERVISIE_CALENDAR_ALLOW_PRIVATE=1 for the API and the worker: feeds on 127.0.0.1."""
-    allowed = replace(app.extensions[EXTENSION].settings, calendar_allow_private=True)
-    app.extensions[EXTENSION].settings = allowed
-    scheduler.runtime.settings = allowed
-    return allowed
-
-
-@pytest.fixture
-def person(platform):
-    return platform.post("/v1/participants", json=payloads.participant(1)).json
 
 
 def sources_path(person) -> str:

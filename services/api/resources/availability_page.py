@@ -117,10 +117,30 @@ FIELDS = (WEEK, REMOVE, START, END, NOTE)
 """Where a refused post's reason stands: the week's grid, the periods to remove, the new period's fields."""
 
 
-def _gone(session: Session, token: str) -> Response:
+class _Gone(Exception):
+    """The page's link is dead: answered with the expired-link page (:func:`_answer_gone`)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__("the link is dead")
+        self.token = token
+
+
+def _participant(session: Session, token: str, now: datetime) -> Participant:
+    """The participant a page link is for; raises :class:`_Gone` for a dead link."""
+    participant = availability_links.resolve(session, token, now)
+    if participant is None:
+        raise _Gone(token)
+    return participant
+
+
+@availability_pages.errorhandler(_Gone)
+def _answer_gone(gone: _Gone) -> Response:
+    """404 in the language of the person the link was for, when it is known."""
+    with transaction() as session:
+        language = availability_links.language_of_expired(session, gone.token)
     return link_gone(
         N_("The link has expired or has been replaced. Ask the organiser of your intervision programme for a new one."),
-        availability_links.language_of_expired(session, token),
+        language,
     )
 
 
@@ -385,9 +405,7 @@ class AvailabilityPage(MethodView):
     def get(self, token: str):
         """A participant's page to fill in their week (HTML); showing it changes nothing"""
         with transaction() as session:
-            participant = availability_links.resolve(session, token, state().clock())
-            if participant is None:
-                return _gone(session, token)
+            participant = _participant(session, token, state().clock())
             done = request.args.get(CALENDAR)
             return _show(session, participant, token, calendar_done=done if done in ("added", "removed") else None)
 
@@ -401,9 +419,7 @@ class AvailabilityPage(MethodView):
         """Store the week filled in on the page (a form post from the page itself)"""
         now = state().clock()
         with transaction() as session:
-            participant = availability_links.resolve(session, token, now)
-            if participant is None:
-                return _gone(session, token)
+            participant = _participant(session, token, now)
             _ = i18n.translator(participant.language)
             expired = forged(_csrf(token), _)
             try:
@@ -416,7 +432,7 @@ class AvailabilityPage(MethodView):
                 return _show(session, participant, token, status=400, problem=problem, errors=errors, posted=_posted())
             saved = availability_links.save(session, token, availability, now)
             if saved is None:
-                return _gone(session, token)
+                raise _Gone(token)
             return _show(session, saved, token, saved=True)
 
 
@@ -483,9 +499,7 @@ class AvailabilityCalendars(MethodView):
         """Add a published calendar of the participant's own (a form post from the page itself)"""
         now = state().clock()
         with transaction() as session:
-            participant = availability_links.resolve(session, token, now)
-            if participant is None:
-                return _gone(session, token)
+            participant = _participant(session, token, now)
             session.expunge(participant)
         typed = request.form.get("url", "")
         _ = i18n.translator(participant.language)
@@ -493,9 +507,7 @@ class AvailabilityCalendars(MethodView):
         if problem is None:
             return _redirect(token, "added")
         with transaction() as session:
-            participant = availability_links.resolve(session, token, now)
-            if participant is None:
-                return _gone(session, token)
+            participant = _participant(session, token, now)
             count = len(sources.list_sources(session, _owner(participant), calendar_rules.PARTICIPANT, participant.id))
             return _show(
                 session, participant, token, status=400, typed_url=typed[: calendar_rules.MAX_URL_LENGTH],
@@ -514,9 +526,7 @@ class AvailabilityCalendarRemoval(MethodView):
         """Remove one of the participant's own calendars (a form post from the page itself)"""
         now = state().clock()
         with transaction() as session:
-            participant = availability_links.resolve(session, token, now)
-            if participant is None:
-                return _gone(session, token)
+            participant = _participant(session, token, now)
             _ = i18n.translator(participant.language)
             if forged(_csrf(token), _):
                 return _show(session, participant, token, status=400, calendar_alert=_(

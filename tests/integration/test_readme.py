@@ -28,7 +28,9 @@ from tests.integration.servers import free_port, serving
 ROOT = Path(__file__).resolve().parents[2]
 RUNNABLE = re.compile(r"^```sh\n(.*?)^```", flags=re.S | re.M)
 # How many runnable blocks each document has: a new one elsewhere is run too, and counted here.
-EXPECTED_BLOCKS = {"README.md": 1, "docs/integration.md": 1, "docs/walkthrough.md": 9}
+EXPECTED_BLOCKS = {"README.md": 1, "docs/calendars.md": 1, "docs/integration.md": 1, "docs/walkthrough.md": 9}
+SERVER_SETTINGS = {"docs/calendars.md": {"INTERVISIE_CALENDAR_ALLOW_PRIVATE": "1"}}
+"""What a document asks of the server it runs against (it says so where it says how to run it)."""
 
 
 def documents() -> list[str]:
@@ -89,6 +91,7 @@ def run_document(document: str, tmp_path: Path, *, timeout: int = 180) -> tuple[
         "INTERVISIE_DATABASE_URL": f"sqlite:///{tmp_path}/walkthrough.db",
         "INTERVISIE_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "INTERVISIE_SECRET_KEY": secrets.token_hex(32),
+        **SERVER_SETTINGS.get(document, {}),
     }
     before = files_of(checkout)
     with serving(env, cwd=tmp_path, port=port) as base:
@@ -216,7 +219,12 @@ def check_walkthrough(result: subprocess.CompletedProcess[str], base: str, tmp_p
     }
 
 
-CHECKS = {"README.md": check_readme, "docs/integration.md": check_integration_guide, "docs/walkthrough.md": check_walkthrough}
+def check_calendars(result: subprocess.CompletedProcess[str], base: str, tmp_path: Path) -> None:
+    shown = (ROOT / "docs/calendars.md").read_text(encoding="utf-8").split("It prints:\n\n```text\n", 1)[1].split("```", 1)[0]
+    assert result.stdout.splitlines() == shown.splitlines(), result.stdout
+
+
+CHECKS = {"README.md": check_readme, "docs/calendars.md": check_calendars, "docs/integration.md": check_integration_guide, "docs/walkthrough.md": check_walkthrough}
 
 
 @pytest.mark.parametrize("document", [d for d in documents() if runnable_blocks(d)])

@@ -554,9 +554,10 @@ def change_session(
     """Move a session by hand (``start``) or cancel/reinstate it (``status``).
 
     Returns what happened (``moved``, ``cancelled``, ``reinstated``) or None when nothing changed.
-    A moved session lists in ``absent_ids`` the required people who cannot attend at the new time;
-    a guided session is not moved to a time its facilitator cannot attend (a
-    :class:`ScheduleConflict` ``facilitator-unavailable``) unless ``allow_absent`` says so.
+    A moved or reinstated session lists in ``absent_ids`` the required people who cannot attend
+    at its time; a guided session is not moved or reinstated to a time its facilitator cannot
+    attend (a :class:`ScheduleConflict` ``facilitator-unavailable``) unless ``allow_absent`` says
+    so.
     """
     require_admin(actor, "sessions")
     if row.end <= now:
@@ -571,19 +572,16 @@ def change_session(
         start = data["start"]
         if start <= now:
             raise InvalidInput.field("start", "must be in the future")
-        request = plan_request_for(session, group, now)
-        absent = list(attendance_at(request, start, row.kind))
+        absent = _absent_at(session, actor, group, row, start, now, status, data)
         end = start.astimezone(UTC) + timedelta(minutes=group.session_minutes)
-        if status == "scheduled" and row.kind == "guided" and str(group.facilitator_id) in absent and not data.get("allow_absent"):
-            raise ScheduleConflict.facilitator_unavailable(
-                str(row.id), str(group.facilitator_id), facilitator_absence(session, actor, group, request, start),
-            )
         if status == "scheduled":
             bookings.check(session, [placement(group, row, start.astimezone(UTC), end, absent)], now, calendars=True)
         row.start, row.end, row.absent_ids, row.keeps_slot = start.astimezone(UTC), end, absent, False
         outcome = "moved"
     if status != row.status:
         if status == "scheduled" and not moving:
+            # Reinstated where it was: who can attend is judged again, as for a move.
+            row.absent_ids = _absent_at(session, actor, group, row, row.start, now, status, data)
             bookings.check(session, [placement(group, row, row.start, row.end, row.absent_ids)], now)
         row.status = status
         outcome = "cancelled" if row.status == "cancelled" else "reinstated"
@@ -597,6 +595,22 @@ def change_session(
         outbox.record_session_changes(session, [(row.id, outcome)], now)
         webhooks.emit(session, SESSION_EVENTS[outcome], {"session_id": str(row.id), "group_id": str(row.group_id)}, now)
     return outcome
+
+
+def _absent_at(
+    session: DbSession, actor: Actor, group: Group, row: Session, start: datetime, now: datetime, status: str,
+    data: dict[str, Any],
+) -> list[str]:
+    """Who of those ``row`` requires cannot attend it from ``start``; a scheduled guided session
+    its facilitator cannot attend is a :class:`ScheduleConflict` ``facilitator-unavailable``
+    unless ``data`` says ``allow_absent``."""
+    request = plan_request_for(session, group, now)
+    absent = list(attendance_at(request, start, row.kind))
+    if status == "scheduled" and row.kind == "guided" and str(group.facilitator_id) in absent and not data.get("allow_absent"):
+        raise ScheduleConflict.facilitator_unavailable(
+            str(row.id), str(group.facilitator_id), facilitator_absence(session, actor, group, request, start),
+        )
+    return absent
 
 
 def facilitator_absence(

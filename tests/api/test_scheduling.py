@@ -251,6 +251,26 @@ def test_moving_a_guided_session_to_a_time_its_facilitator_cannot_attend_is_refu
     assert (alone.status_code, alone.json["start"], alone.json["sequence"]) == (200, session.json["start"], 0)
 
 
+def test_reinstating_a_guided_session_its_facilitator_can_no_longer_attend_is_refused_unless_allowed(admin, worker, group):
+    run = run_to_completion(admin, worker, group["id"])
+    first = run["plan"]["sessions"][0]
+    assert first["kind"] == "guided"
+    assert admin.patch(f"/v1/sessions/{first['id']}", json={"status": "cancelled"}).status_code == 200
+    facilitator = group["facilitator"]["id"]
+    admin.patch(f"/v1/facilitators/{facilitator}", json={"availability": WEDNESDAY_MORNING})
+    refused = admin.patch(f"/v1/sessions/{first['id']}", json={"status": "scheduled"})
+    assert refused.status_code == 409, refused.json
+    assert (refused.json["reason"], refused.json["person_id"], refused.json["placed_session_id"]) == (
+        "facilitator-unavailable", facilitator, first["id"])
+    [why] = refused.json["explanations"]
+    assert (why["person_id"], why["reason_code"]) == (facilitator, "weekday")
+    unchanged = admin.get(f"/v1/sessions/{first['id']}").json
+    assert (unchanged["status"], unchanged["sequence"]) == ("cancelled", 1)
+    allowed = admin.patch(f"/v1/sessions/{first['id']}", json={"status": "scheduled", "allow_absent": True})
+    assert allowed.status_code == 200, allowed.json
+    assert (allowed.json["status"], allowed.json["start"], allowed.json["absent_ids"]) == ("scheduled", first["start"], [facilitator])
+
+
 def test_cancelling_a_session(admin, worker, group):
     run = run_to_completion(admin, worker, group["id"])
     session_id = run["plan"]["sessions"][4]["id"]

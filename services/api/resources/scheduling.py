@@ -138,9 +138,10 @@ class SessionById(MethodView):
 
         A move (or reinstating a cancelled session) onto another session of someone it books, or
         past the facilitator's capacity, is 409 `schedule-conflict` with `conflicts`, and changes
-        nothing. Moving a guided session to a time its facilitator cannot attend is 409
-        `schedule-conflict` with `reason` `facilitator-unavailable` (and `explanations` saying
-        why) unless the body says `"allow_absent": true`.
+        nothing. Moving a guided session to a time its facilitator cannot attend, or reinstating
+        one at such a time, is 409 `schedule-conflict` with `reason` `facilitator-unavailable`
+        (and `explanations` saying why) unless the body says `"allow_absent": true`; a reinstated
+        session's absent_ids are judged again, as a moved one's.
         """
         with transaction() as session:
             now = state().clock()

@@ -296,12 +296,13 @@ class SessionPatchSchema(StrictSchema):
         deserialize=lambda value: Rfc3339DateTime().deserialize(value),
         metadata={"description": "RFC 3339 with offset; send a new start to move the session", "type": "string", "format": "date-time"},
     )
-    status = SessionStatus(metadata={"description": "Send cancelled to cancel"})
+    status = SessionStatus(metadata={"description": "Send cancelled to cancel, scheduled to reinstate a cancelled session"})
     allow_absent = fields.Boolean(metadata={
-        "description": "With start: move a guided session even to a time its facilitator cannot attend (she is then listed "
-                       "in absent_ids). Without it (default false) such a move is 409 schedule-conflict with reason "
-                       "facilitator-unavailable. Members who cannot come never stop a move: they are listed in absent_ids. "
-                       "Alone it changes nothing.",
+        "description": "With start, or with status scheduled for a cancelled session: move or reinstate a guided session "
+                       "even at a time its facilitator cannot attend (she is then listed in absent_ids). Without it "
+                       "(default false) that is 409 schedule-conflict with reason facilitator-unavailable. Members who "
+                       "cannot come never stop a move or a reinstatement: they are listed in absent_ids. Alone it changes "
+                       "nothing.",
     })
 
     @ma.validates_schema

@@ -240,13 +240,19 @@ def fetch_calendar(runtime: Runtime, source_id: uuid.UUID) -> str:
     if isinstance(order, calendar_rules.Failed):
         outcome: calendar_rules.Fetched | calendar_rules.Unchanged | calendar_rules.Failed = order
     else:
+        window_start, window_end = busy_times.horizon(now)
         try:
-            outcome = calendar_fetch.fetch(
-                order.url, etag=order.etag, last_modified=order.last_modified,
-                allow_private=runtime.settings.calendar_allow_private,
-            )
+            if order.caldav is not None:
+                outcome = calendar_fetch.free_busy(
+                    order.url, username=order.caldav.username, password=order.caldav.password,
+                    start=window_start, end=window_end, allow_private=runtime.settings.calendar_allow_private,
+                )
+            else:
+                outcome = calendar_fetch.fetch(
+                    order.url, etag=order.etag, last_modified=order.last_modified,
+                    allow_private=runtime.settings.calendar_allow_private,
+                )
             if isinstance(outcome, calendar_rules.Fetched):
-                window_start, window_end = busy_times.horizon(now)
                 intervals = busy_times.busy_intervals(
                     outcome.body, window_start=window_start, window_end=window_end, default_timezone=order.timezone,
                 )

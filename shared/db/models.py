@@ -596,8 +596,9 @@ class GroupFeedChanges(Base):
 
 
 class CalendarSource(Versioned, Base):
-    """A person's published calendar (a secret ICS address) whose busy time the worker reads
-    (see shared.use_cases.calendar_sources). The address is stored sealed, never in the clear:
+    """A person's published calendar (a secret ICS address) or CalDAV calendar whose busy time the
+    worker reads (see shared.use_cases.calendar_sources). The address (and a CalDAV source's
+    credentials) is stored sealed, never in the clear:
     ``url_shown`` is its scheme and host, ``url_digest`` a keyed fingerprint that finds the same
     calendar added twice."""
 
@@ -611,9 +612,13 @@ class CalendarSource(Versioned, Base):
     owner_kind: Mapped[str] = mapped_column(String(20), nullable=False)
     """``participant`` or ``facilitator``."""
     owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False, default="ics", server_default="ics")
+    """``ics`` or ``caldav`` (shared.domain.calendar_sources.KINDS)."""
     url_sealed: Mapped[str] = mapped_column(Text, nullable=False)
     url_shown: Mapped[str] = mapped_column(String(300), nullable=False)
     url_digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    credentials_sealed: Mapped[str | None] = mapped_column(Text)
+    """A CalDAV source's user name and app password, sealed like the address; null for ICS."""
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
     last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When a fetch last succeeded or found the feed unchanged (304)."""

@@ -1,6 +1,6 @@
-"""Published calendars (a secret ICS address) as sources of a person's busy time: which
-addresses are taken, how they are shown, how much of them is fetched and kept, and what a failed
-fetch is called.
+"""Published calendars (a secret ICS address) and CalDAV calendars (a collection with a user name
+and an app password) as sources of a person's busy time: which addresses are taken, how they are
+shown, how much of them is fetched and kept, and what a failed fetch is called.
 
 Pure rules; the request lives at the worker's edge (services.scheduler.calendar_fetch), the
 expansion of a feed into busy intervals in :mod:`shared.domain.busy_times`.
@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -39,6 +39,14 @@ good one are kept."""
 PARTICIPANT, FACILITATOR = "participant", "facilitator"
 OWNER_KINDS = (PARTICIPANT, FACILITATOR)
 
+ICS, CALDAV = "ics", "caldav"
+KINDS = (ICS, CALDAV)
+"""``ics``: a published address, fetched with a conditional GET; ``caldav``: a calendar
+collection on a CalDAV server, asked for its free and busy time (RFC 4791 7.10) with a user name
+and an app password."""
+MAX_CREDENTIAL_LENGTH = 200
+"""Of a CalDAV user name, and of its app password."""
+
 _WEBCAL = re.compile(r"^webcals?://", re.IGNORECASE)
 
 
@@ -64,6 +72,19 @@ def url_digest(secret: bytes, url: str) -> str:
     """A keyed fingerprint of the address, so that the same calendar added twice is found
     without storing the address in the clear."""
     return hmac.new(secret, f"calendar-source:{url}".encode(), hashlib.sha256).hexdigest()
+
+
+def free_busy_query(start: datetime, end: datetime) -> bytes:
+    """The body of a CalDAV ``free-busy-query`` REPORT (RFC 4791 7.10) for ``[start, end)``
+    (aware): the server answers a VFREEBUSY of the collection's busy time, with no titles, places
+    or people at all."""
+    first, last = (moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") for moment in (start, end))
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        f'<C:time-range start="{first}" end="{last}"/>'
+        "</C:free-busy-query>"
+    ).encode()
 
 
 _VALIDATOR = re.compile(r"[\x20-\x7e]{1,500}")

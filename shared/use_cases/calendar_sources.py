@@ -10,6 +10,7 @@ way; the worker that claims the source clears it, so a message delivered twice f
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterable, Mapping
@@ -32,11 +33,20 @@ from shared.use_cases.webhooks import Resolver, check_target
 log = logging.getLogger(__name__)
 
 SEALING_PURPOSE = "calendar-source-url"
+CREDENTIALS_PURPOSE = "calendar-source-credentials"
 Interval = tuple[datetime, datetime]
 
 
-def _sealer(secret: bytes) -> Sealer:
-    return Sealer(secret, SEALING_PURPOSE)
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    """A CalDAV source's user name and app password (never shown: no repr of its own)."""
+
+    username: str
+    password: str
+
+
+def _sealer(secret: bytes, purpose: str = SEALING_PURPOSE) -> Sealer:
+    return Sealer(secret, purpose)
 
 
 # -- the API's side ------------------------------------------------------------------------------
@@ -62,9 +72,10 @@ def _sources_of(kind: str, owner_id: uuid.UUID):
 
 def create(
     session: Session, actor: Actor, kind: str, owner_id: uuid.UUID, url: str, *,
-    now: datetime, secret: bytes, allow_private: bool, resolve: Resolver,
+    now: datetime, secret: bytes, allow_private: bool, resolve: Resolver, caldav: Credentials | None = None,
 ) -> CalendarSource:
-    """Add a published calendar (``webcal://`` read as ``https://``) and ask for its first fetch.
+    """Add a published calendar (``webcal://`` read as ``https://``), or with ``caldav`` a CalDAV
+    calendar collection read with those credentials, and ask for its first fetch.
 
     The address must pass the same rules as a webhook's (its host resolving to public addresses
     only, unless private ones are allowed); a person has at most :data:`rules.MAX_SOURCES`, and
@@ -85,9 +96,15 @@ def create(
     if same is not None:
         raise Conflict(f"this calendar is already a source of the {kind} ({same})")
     source_id = uuid.uuid4()
+    credentials = None
+    if caldav is not None:
+        credentials = _sealer(secret, CREDENTIALS_PURPOSE).seal(
+            json.dumps({"username": caldav.username, "password": caldav.password}), str(source_id),
+        )
     source = CalendarSource(
-        id=source_id, owner_kind=kind, owner_id=owner_id,
+        id=source_id, owner_kind=kind, owner_id=owner_id, kind=rules.CALDAV if caldav else rules.ICS,
         url_sealed=_sealer(secret).seal(url, str(source_id)), url_shown=rules.masked(url), url_digest=digest,
+        credentials_sealed=credentials,
         status=rules.PENDING, busy_count=0, next_fetch_at=now, fetch_requested_at=now,
         created_at=now, updated_at=now,
     )
@@ -169,6 +186,8 @@ class FetchOrder:
     last_modified: str | None
     timezone: str
     """The person's: floating times in a feed without X-WR-TIMEZONE are theirs."""
+    caldav: Credentials | None = None
+    """A CalDAV source's credentials: its collection is asked for its free and busy time."""
 
 
 def claim(session: Session, source_id: uuid.UUID, worker: str, now: datetime) -> bool:
@@ -201,9 +220,13 @@ def fetch_order(session: Session, source_id: uuid.UUID, secret: bytes) -> FetchO
     timezone = session.scalar(select(owner_model.timezone).where(owner_model.id == source.owner_id)) or "UTC"
     try:
         url = _sealer(secret).open(source.url_sealed, str(source.id))
+        caldav = None
+        if source.kind == rules.CALDAV:
+            opened = json.loads(_sealer(secret, CREDENTIALS_PURPOSE).open(source.credentials_sealed or "", str(source.id)))
+            caldav = Credentials(opened["username"], opened["password"])
     except Unsealable:
         return rules.UNREADABLE_ADDRESS
-    return FetchOrder(source.id, url, source.feed_etag, source.feed_last_modified, timezone)
+    return FetchOrder(source.id, url, source.feed_etag, source.feed_last_modified, timezone, caldav)
 
 
 def record_fetch(

@@ -30,9 +30,6 @@ def settings(database_url) -> Settings:
     return Settings(database_url=database_url, public_url="http://intervisie.test", secret_key="test-secret")
 
 
-
-
-
 def page_of(client, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200

@@ -30,9 +30,6 @@ OUTLOOK = "https://outlook.office365.com" + SECRET_PATH
 DECEMBER = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # after the tests' clock (2026-11-24 12:00 UTC)
 
 
-
-
-
 def sources_path(person) -> str:
     return f"/v1/participants/{person['id']}/calendar-sources"
 
@@ -53,7 +50,7 @@ def test_a_calendar_is_added_and_shown_back_with_its_scheme_and_host_only(platfo
     assert response.status_code == 201, response.json
     source = response.json
     assert source == {
-        "id": source["id"], "url": "https://outlook.office365.com/…", "status": "pending",
+        "id": source["id"], "kind": "ics", "url": "https://outlook.office365.com/…", "status": "pending",
         "last_fetched_at": None, "last_error": None, "last_error_code": None, "busy_count": 0,
     }
     assert response.headers["Location"].endswith(f"{sources_path(person)}/{source['id']}")

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
-import sys
-import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -35,7 +33,7 @@ from shared.domain.ics import (
     build_feed,
     build_invitation,
 )
-from tests.integration.servers import free_port, wait_until_serving
+from tests.radicale_server import make_calendar, put_event, radicale
 from tests.unit.test_meeting_links import TEAMS, TEAMS_URI
 
 pytestmark = pytest.mark.integration
@@ -206,37 +204,15 @@ def test_libical_check_does_report_a_broken_restriction():
 @pytest.fixture(scope="module")
 def calendar_url() -> Iterator[str]:
     """An empty calendar collection on a Radicale of our own (no auth, temporary storage)."""
-    with tempfile.TemporaryDirectory() as storage:
-        port = free_port()
-        config = Path(storage, "config")
-        config.write_text("")  # keep the user's and the system's Radicale config out
-        process = subprocess.Popen(
-            [sys.executable, "-m", "radicale", "--config", str(config),
-             "--server-hosts", f"127.0.0.1:{port}", "--auth-type", "none",
-             "--rights-type", "owner_only",
-             "--storage-filesystem-folder", str(Path(storage, "collections"))],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_serving(base + "/.web/", process)
-            url = f"{base}/intervisie/sessies/"
-            created = requests.request("MKCALENDAR", url, auth=("intervisie", "x"), timeout=10)
-            assert created.status_code == 201, created.text
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    with radicale() as base:
+        yield make_calendar(f"{base}/intervisie/sessies/", ("intervisie", "x"))
 
 
 @pytest.mark.parametrize("index", range(len(sessions())))
 def test_radicale_keeps_uid_sequence_and_local_start(calendar_url, index):
     event = sessions()[index]
     resource = f"{calendar_url}{event.uid.split('@')[0]}.ics"
-    body = build_calendar_object(event, language="nl")
-    put = requests.put(resource, data=body, auth=("intervisie", "x"), timeout=10,
-                       headers={"Content-Type": "text/calendar; charset=utf-8"})
-    assert put.status_code == 201, put.text
+    put_event(calendar_url, event.uid.split('@')[0], build_calendar_object(event, language="nl"), ("intervisie", "x"))
 
     got = requests.get(resource, auth=("intervisie", "x"), timeout=10)
     assert got.status_code == 200

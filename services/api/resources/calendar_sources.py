@@ -21,7 +21,8 @@ blueprint = Blueprint(
     f"Zermelo or Magister publish), at most {rules.MAX_SOURCES} each. The worker reads their busy time "
     "(start and end only, from now to 15 months ahead) right after one is added and then every few hours, "
     "with a conditional GET; the address is a secret, stored sealed and shown back as its scheme and host "
-    "only. A platform key manages its own participants' calendars; facilitators' are the organiser's.",
+    "only. A CalDAV calendar (a collection with a user name and an app password) is asked for its free and "
+    "busy time instead. A platform key manages its own participants' calendars; facilitators' are the organiser's.",
 )
 
 
@@ -37,9 +38,11 @@ def _register(kind: str, collection: str, errors: tuple[int, ...]) -> None:
             app_state = state()
             settings = app_state.settings
             with transaction() as session:
+                caldav = data.get("caldav")
                 source = use_cases.create(
                     session, actor(), kind, ids[parameter], data["url"], now=app_state.clock(),
                     secret=settings.secret(), allow_private=settings.calendar_allow_private, resolve=resolve,
+                    caldav=use_cases.Credentials(caldav["username"], caldav["password"]) if caldav else None,
                 )
             return source, {"Location": _location(ids[parameter], source.id), **headers_for(source)}
 
@@ -80,7 +83,7 @@ def _register(kind: str, collection: str, errors: tuple[int, ...]) -> None:
     def _location(owner_id: uuid.UUID, source_id: uuid.UUID) -> str:
         return url_for(f"calendar_sources.{title}CalendarSourceById", **{parameter: owner_id}, source_id=source_id)
 
-    Sources.post.__doc__ = f"Add a published calendar of the {kind}; the worker reads its busy time"
+    Sources.post.__doc__ = f"Add a published (or CalDAV) calendar of the {kind}; the worker reads its busy time"
     Sources.get.__doc__ = f"List the {kind}'s published calendars and how their last fetch went"
     SourceById.get.__doc__ = f"Get one of the {kind}'s published calendars"
     SourceById.delete.__doc__ = f"Remove one of the {kind}'s published calendars and the busy time read from it"

@@ -10,22 +10,45 @@ from shared.domain import calendar_sources as rules
 CALENDAR_URL_PATTERN = r"^(?:[Hh][Tt][Tt][Pp][Ss]|[Ww][Ee][Bb][Cc][Aa][Ll][Ss]?)://"
 
 
+class CalDavCredentialsSchema(StrictSchema):
+    username = fields.String(
+        required=True, validate=validate.Length(min=1, max=rules.MAX_CREDENTIAL_LENGTH),
+        metadata={"description": "The CalDAV user name", "example": "anna@school.example"},
+    )
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=rules.MAX_CREDENTIAL_LENGTH),
+        metadata={"description": "An app password for the calendar (not the account's own): stored sealed, never "
+                  "shown again", "example": "abcd-efgh-ijkl-mnop"},
+    )
+
+
 class CalendarSourceInputSchema(StrictSchema):
     url = fields.String(
         required=True,
         validate=validate.Length(min=1, max=rules.MAX_URL_LENGTH),
         metadata={
             "description": "The calendar's secret published address (ICS): https, or webcal:// (read as "
-            "https). Its host must resolve to public addresses only. It is a secret: it is stored "
-            "sealed and never shown again, only its scheme and host.",
+            "https); with caldav, the CalDAV calendar collection's address. Its host must resolve to public "
+            "addresses only. It is a secret: it is stored sealed and never shown again, only its scheme and host.",
             "example": "webcal://outlook.office365.com/owa/calendar/0f1e…/calendar.ics",
             "pattern": CALENDAR_URL_PATTERN,
         },
+    )
+    caldav = fields.Nested(
+        CalDavCredentialsSchema,
+        metadata={"description": "For a CalDAV calendar: url is then the calendar collection's address (https), which "
+                  "is asked for its free and busy time (RFC 4791 free-busy-query) with these credentials. Leave it out "
+                  "for a published ICS address."},
     )
 
 
 class CalendarSourceSchema(ResponseSchema):
     id = fields.UUID()
+    kind = Enumerated(
+        "CalendarSourceKind", rules.KINDS, growing=True,
+        metadata={"description": "ics: a published address, fetched with a conditional GET; caldav: a CalDAV calendar "
+                  "asked for its free and busy time (its credentials are never shown)"},
+    )
     url = fields.String(
         attribute="url_shown",
         metadata={"description": "The address masked: its scheme and host only", "example": "https://outlook.office365.com/…"},

@@ -69,3 +69,14 @@ def serving(
     command = [str(INTERVISIE), "serve", "--host", "127.0.0.1", "--port", str(port)]
     with running(command, env, base, cwd=cwd, log_path=log_path):
         yield base
+
+
+@contextmanager
+def serving_database(url: str, log_path: Path, **settings: str) -> Iterator[str]:
+    """``intervisie serve`` on a free loopback port over the migrated database ``url``, with its
+    own address as the public URL and more ``INTERVISIE_*`` ``settings``; yields the base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {"INTERVISIE_DATABASE_URL": url, "INTERVISIE_PUBLIC_URL": base, "INTERVISIE_SECRET_KEY": "browser-test", **settings}
+    with serving(env, port=port, log_path=log_path):
+        yield base

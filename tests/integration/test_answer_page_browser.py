@@ -13,7 +13,7 @@ import requests
 from icalendar import Calendar
 
 from tests.integration.pages import PHONE, accessibility_violations, chromium, overflows_horizontally, screenshots
-from tests.integration.servers import free_port, serving
+from tests.integration.servers import serving_database
 from tests.integration.workers import plan_over_http, seed_group, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -26,10 +26,7 @@ def invited(sqlite, tmp_path):
     url, factory, key, admin = sqlite
     group_id = seed_group(factory, admin)
     auth = {"Authorization": f"Bearer {key}"}
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {"INTERVISIE_DATABASE_URL": url, "INTERVISIE_PUBLIC_URL": base, "INTERVISIE_SECRET_KEY": "browser-test"}
-    with serving(env, port=port, log_path=tmp_path / "serve.log"):
+    with serving_database(url, tmp_path / "serve.log") as base:
         run = plan_over_http(base, key, group_id, timeout=30)
         first = run["plan"]["sessions"][0]
 

@@ -20,7 +20,7 @@ from shared.domain import i18n
 from shared.domain.model import WEEKDAYS
 from tests.calendar_server import Feed, calendar_server, ics
 from tests.integration.pages import PHONE, accessibility_violations, chromium, overflows_horizontally, screenshots
-from tests.integration.servers import free_port, serving
+from tests.integration.servers import serving_database
 from tests.integration.workers import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(360)]
@@ -42,13 +42,7 @@ def served(sqlite, tmp_path):
     """The API and its embedded worker, calendars on loopback allowed: ``(base, auth, participant, page link)``."""
     url, _, key, _ = sqlite
     auth = {"Authorization": f"Bearer {key}"}
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        "INTERVISIE_DATABASE_URL": url, "INTERVISIE_PUBLIC_URL": base, "INTERVISIE_SECRET_KEY": "browser-test",
-        "INTERVISIE_CALENDAR_ALLOW_PRIVATE": "1",
-    }
-    with serving(env, port=port, log_path=tmp_path / "serve.log"):
+    with serving_database(url, tmp_path / "serve.log", INTERVISIE_CALENDAR_ALLOW_PRIVATE="1") as base:
         person = requests.post(f"{base}/v1/participants", headers=auth, timeout=10, json={
             "name": "Anna de Vries", "email": "anna@example.org", "organization": "OBS De Linde", "role": "intern_begeleider",
             "timezone": "Europe/Amsterdam", "language": "nl",

@@ -25,7 +25,7 @@ from shared.domain import week_form as grid
 from shared.domain.week_grid import coming_monday
 from shared.use_cases.api_keys import create_client
 from tests.integration.pages import PHONE, accessibility_violations, chromium, overflows_horizontally, screenshots
-from tests.integration.servers import free_port, serving
+from tests.integration.servers import serving_database
 from tests.integration.workers import first_of_month_after_next
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -46,10 +46,7 @@ def served(tmp_path_factory):
         key = create_client(session, role="admin", name="Organiser").key
     engine.dispose()
     auth = {"Authorization": f"Bearer {key}"}
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {"INTERVISIE_DATABASE_URL": url, "INTERVISIE_PUBLIC_URL": base, "INTERVISIE_SECRET_KEY": "browser-test"}
-    with serving(env, port=port, log_path=folder / "serve.log"):
+    with serving_database(url, folder / "serve.log") as base:
         def post(path, body):
             response = requests.post(base + path, json=body, headers=auth, timeout=10)
             assert response.status_code in (201, 202), response.text

@@ -16,7 +16,7 @@ import requests
 from icalendar import Calendar
 
 from tests.integration.pages import PHONE, accessibility_violations, chromium, overflows_horizontally, screenshots
-from tests.integration.servers import free_port, serving
+from tests.integration.servers import serving_database
 from tests.integration.workers import planned_group_over_http, wait_for, weekly
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -64,10 +64,7 @@ def served(sqlite, tmp_path):
     session, one with a comment: ``(base, facilitator's page, first session)``."""
     url, _, key, _ = sqlite
     auth = {"Authorization": f"Bearer {key}"}
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {"INTERVISIE_DATABASE_URL": url, "INTERVISIE_PUBLIC_URL": base, "INTERVISIE_SECRET_KEY": "browser-test"}
-    with serving(env, port=port, log_path=tmp_path / "serve.log"):
+    with serving_database(url, tmp_path / "serve.log") as base:
         group, members, facilitator, run = planned_group_over_http(base, key, EVENINGS, {
             "name": "Fien Jansen", "email": "fien@example.org", "timezone": "Europe/London",
             "availability": weekly([(d, "18:00", "21:00") for d in ("mon", "tue", "wed", "thu")]),

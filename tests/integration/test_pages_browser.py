@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.integration.pages import PHONE, accessibility_violations, chromium, overflows_horizontally, screenshots
-from tests.integration.servers import free_port, serving
+from tests.integration.servers import serving_database
 from tests.integration.workers import planned_group_over_http, wait_for, weekly
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -31,10 +31,7 @@ def served(sqlite, tmp_path):
     """A served, planned group of five with a facilitator: ``(base, auth, group, members, facilitator)``."""
     url, _, key, _ = sqlite
     auth = {"Authorization": f"Bearer {key}"}
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {"INTERVISIE_DATABASE_URL": url, "INTERVISIE_PUBLIC_URL": base, "INTERVISIE_SECRET_KEY": "browser-test"}
-    with serving(env, port=port, log_path=tmp_path / "serve.log"):
+    with serving_database(url, tmp_path / "serve.log") as base:
         group, members, facilitator, _ = planned_group_over_http(base, key, EVENINGS, {
             "name": "Fien Jansen", "email": "fien@example.org",
             "availability": weekly([(d, "19:00", "22:00") for d in ("mon", "tue", "wed", "thu")]),

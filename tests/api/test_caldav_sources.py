@@ -147,6 +147,7 @@ def test_the_credentials_are_stored_sealed_for_their_own_row(platform, person, s
     ({"username": "anna"}, "caldav.password"),
     ({"password": "x"}, "caldav.username"),
     ({"username": "", "password": "x"}, "caldav.username"),
+    ({"username": "anna:school", "password": "x"}, "caldav.username"),
     ({"username": "anna", "password": "x" * 201}, "caldav.password"),
     ({"username": "anna", "password": "x", "realm": "school"}, "caldav.realm"),
     ("anna:x", "caldav"),

@@ -12,8 +12,13 @@ CALENDAR_URL_PATTERN = r"^(?:[Hh][Tt][Tt][Pp][Ss]|[Ww][Ee][Bb][Cc][Aa][Ll][Ss]?)
 
 class CalDavCredentialsSchema(StrictSchema):
     username = fields.String(
-        required=True, validate=validate.Length(min=1, max=rules.MAX_CREDENTIAL_LENGTH),
-        metadata={"description": "The CalDAV user name", "example": "anna@school.example"},
+        required=True,
+        validate=[
+            validate.Length(min=1, max=rules.MAX_CREDENTIAL_LENGTH),
+            validate.Regexp(r"^[^:\x00-\x1f\x7f]*$", error="must not contain a colon or a control character (HTTP Basic)"),
+        ],
+        metadata={"description": "The CalDAV user name (no colon: HTTP Basic sends it before one)",
+                  "example": "anna@school.example"},
     )
     password = fields.String(
         required=True, load_only=True, validate=validate.Length(min=1, max=rules.MAX_CREDENTIAL_LENGTH),

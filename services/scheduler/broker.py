@@ -10,14 +10,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from typing import ClassVar
 
 import dramatiq
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import dq_name, xq_name
-from dramatiq.middleware import default_middleware
+from dramatiq.middleware import TimeLimit, default_middleware
 
 from services.scheduler import actors, jobs
 from services.scheduler import middleware as observing
@@ -36,27 +38,52 @@ OBSERVED = {
 EXPECTED = {jobs.RunHeldElsewhere: "held_elsewhere", jobs.DeliveryDeferred: "deferred"}
 
 
+class ProcessTimeLimit(TimeLimit):
+    """Dramatiq's TimeLimit (an actor's ``time_limit`` interrupts a message that runs longer) with
+    one watching thread for the whole process, however many brokers it makes. Dramatiq's own
+    starts a thread per broker that never ends: the tests make a broker per scheduler, hundreds in
+    one process, and their threads, each waking every second, came to take the CPU."""
+
+    _shared: ClassVar[object | None] = None
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        with ProcessTimeLimit._lock:
+            if ProcessTimeLimit._shared is None:
+                ProcessTimeLimit._shared = self.manager
+            self.manager = ProcessTimeLimit._shared
+
+    def after_process_boot(self, broker: dramatiq.Broker) -> None:
+        with ProcessTimeLimit._lock:
+            if getattr(self.manager, "ident", None) is None:  # not started yet in this process
+                super().after_process_boot(broker)
+
+
 def make_broker(settings: Settings, *, middleware: list | None = None) -> dramatiq.Broker:
+    """The broker ``INTERVISIE_BROKER_URL`` names, booted as Dramatiq's own command boots one
+    (``process_boot``: without it no time limit would be kept)."""
     url = settings.broker_url
     if middleware is None:
-        middleware = [m() for m in default_middleware]
+        middleware = [ProcessTimeLimit() if m is TimeLimit else m() for m in default_middleware]
     # Every broker carries request ids in its messages and counts what its workers do.
     middleware = [*middleware, observing.RequestIds(), observing.Observed(OBSERVED, expected=EXPECTED)]
     if url == EMBEDDED:
-        broker = StubBroker(middleware=middleware)
-        broker.emit_after("process_boot")
-        return broker
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisBroker(
+        broker: dramatiq.Broker = StubBroker(middleware=middleware)
+    elif url.startswith(("redis://", "rediss://", "unix://")):
+        broker = RedisBroker(
             url=url,
             namespace=settings.broker_namespace,
             heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
             maintenance_chance=MAINTENANCE_SCALE,
             middleware=middleware,
         )
-    if url.startswith(("amqp://", "amqps://")):
-        return RabbitmqBroker(url=url, confirm_delivery=True, middleware=middleware)
-    raise ValueError(f"INTERVISIE_BROKER_URL must be 'embedded', redis://… or amqp://…, not {url!r}")
+    elif url.startswith(("amqp://", "amqps://")):
+        broker = RabbitmqBroker(url=url, confirm_delivery=True, middleware=middleware)
+    else:
+        raise ValueError(f"INTERVISIE_BROKER_URL must be 'embedded', redis://… or amqp://…, not {url!r}")
+    broker.emit_after("process_boot")
+    return broker
 
 
 def ping(broker: dramatiq.Broker) -> None:

@@ -3,7 +3,6 @@ own temporary storage and an empty configuration (the user's and the system's ar
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from tests.integration.servers import free_port, wait_until_serving
+from tests.integration.servers import free_port, running
 
 
 @contextmanager
@@ -29,18 +28,11 @@ def radicale(users: Mapping[str, str] | None = None) -> Iterator[str]:
             htpasswd.write_text("".join(f"{name}:{password}\n" for name, password in users.items()))
             auth = ["--auth-type", "htpasswd", "--auth-htpasswd-filename", str(htpasswd),
                     "--auth-htpasswd-encryption", "plain"]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "radicale", "--config", str(config), "--server-hosts", f"127.0.0.1:{port}",
-             *auth, "--rights-type", "owner_only", "--storage-filesystem-folder", str(Path(storage, "collections"))],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+        command = [sys.executable, "-m", "radicale", "--config", str(config), "--server-hosts", f"127.0.0.1:{port}",
+                   *auth, "--rights-type", "owner_only", "--storage-filesystem-folder", str(Path(storage, "collections"))]
         base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_serving(base + "/.web/", process)
+        with running(command, {}, base, log_path=Path(storage, "radicale.log"), ready="/.web/"):
             yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
 
 
 def make_calendar(url: str, auth: tuple[str, str]) -> str:
